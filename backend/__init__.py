@@ -1,0 +1,34 @@
+"""The Flask application: ``create_app`` reads like the table of contents of the server."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from backend.config import INSTANCE, ROOT, load_config
+from backend.extensions import csrf, db, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings read from the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE),
+    )
+    app.config.update(load_config(config))
+
+    from backend import admin, api, auth, cli, events, models, pages, queue, runtime_cli  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    queue.init_app(app)  # Redis connection (embedded or REDIS_URL) and the RQ queue
+    auth.init_app(app)  # sessions, bearer tokens, roles
+    api.init_app(app)  # REST API under /api/v1/workflow/api/
+    pages.init_app(app)  # login / logout / the editor shell
+    admin.init_app(app)  # Flask-Admin at /admin/
+    events.init_app(app)  # Socket.IO live traces
+    cli.init_app(app)  # flask commands: init-workflow-system, create-user, ...
+    runtime_cli.init_app(app)  # flask commands: serve, worker, sweep
+    return app

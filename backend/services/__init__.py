@@ -1,0 +1,1 @@
+"""Services: the operations the API, the jobs and the CLI share."""

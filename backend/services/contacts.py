@@ -1,0 +1,127 @@
+"""Contacts and conversations: find-or-create from events, tags, and the ``user.*`` context."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backend.extensions import db
+from backend.models import Contact, Conversation, Tag, iso
+
+# Keys of an event's data that describe the user, and the contact attribute each fills.
+_USER_KEYS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "channel": "channel",
+}
+
+
+def contact_to_context(contact: Contact | None) -> dict:
+    """The ``user.*`` view of a contact that conditions, templates and code see."""
+    if contact is None:
+        return {}
+    return {
+        "id": contact.id,
+        "external_id": contact.external_id,
+        "first_name": contact.first_name or "",
+        "last_name": contact.last_name or "",
+        "email": contact.email,
+        "phone": contact.phone,
+        "channel": contact.channel,
+        "channel_ids": dict(contact.channel_ids or {}),
+        "tags": contact.tag_names,
+        "fields": dict(contact.fields or {}),
+        "created_at": iso(contact.created_at),
+    }
+
+
+def conversation_to_context(conversation: Conversation | None) -> dict:
+    """The ``conversation.*`` view of a conversation."""
+    if conversation is None:
+        return {}
+    return {
+        "id": conversation.id,
+        "external_id": conversation.external_id,
+        "status": conversation.status,
+        "channel": conversation.channel,
+    }
+
+
+def _user_attributes(data: dict) -> dict:
+    """What an event's data says about its user: top-level keys or a nested ``user`` object."""
+    source = dict(data or {})
+    if isinstance(source.get("user"), dict):
+        source.update(source["user"])
+    return {attr: str(source[key])[:254] for key, attr in _USER_KEYS.items() if source.get(key)}
+
+
+def get_or_create_contact(external_id: str, data: dict | None = None) -> Contact:
+    """Find the contact with ``external_id`` or create it from what ``data`` says.
+
+    Safe under concurrency: a racing insert of the same external id is retried as a lookup.
+    """
+    contact = db.session.scalar(select(Contact).filter_by(external_id=external_id))
+    if contact is not None:
+        return contact
+    attrs = _user_attributes(data or {})
+    try:
+        with db.session.begin_nested():
+            contact = Contact(external_id=external_id, channel_ids={}, fields={}, **attrs)
+            db.session.add(contact)
+    except IntegrityError:
+        contact = db.session.scalar(select(Contact).filter_by(external_id=external_id))
+    return contact
+
+
+def get_or_create_conversation(external_id: str, contact: Contact | None) -> Conversation:
+    """Find the conversation with ``external_id`` or open a new one for ``contact``."""
+    conv = db.session.scalar(select(Conversation).filter_by(external_id=external_id))
+    if conv is not None:
+        return conv
+    try:
+        with db.session.begin_nested():
+            conv = Conversation(
+                external_id=external_id,
+                contact_id=contact.id if contact else None,
+                channel=contact.channel if contact else None,
+                status="open",
+            )
+            db.session.add(conv)
+    except IntegrityError:
+        conv = db.session.scalar(select(Conversation).filter_by(external_id=external_id))
+    return conv
+
+
+def get_or_create_tag(name: str) -> Tag:
+    tag = db.session.scalar(select(Tag).filter_by(name=name))
+    if tag is not None:
+        return tag
+    try:
+        with db.session.begin_nested():
+            tag = Tag(name=name)
+            db.session.add(tag)
+    except IntegrityError:
+        tag = db.session.scalar(select(Tag).filter_by(name=name))
+    return tag
+
+
+def set_tags(contact: Contact, names: list[str]) -> None:
+    """Replace a contact's tags with ``names`` (created as needed)."""
+    contact.tags = [get_or_create_tag(n) for n in dict.fromkeys(names)]
+
+
+def add_tag(contact: Contact, name: str) -> bool:
+    """Tag a contact; True if the tag was new to it."""
+    if name in contact.tag_names:
+        return False
+    contact.tags.append(get_or_create_tag(name))
+    return True
+
+
+def remove_tag(contact: Contact, name: str) -> bool:
+    """Untag a contact; True if it had the tag."""
+    before = len(contact.tags)
+    contact.tags = [t for t in contact.tags if t.name != name]
+    return len(contact.tags) != before
