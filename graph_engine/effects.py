@@ -35,13 +35,24 @@ class Effects(Protocol):
         """The current time, timezone-aware (UTC)."""
 
     def send_message(
-        self, contact: dict, text: str, *, channel: str | None, conversation: dict | None,
+        self,
+        contact: dict,
+        text: str,
+        *,
+        channel: str | None,
+        conversation: dict | None,
         idempotency_key: str,
     ) -> dict:
         """Send ``text`` to the contact on ``channel`` (default: the contact's channel)."""
 
     def send_email(
-        self, contact: dict, subject: str, body: str, *, to: str | None, html: bool,
+        self,
+        contact: dict,
+        subject: str,
+        body: str,
+        *,
+        to: str | None,
+        html: bool,
         idempotency_key: str,
     ) -> dict:
         """Send an email to ``to`` (default: the contact's email)."""
@@ -62,7 +73,13 @@ class Effects(Protocol):
         """Change a conversation's status; return the updated conversation."""
 
     def http_request(
-        self, method: str, url: str, *, headers: dict, body: Any, timeout: float,
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict,
+        body: Any,
+        timeout: float,
         idempotency_key: str,
     ) -> dict:
         """Perform an outbound HTTP call; return ``{"status", "headers", "body"}``."""
@@ -126,7 +143,7 @@ class InMemoryEffects:
         contact = copy.deepcopy(contact)
         for key, value in changes.items():
             if key.startswith("fields."):
-                contact.setdefault("fields", {})[key[len("fields."):]] = value
+                contact.setdefault("fields", {})[key[len("fields.") :]] = value
             elif key == "fields" and isinstance(value, dict):
                 contact.setdefault("fields", {}).update(value)
             else:
@@ -136,15 +153,17 @@ class InMemoryEffects:
 
     def add_note(self, contact, conversation, text):
         conv_id = (conversation or {}).get("external_id")
-        self._record("add_note", contact=contact.get("external_id"), conversation=conv_id,
-                     text=text)
+        self._record(
+            "add_note", contact=contact.get("external_id"), conversation=conv_id, text=text
+        )
         return {"text": text, "conversation": conv_id}
 
     def set_conversation_status(self, conversation, status):
         conversation = copy.deepcopy(conversation or {})
         conversation["status"] = status
-        self._record("set_conversation_status", conversation=conversation.get("external_id"),
-                     status=status)
+        self._record(
+            "set_conversation_status", conversation=conversation.get("external_id"), status=status
+        )
         return conversation
 
     def http_request(self, method, url, *, headers, body, timeout, idempotency_key=""):

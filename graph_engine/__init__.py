@@ -1,0 +1,80 @@
+"""graph_engine: the pure-Python core of the workflow builder.
+
+Parse and validate ``workflow-graph/v1`` JSON, describe node types for the editor, match events
+to triggers and run graphs step by step from a checkpointable state. No web framework, database
+or queue is imported here: the world is reached through an :class:`Effects` object.
+
+>>> report = validate({"format": "workflow-graph/v1", "name": "x",
+...                    "nodes": [{"id": "t", "type": "trigger.manual"}], "edges": []})
+>>> report.ok
+True
+
+See ``graph_engine/README.md`` for the model, the run state and the step cycle.
+"""
+
+from graph_engine.context import build_context, event_from_payload
+from graph_engine.effects import Effects, InMemoryEffects
+from graph_engine.errors import (
+    ConditionError,
+    EffectError,
+    GraphEngineError,
+    GraphError,
+    InterpreterError,
+    Issue,
+    MaxStepsExceeded,
+    NodeError,
+    SandboxError,
+    SandboxResourceError,
+    SandboxSecurityError,
+    SandboxTimeout,
+    TemplateError,
+    UnknownNodeTypeError,
+    ValidationError,
+)
+from graph_engine.graph import FORMAT, Graph
+from graph_engine.interpreter import Interpreter
+from graph_engine.nodes import NodeCall, NodeResult
+from graph_engine.registry import NodeType, Registry, default_registry, trigger_spec, trigger_specs
+from graph_engine.run_state import RunState, StepRecord
+from graph_engine.validate import Report, validate, validate_or_raise
+
+__all__ = [
+    # graph model and validation
+    "FORMAT",
+    "Graph",
+    "Report",
+    "validate",
+    "validate_or_raise",
+    # node types
+    "NodeType",
+    "NodeCall",
+    "NodeResult",
+    "Registry",
+    "default_registry",
+    "trigger_spec",
+    "trigger_specs",
+    # running
+    "Interpreter",
+    "RunState",
+    "StepRecord",
+    "build_context",
+    "event_from_payload",
+    "Effects",
+    "InMemoryEffects",
+    # errors
+    "GraphEngineError",
+    "GraphError",
+    "ValidationError",
+    "Issue",
+    "UnknownNodeTypeError",
+    "NodeError",
+    "ConditionError",
+    "TemplateError",
+    "SandboxError",
+    "SandboxTimeout",
+    "SandboxResourceError",
+    "SandboxSecurityError",
+    "InterpreterError",
+    "MaxStepsExceeded",
+    "EffectError",
+]

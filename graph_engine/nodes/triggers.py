@@ -1,0 +1,184 @@
+"""Trigger node types: where a run starts.
+
+A trigger declares the event type it listens to and a filter on the event context; the backend
+indexes them with :func:`graph_engine.registry.trigger_spec` and :mod:`graph_engine.matching`.
+When a run starts, the trigger node itself just records which event started it.
+
+Event data conventions for the standard events: ``MESSAGE_RECEIVED`` carries
+``data.content``; ``TAG_ADDED`` carries ``data.tag``; ``CONVERSATION_STATUS_CHANGED`` carries
+``data.from_status`` and ``data.to_status``; targeted events (``SCHEDULE``, ``MANUAL``,
+``WEBHOOK_RECEIVED``) may carry ``data.workflow_id`` / ``data.node_id`` to address one trigger.
+
+>>> trigger_filter("trigger.message_received", {"keywords": ["hi"]}, 1, "t")
+{'any': [{'field': 'event.data.content', 'op': 'icontains', 'value': 'hi'}]}
+>>> next_schedule({"cron": "30 9 * * *"}, datetime(2024, 1, 1, tzinfo=UTC), "Asia/Tehran")
+datetime.datetime(2024, 1, 1, 6, 0, tzinfo=datetime.timezone.utc)
+"""
+
+from __future__ import annotations
+
+__all__ = ["NODE_TYPES", "trigger_filter", "next_schedule", "valid_timezone"]
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from graph_engine.nodes import RULES_REF, NodeCall, NodeResult, rules_schema
+from graph_engine.registry import NodeType
+
+_FILTER = {
+    **RULES_REF,
+    "title": "Filter",
+    "description": "Conditions on the event context (event.*, user.*, conversation.*).",
+}
+_SCOPE_TYPES = ("trigger.schedule", "trigger.manual", "trigger.webhook")
+
+
+def _run(call: NodeCall) -> NodeResult:
+    event = call.context.get("event") or {}
+    return NodeResult({"event_id": event.get("id"), "event_type": event.get("type")})
+
+
+def valid_timezone(name: object) -> bool:
+    """Whether ``name`` is an IANA timezone name known to zoneinfo.
+
+    >>> valid_timezone("Asia/Tehran"), valid_timezone("Mars/Olympus")
+    (True, False)
+    """
+    if not isinstance(name, str) or not name or ".." in name or name.startswith("/"):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, KeyError):
+        return False
+    return True
+
+
+def trigger_filter(type_name: str, params: dict, workflow_id, node_id: str) -> dict | None:
+    """The combined filter of a trigger: its ``filter`` plus its convenience params."""
+    parts = []
+    if params.get("keywords"):
+        parts.append(
+            {"any": [_leaf("event.data.content", "icontains", k) for k in params["keywords"]]}
+        )
+    if type_name == "trigger.tag_added" and params.get("tag"):
+        parts.append(_leaf("event.data.tag", "equals", params["tag"]))
+    if type_name == "trigger.conversation_status_changed":
+        for param, path in (("from", "event.data.from_status"), ("to", "event.data.to_status")):
+            if params.get(param):
+                parts.append(_leaf(path, "equals", params[param]))
+    if type_name in _SCOPE_TYPES:
+        parts.append(_scope("event.data.workflow_id", workflow_id))
+        parts.append(_scope("event.data.node_id", node_id))
+    if params.get("filter"):
+        parts.append(params["filter"])
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"all": parts}
+
+
+def _leaf(path: str, op: str, value) -> dict:
+    return {"field": path, "op": op, "value": value}
+
+
+def _scope(path: str, value) -> dict:
+    """Matches when the event does not name a target, or names this one."""
+    return {"any": [{"field": path, "op": "is_null"}, _leaf(path, "equals", value)]}
+
+
+def next_schedule(params: dict, after: datetime, timezone: str = "UTC") -> datetime:
+    """The next time (aware, UTC) a ``trigger.schedule`` with these params fires after ``after``."""
+    tz = ZoneInfo(params.get("timezone") or timezone)
+    fire = croniter(params["cron"], after.astimezone(tz)).get_next(datetime)
+    return fire.astimezone(UTC)
+
+
+def _check_schedule(params: dict) -> list[tuple[str, str]]:
+    problems = []
+    cron = params.get("cron")
+    if isinstance(cron, str) and not croniter.is_valid(cron):
+        problems.append(("cron", f"invalid cron expression {cron!r}"))
+    tz = params.get("timezone")
+    if tz is not None and not valid_timezone(tz):
+        problems.append(("timezone", f"unknown timezone {tz!r}"))
+    return problems
+
+
+def _schema(properties: dict | None = None, required: tuple = (), with_filter: bool = True) -> dict:
+    props = dict(properties or {})
+    if with_filter:
+        props["filter"] = _FILTER
+    schema = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return rules_schema(schema)
+
+
+def _trigger(type_name, title, description, icon, event_type, schema, **extra) -> NodeType:
+    return NodeType(
+        type=type_name, category="trigger", title=title, description=description, icon=icon,
+        params_schema=schema, run=_run, inputs=(), outputs=("out",), event_type=event_type,
+        rule_fields=("filter",), error_port=False, **extra,
+    )  # fmt: skip
+
+
+_KEYWORDS = {
+    "type": "array",
+    "title": "Keywords",
+    "description": "Fires when the message contains any of these words (case-insensitive).",
+    "items": {"type": "string", "minLength": 1, "maxLength": 200},
+    "maxItems": 100,
+    "default": [],
+}
+_STATUS = {"type": "string", "maxLength": 64}
+
+NODE_TYPES = [
+    _trigger(
+        "trigger.message_received", "Message received",
+        "Starts when a customer sends a message (optionally containing keywords).",
+        "message-circle", "MESSAGE_RECEIVED", _schema({"keywords": _KEYWORDS}),
+    ),
+    _trigger(
+        "trigger.user_created", "New contact", "Starts when a new contact is created.",
+        "user-plus", "USER_CREATED", _schema(),
+    ),
+    _trigger(
+        "trigger.tag_added", "Tag added", "Starts when a tag is added to a contact.", "tag",
+        "TAG_ADDED",
+        _schema({"tag": {"type": "string", "title": "Tag", "maxLength": 100,
+                         "description": "Only this tag (empty: any tag)."}}),
+    ),
+    _trigger(
+        "trigger.conversation_status_changed", "Conversation status changed",
+        "Starts when a conversation changes status (optionally from / to given statuses).",
+        "refresh-cw", "CONVERSATION_STATUS_CHANGED",
+        _schema({"from": {**_STATUS, "title": "From status"},
+                 "to": {**_STATUS, "title": "To status"}}),
+    ),
+    _trigger(
+        "trigger.event", "Custom event", "Starts on any named event sent to the API.", "zap",
+        lambda params: params.get("event_type"),
+        _schema({"event_type": {"type": "string", "title": "Event type",
+                                "pattern": "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$", "maxLength": 64,
+                                "description": "UPPER_SNAKE name, e.g. ORDER_PAID."}},
+                required=("event_type",)),
+    ),
+    _trigger(
+        "trigger.webhook", "Webhook", "Starts when the workflow's webhook URL receives a POST.",
+        "globe", "WEBHOOK_RECEIVED", _schema(),
+    ),
+    _trigger(
+        "trigger.schedule", "Schedule", "Starts on a cron schedule.", "clock", "SCHEDULE",
+        _schema({"cron": {"type": "string", "title": "Cron expression", "maxLength": 100,
+                          "description": "Five-field cron, e.g. '0 9 * * mon'."},
+                 "timezone": {"type": "string", "title": "Timezone",
+                              "description": "IANA name; default: the workflow's timezone."}},
+                required=("cron",), with_filter=False),
+        check=_check_schedule,
+    ),
+    _trigger(
+        "trigger.manual", "Manual", "Starts when someone runs the workflow by hand.", "play",
+        "MANUAL", _schema(with_filter=False),
+    ),
+]  # fmt: skip
