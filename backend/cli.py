@@ -1,0 +1,111 @@
+"""Flask CLI commands (``flask --app backend <command>``, or the ``flowmarket`` console script).
+
+``init-workflow-system``   seed the standard event types (idempotent)
+``setup-sample-workflows`` create and activate the two standard example workflows (idempotent)
+``create-user EMAIL --role admin|editor|viewer [--password PW]``
+``create-api-token EMAIL [--name NAME]``  prints the token alone on its last line (shown once)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "init_app",
+    "main",
+    "ensure_first_admin",
+    "seed_event_types",
+    "setup_sample_workflows",
+]
+
+import secrets
+import sys
+
+import click
+from flask.cli import FlaskGroup
+from sqlalchemy import func, select
+
+from backend.extensions import db
+from backend.models import ROLES, ApiToken, User
+from backend.services.bootstrap import (
+    create_user,
+    ensure_first_admin,
+    seed_event_types,
+    setup_sample_workflows,
+)
+
+
+@click.command("init-workflow-system")
+def init_workflow_system_command():
+    """Seed the standard event types (MESSAGE_RECEIVED, USER_CREATED, ...)."""
+    created = seed_event_types()
+    click.echo(f"event types: {created} created, the rest already existed")
+
+
+@click.command("setup-sample-workflows")
+@click.option("--no-activate", is_flag=True, help="Leave the samples as drafts.")
+def setup_sample_workflows_command(no_activate: bool):
+    """Create the coupon-request and welcome-new-users workflows (skips existing ones)."""
+    created = setup_sample_workflows(activate=not no_activate)
+    for workflow in created:
+        click.echo(f"created workflow {workflow.id}: {workflow.name} ({workflow.status})")
+    if not created:
+        click.echo("sample workflows already exist")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.option("--password", help="Default: a generated one, printed once.")
+def create_user_command(email: str, role: str, password: str | None):
+    """Create a user account."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    try:
+        user = create_user(email, password, role)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@click.command("create-api-token")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="A label to tell tokens apart.")
+def create_api_token_command(email: str, name: str):
+    """Issue an API token for a user; the token is printed once, alone on the last line."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    _, plain = ApiToken.issue(user, name[:100])
+    db.session.commit()
+    click.echo(f"token for {user.email} ({user.role}); store it now, it is not shown again:")
+    click.echo(plain)
+
+
+@click.command("create-first-admin")
+def create_first_admin_command():
+    """Create an admin with a generated password when the database has no user yet."""
+    message = ensure_first_admin()
+    click.echo(message or "users already exist; nothing to do")
+
+
+COMMANDS = (
+    init_workflow_system_command,
+    setup_sample_workflows_command,
+    create_user_command,
+    create_api_token_command,
+    create_first_admin_command,
+)
+
+
+def init_app(app) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``flowmarket`` console script: ``flask --app backend`` with our commands."""
+    from backend import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app())
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="flowmarket")

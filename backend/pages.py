@@ -1,0 +1,84 @@
+"""Browser pages: login / logout (session + CSRF) and the authenticated shell the editor mounts in.
+
+Until the editor bundle exists, the shell page lists the workflows server-side with links to
+their JSON export and to the API docs.
+"""
+
+from __future__ import annotations
+
+__all__ = ["bp", "init_app", "LoginForm"]
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from backend.extensions import db
+from backend.models import User, Workflow, WorkflowExecution, utcnow
+
+bp = Blueprint("pages", __name__)
+API_BASE = "/api/v1/workflow/api"
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField("Keep me signed in")
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative redirects after login."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("pages.shell")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with email and password."""
+    form = LoginForm()
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("pages.shell"))
+    error = None
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is not None and user.is_active and user.check_password(form.password.data):
+            user.last_login_at = utcnow()
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        error = "Wrong email or password."
+    elif request.method == "POST":
+        error = "Please fill in both fields."
+    status = 401 if error else 200
+    return render_template("login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (POST with the CSRF token)."""
+    logout_user()
+    flash("You are signed out.")
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/")
+@login_required
+def shell():
+    """The editor shell: workflows at a glance, links to exports, runs and the API docs."""
+    workflows = db.session.scalars(select(Workflow).order_by(Workflow.updated_at.desc())).all()
+    counts = dict(db.session.execute(
+        select(WorkflowExecution.workflow_id, func.count()).group_by(WorkflowExecution.workflow_id)
+    ).all())  # fmt: skip
+    return render_template("shell.html", workflows=workflows, run_counts=counts, api_base=API_BASE)

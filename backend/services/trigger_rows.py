@@ -1,0 +1,96 @@
+"""Materialise a workflow's trigger nodes as Trigger rows (discovery and ``/triggers/`` read them).
+
+One row per trigger node, keyed by (workflow, node id). ``is_active`` is true only while the
+workflow is active and the node is enabled. A ``trigger.webhook`` node gets its secret URL key
+once and keeps it across saves; a ``trigger.schedule`` node carries its cron, timezone and next
+fire time (computed with croniter; ``None`` while inactive).
+"""
+
+from __future__ import annotations
+
+__all__ = ["materialise_triggers", "trigger_nodes"]
+
+import logging
+import secrets
+
+from backend.extensions import db
+from backend.models import Trigger, Workflow, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def trigger_nodes(graph: dict) -> list[dict]:
+    """The graph's nodes whose registered type is a trigger."""
+    from graph_engine.registry import default_registry
+
+    return [
+        node
+        for node in graph.get("nodes", [])
+        if node.get("type") in default_registry
+        and default_registry.get(node["type"]).category == "trigger"
+    ]
+
+
+def _spec_fields(node: dict, workflow_id: int) -> tuple[str, dict | None]:
+    """Event type and combined filter of a trigger node ('' / None when its params are unusable)."""
+    from graph_engine.registry import trigger_spec
+
+    try:
+        spec = trigger_spec(node, workflow_id)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return "", None
+    return (spec.event_type or "")[:64], spec.filter
+
+
+def _schedule(row: Trigger, node: dict, graph: dict) -> None:
+    from graph_engine.nodes.triggers import next_schedule
+
+    params = node.get("params") or {}
+    settings = graph.get("settings") or {}
+    tz = params.get("timezone") or settings.get("timezone") or "UTC"
+    cron = params.get("cron")
+    changed = (row.cron, row.timezone) != (cron, tz)
+    row.cron, row.timezone = (cron[:120] if isinstance(cron, str) else None), str(tz)[:64]
+    if not row.is_active or not row.cron:
+        row.next_fire_at = None
+    elif changed or row.next_fire_at is None:
+        try:
+            row.next_fire_at = next_schedule({"cron": row.cron, "timezone": tz}, utcnow(), tz)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.info("trigger %s: no schedule (%s)", node.get("id"), exc)
+            row.next_fire_at = None
+
+
+def _sync_row(row: Trigger, node: dict, workflow: Workflow) -> None:
+    row.node_type = node["type"]
+    row.event_type, row.filter = _spec_fields(node, workflow.id)
+    row.is_active = (
+        workflow.status == "active" and not node.get("disabled") and bool(row.event_type)
+    )
+    if node["type"] == "trigger.webhook" and not row.webhook_key:
+        row.webhook_key = secrets.token_urlsafe(24)
+    if node["type"] == "trigger.schedule":
+        _schedule(row, node, workflow.graph)
+
+
+def materialise_triggers(workflow: Workflow) -> list[Trigger]:
+    """Create / update / delete the Trigger rows of ``workflow`` (no commit)."""
+    if workflow.id is None:
+        db.session.flush()
+    existing = {row.node_id: row for row in workflow.triggers}
+    wanted = {node["id"]: node for node in trigger_nodes(workflow.graph)}
+    for node_id, row in existing.items():
+        if node_id not in wanted or row.node_type != wanted[node_id]["type"]:
+            workflow.triggers.remove(row)
+            db.session.delete(row)
+    db.session.flush()
+    rows = []
+    for node_id, node in wanted.items():
+        row = existing.get(node_id)
+        if row is None or row not in workflow.triggers:
+            row = Trigger(workflow=workflow, node_id=node_id[:100], node_type=node["type"],
+                          event_type="")  # fmt: skip
+            db.session.add(row)
+        _sync_row(row, node, workflow)
+        rows.append(row)
+    return rows

@@ -1,0 +1,121 @@
+"""CLI commands: seeding, samples, users, tokens, first admin; and the real ``flask`` binary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(app, *args):
+    result = app.test_cli_runner().invoke(args=list(args))
+    return result
+
+
+def test_init_workflow_system_is_idempotent(app):
+    from backend.models import EventType
+
+    first = _run(app, "init-workflow-system")
+    assert first.exit_code == 0 and "7 created" in first.output
+    second = _run(app, "init-workflow-system")
+    assert "0 created" in second.output
+    names = set(app.extensions["sqlalchemy"].session.scalars(select(EventType.name)))
+    assert {"MESSAGE_RECEIVED", "USER_CREATED", "TAG_ADDED", "CONVERSATION_STATUS_CHANGED"} <= names
+
+
+def test_setup_sample_workflows_creates_two_valid_active_graphs_once(app):
+    from backend.extensions import db
+    from backend.models import Trigger, Workflow
+
+    result = _run(app, "setup-sample-workflows")
+    assert result.exit_code == 0, result.output
+    flows = {w.name: w for w in db.session.scalars(select(Workflow))}
+    assert set(flows) == {"Coupon request", "Welcome new users"}
+    coupon = flows["Coupon request"]
+    assert coupon.status == "active"
+    types = [n["type"] for n in coupon.graph["nodes"]]
+    assert types == [
+        "trigger.message_received",
+        "logic.condition",
+        "action.send_message",
+        "action.add_tag",
+        "flow.wait",
+        "action.send_email",
+    ]
+    assert coupon.graph["nodes"][0]["params"]["keywords"] == ["کد تخفیف", "coupon", "discount"]
+    welcome = flows["Welcome new users"].graph
+    assert welcome["nodes"][0]["type"] == "trigger.user_created"
+    assert welcome["nodes"][2]["params"] == {"tag": "welcomed"}
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Trigger).where(Trigger.is_active.is_(True))
+        )
+        == 2
+    )
+    again = _run(app, "setup-sample-workflows")
+    assert "already exist" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Workflow)) == 2
+
+
+def test_create_user_and_token(app):
+    from backend.extensions import db
+    from backend.models import ApiToken, User, hash_token
+
+    made = _run(
+        app, "create-user", "Ops@Example.com", "--role", "editor", "--password", "s3cretpass"
+    )
+    assert made.exit_code == 0 and "editor ops@example.com" in made.output
+    user = db.session.scalar(select(User).where(User.email == "ops@example.com"))
+    assert user.check_password("s3cretpass")
+    dup = _run(app, "create-user", "ops@example.com", "--password", "s3cretpass")
+    assert dup.exit_code != 0 and "already exists" in dup.output
+    short = _run(app, "create-user", "x@example.com", "--password", "short")
+    assert short.exit_code != 0
+    generated = _run(app, "create-user", "gen@example.com")
+    assert "password: " in generated.output
+    token = _run(app, "create-api-token", "ops@example.com")
+    plain = token.output.strip().splitlines()[-1]
+    assert plain.startswith("fm_")
+    assert db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    assert _run(app, "create-api-token", "nobody@example.com").exit_code != 0
+
+
+def test_ensure_first_admin_only_on_an_empty_database(app):
+    from backend.cli import ensure_first_admin
+    from backend.extensions import db
+    from backend.models import User
+
+    message = ensure_first_admin()
+    assert message and "password:" in message and "/login" in message
+    password = message.split("password: ")[1].split()[0]
+    admin = db.session.scalar(select(User))
+    assert admin.role == "admin" and admin.check_password(password)
+    assert ensure_first_admin() is None
+    assert "nothing to do" in _run(app, "create-first-admin").output
+
+
+def test_flask_binary_and_console_script(tmp_path):
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/c.db",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+    flask = [str(ROOT / ".venv/bin/flask"), "--app", "backend"]
+
+    def run(cmd):
+        out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout
+
+    run([*flask, "db", "upgrade"])
+    run([*flask, "create-user", "me@example.com", "--role", "admin", "--password", "password123"])
+    token = run([*flask, "create-api-token", "me@example.com"]).strip().splitlines()[-1]
+    assert token.startswith("fm_") and " " not in token
+    script = [sys.executable, "-c", "from backend.cli import main; main()", "init-workflow-system"]
+    assert "created" in run(script)
