@@ -57,6 +57,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATE_LIMIT_PER_CONTACT_PER_MINUTE": _int("RATE_LIMIT_PER_CONTACT_PER_MINUTE", 30),
         "API_RATE_LIMIT_PER_MINUTE": _int("API_RATE_LIMIT_PER_MINUTE", 600),
         "AI_FALLBACK": env.get("AI_FALLBACK", ""),
+        # Runtime (issue 4): run leases, sweeper cadence, event batches, outbound mode.
+        "RUN_LEASE_SECONDS": _int("RUN_LEASE_SECONDS", 60),
+        "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 5),
+        "EVENT_GRACE_SECONDS": _int("EVENT_GRACE_SECONDS", 10),
+        "EVENT_BATCH_SIZE": _int("EVENT_BATCH_SIZE", 20),
+        "RUN_AUTO_RETRIES": _int("RUN_AUTO_RETRIES", 1),
+        "OUTBOUND_MODE": env.get("OUTBOUND_MODE", "capture"),  # capture | live
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
         "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -71,5 +78,5 @@ def normalise_db_url(url: str) -> str:
     """Point ``postgresql://`` URLs at the psycopg 3 driver."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

@@ -52,11 +52,14 @@ class ApiToken(db.Model):
     __tablename__ = "api_tokens"
 
     id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-                        index=True)
+    user_id = db.Column(
+        db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     name = db.Column(db.String(100), nullable=False, default="")
     token_hash = db.Column(db.String(64), unique=True, nullable=False)
-    prefix = db.Column(db.String(12), nullable=False)  # shown in lists so users can tell tokens apart
+    prefix = db.Column(
+        db.String(12), nullable=False
+    )  # shown in lists so users can tell tokens apart
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     last_used_at = db.Column(UTCDateTime)
     revoked_at = db.Column(UTCDateTime)

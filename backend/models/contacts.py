@@ -7,10 +7,10 @@ from backend.models.base import JSONType, UTCDateTime, utcnow
 
 contact_tags = db.Table(
     "contact_tags",
-    db.Column("contact_id", db.Integer, db.ForeignKey("contacts.id", ondelete="CASCADE"),
-              primary_key=True),
-    db.Column("tag_id", db.Integer, db.ForeignKey("tags.id", ondelete="CASCADE"),
-              primary_key=True),
+    db.Column(
+        "contact_id", db.Integer, db.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    db.Column("tag_id", db.Integer, db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
     db.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
 )
 
@@ -67,7 +67,9 @@ class Note(db.Model):
     conversation_id = db.Column(
         db.Integer, db.ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    execution_id = db.Column(db.Integer, db.ForeignKey("workflow_executions.id", ondelete="SET NULL"))
+    execution_id = db.Column(
+        db.Integer, db.ForeignKey("workflow_executions.id", ondelete="SET NULL")
+    )
     text = db.Column(db.Text, nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -78,7 +80,9 @@ class OutboundMessage(db.Model):
     __tablename__ = "outbound_messages"
 
     id = db.Column(db.Integer, primary_key=True)
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    contact_id = db.Column(
+        db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
     conversation_id = db.Column(
         db.Integer, db.ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
@@ -87,7 +91,9 @@ class OutboundMessage(db.Model):
     )
     node_id = db.Column(db.String(100))
     kind = db.Column(db.String(20), nullable=False)  # message | email | webhook
-    channel = db.Column(db.String(20), nullable=False)  # capture | telegram | instagram | smtp | http
+    channel = db.Column(
+        db.String(20), nullable=False
+    )  # capture | telegram | instagram | smtp | http
     to = db.Column(db.String(500))
     subject = db.Column(db.String(500))
     text = db.Column(db.Text, nullable=False, default="")

@@ -26,7 +26,9 @@ class EventLog(db.Model):
     payload = db.Column(JSONType, nullable=False)  # redacted
     user_id = db.Column(db.String(191), index=True)  # the contact's external id
     conversation_id = db.Column(db.String(191))
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    contact_id = db.Column(
+        db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
     status = db.Column(db.String(20), nullable=False, default="received")
     matched_workflows = db.Column(JSONType, nullable=False, default=list)
     fallback = db.Column(JSONType)  # what the AI fallback did, when it ran
@@ -52,7 +54,9 @@ class WorkflowExecution(db.Model):
         db.Integer, db.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False
     )
     workflow_version = db.Column(db.Integer, nullable=False, default=1)
-    event_id = db.Column(db.Integer, db.ForeignKey("event_logs.id", ondelete="SET NULL"), index=True)
+    event_id = db.Column(
+        db.Integer, db.ForeignKey("event_logs.id", ondelete="SET NULL"), index=True
+    )
     contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"))
     trigger_node_id = db.Column(db.String(100), nullable=False)
     status = db.Column(db.String(16), nullable=False, default="pending", index=True)
@@ -71,8 +75,11 @@ class WorkflowExecution(db.Model):
     workflow = db.relationship("Workflow")
     contact = db.relationship("Contact")
     steps = db.relationship(
-        "StepExecution", back_populates="execution", order_by="StepExecution.seq",
-        cascade="all, delete-orphan", passive_deletes=True,
+        "StepExecution",
+        back_populates="execution",
+        order_by="StepExecution.seq",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 

@@ -34,8 +34,11 @@ class Workflow(db.Model):
     activated_at = db.Column(UTCDateTime)
 
     versions = db.relationship(
-        "WorkflowVersion", back_populates="workflow", cascade="all, delete-orphan",
-        order_by="WorkflowVersion.version", passive_deletes=True,
+        "WorkflowVersion",
+        back_populates="workflow",
+        cascade="all, delete-orphan",
+        order_by="WorkflowVersion.version",
+        passive_deletes=True,
     )
     triggers = db.relationship(
         "Trigger", back_populates="workflow", cascade="all, delete-orphan", passive_deletes=True

@@ -1,0 +1,63 @@
+"""Webhook triggers: ``POST /hooks/<webhook_key>`` starts the workflow with the posted body.
+
+Each ``trigger.webhook`` node gets its own secret key when the workflow is saved (shown by the
+``/triggers/`` API); the key *is* the credential, so the endpoint takes no other auth. The body
+(JSON, form or text, at most ``MAX_EVENT_BYTES``) becomes ``event.data.body``; an
+``Idempotency-Key`` header (or ``event_id`` in a JSON body) makes retries by the sender safe.
+"""
+
+from __future__ import annotations
+
+__all__ = ["bp"]
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from backend.extensions import csrf, db
+from backend.models import Trigger
+from backend.services.ingest import IngestError, accept_event
+from backend.services.redaction import redact
+
+bp = Blueprint("hooks", __name__)
+csrf.exempt(bp)
+
+_FORWARDED_HEADERS = ("Content-Type", "User-Agent", "X-Request-Id")
+
+
+def _error(status: int, code: str, detail: str):
+    return jsonify({"detail": detail, "code": code}), status
+
+
+def _body():
+    if request.is_json:
+        return request.get_json(silent=True)
+    if request.form:
+        return request.form.to_dict()
+    return request.get_data(as_text=True)
+
+
+@bp.post("/hooks/<webhook_key>")
+def receive(webhook_key: str):
+    """Accept a webhook call for an active ``trigger.webhook`` node (202 with the event id)."""
+    trigger = db.session.scalar(select(Trigger).where(Trigger.webhook_key == webhook_key[:64]))
+    if trigger is None or not trigger.is_active:
+        return _error(404, "not_found", "no active webhook trigger at this URL")
+    limit = current_app.config["MAX_EVENT_BYTES"]
+    if (request.content_length or 0) > limit or len(request.get_data()) > limit:
+        return _error(413, "payload_too_large", f"the body exceeds {limit} bytes")
+    body = _body()
+    fields = body if isinstance(body, dict) else {}
+    headers = {k: v for k, v in request.headers.items() if k in _FORWARDED_HEADERS}
+    payload = {
+        "event_type": "WEBHOOK_RECEIVED",
+        "data": {"body": body, "query": request.args.to_dict(), "headers": redact(headers)},
+        "user_id": fields.get("user_id"), "conversation_id": fields.get("conversation_id"),
+        "event_id": request.headers.get("Idempotency-Key") or fields.get("event_id"),
+    }  # fmt: skip
+    try:
+        event, created = accept_event(payload, source="webhook", workflow_id=trigger.workflow_id,
+                                      trigger_node_id=trigger.node_id)  # fmt: skip
+    except IngestError as exc:
+        return _error(exc.status_code, exc.code, exc.message)
+    return jsonify({"event_id": event.id, "idempotency_key": event.idempotency_key,
+                    "status": event.status, "created": created}), 202  # fmt: skip

@@ -1,0 +1,52 @@
+"""The ``capture`` channel: record the outbound message on the conversation, send nothing.
+
+It is the default until real channels are configured, and stays as the product's test mode.
+Rows are written in the caller's transaction (the run's step checkpoint), and the unique
+``idempotency_key`` (execution id + node id) makes a retried step find its earlier row instead
+of recording the message twice.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CaptureChannel", "CAPTURE"]
+
+from sqlalchemy import select
+
+from backend.channels import OutboundRequest
+from backend.extensions import db
+from backend.models import OutboundMessage
+from backend.services.redaction import redact
+
+
+class CaptureChannel:
+    name = "capture"
+
+    def send(self, message: OutboundRequest) -> dict:
+        """Record ``message``; return ``{"captured": True, "id": ...}`` (``duplicate`` on replay)."""
+        existing = db.session.scalar(
+            select(OutboundMessage).filter_by(idempotency_key=message.idempotency_key)
+        )
+        if existing is not None:
+            return {"captured": True, "id": existing.id, "duplicate": True}
+        text = message.text
+        if message.kind == "webhook":
+            text = f"{message.method} {message.to}"
+        row = OutboundMessage(
+            contact_id=message.contact_id, conversation_id=message.conversation_id,
+            execution_id=message.execution_id, node_id=message.node_id, kind=message.kind,
+            channel="capture", to=(message.to or "")[:500] or None,
+            subject=(message.subject or "")[:500] or None, text=text or "", status="captured",
+            response=redact({"requested_channel": message.channel, "headers": message.headers,
+                             "body": message.body}) if message.kind == "webhook" else
+            {"requested_channel": message.channel},
+            idempotency_key=message.idempotency_key,
+        )  # fmt: skip
+        db.session.add(row)
+        db.session.flush()
+        result = {"captured": True, "id": row.id, "channel": "capture", "text": text}
+        if message.kind == "webhook":
+            result.update(status=200, headers={}, body="")
+        return result
+
+
+CAPTURE = CaptureChannel()

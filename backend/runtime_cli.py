@@ -1,0 +1,112 @@
+"""Runtime commands: ``flask --app backend serve`` / ``worker`` / ``sweep``.
+
+``serve`` is command one of the README (``make run``): it applies the migrations, seeds the
+event types and sample workflows, creates the first admin when there is no user, and serves
+the app with Socket.IO on ``HOST:PORT``. Without ``REDIS_URL`` it also starts the embedded
+Redis and a worker thread (with RQ's scheduler and cron), so everything works with zero setup.
+
+Scaled mode: ``REDIS_URL=redis://... DATABASE_URL=postgresql://... flask --app backend worker``
+in N processes (any machines), the web app under ``serve`` (or any WSGI server) with
+``EMBEDDED_WORKER=off``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["init_app"]
+
+import logging
+
+import click
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(serve)
+    app.cli.add_command(worker)
+    app.cli.add_command(sweep_command)
+    from backend.api import hooks
+
+    if "hooks" not in app.blueprints:
+        app.register_blueprint(hooks.bp)
+
+
+def _setup() -> list[str]:
+    """Migrate, seed, and make sure someone can log in; return lines to print."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    lines = []
+    try:
+        from backend import cli
+    except ImportError:  # pragma: no cover
+        return lines
+    for name in ("seed_event_types", "setup_sample_workflows"):
+        func = getattr(cli, name, None)
+        if func is not None:
+            func()
+    ensure = getattr(cli, "ensure_first_admin", None)
+    if ensure is not None:
+        result = ensure()
+        if result:
+            lines.append(str(result) if not isinstance(result, tuple) else
+                         f"first admin: {result[0]}  password: {result[1]}")  # fmt: skip
+    return lines
+
+
+def _embedded_worker_wanted(app: Flask) -> bool:
+    setting = str(app.config.get("EMBEDDED_WORKER", "auto")).lower()
+    if setting in ("on", "1", "true", "yes"):
+        return True
+    if setting in ("off", "0", "false", "no"):
+        return False
+    return not app.config.get("REDIS_URL")
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Default: HOST (127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Default: PORT (8000).")
+@click.option("--no-setup", is_flag=True, help="Skip migrations and seeding.")
+def serve(host, port, no_setup):
+    """Set up and serve everything on http://HOST:PORT (embedded Redis + worker by default)."""
+    from backend.extensions import socketio
+    from backend.queue import redis_url
+    from backend.worker import EmbeddedWorker
+
+    app = current_app._get_current_object()
+    host, port = host or app.config["HOST"], port or app.config["PORT"]
+    lines = [] if no_setup else _setup()
+    redis_where = redis_url(app)  # starts the embedded Redis when REDIS_URL is unset
+    embedded = EmbeddedWorker(app).start() if _embedded_worker_wanted(app) else None
+    click.echo(f"FlowMarket is running on http://{host}:{port}/  (Redis: {redis_where}; "
+               f"worker: {'embedded' if embedded else 'external'})")  # fmt: skip
+    for line in lines:
+        click.echo(line)
+    click.echo("Sign in at /login with the admin account (create one: flask --app backend "
+               "create-user). Stop with Ctrl-C.")  # fmt: skip
+    try:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+                     log_output=False)  # fmt: skip
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@click.option("--no-cron", is_flag=True, help="Do not start the periodic-job scheduler.")
+def worker(burst, no_cron):
+    """Run one RQ worker (SimpleWorker + scheduler + cron) for the scaled mode."""
+    from backend.worker import run_worker
+
+    logging.basicConfig(level=logging.WARNING)
+    run_worker(current_app._get_current_object(), burst=burst, with_cron=not no_cron)
+
+
+@click.command("sweep")
+def sweep_command():
+    """Run one sweeper pass now and print what it re-dispatched."""
+    from backend.services.sweeper import sweep
+
+    click.echo(sweep(force=True))

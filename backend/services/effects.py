@@ -1,0 +1,176 @@
+"""DbEffects: the graph engine's :class:`graph_engine.effects.Effects` on the real database.
+
+Contacts, tags, notes and conversation status change rows in the current session; the runner
+commits them in the same transaction as the step's checkpoint, so a step's effects and its
+record are written together or not at all. Messages, emails and webhooks go through
+:mod:`backend.channels` (default: the ``capture`` channel, which records them).
+
+A database error inside an effect is remembered in :attr:`DbEffects.db_error` before it is
+re-raised: the interpreter would treat it as a node failure, but the runner discards that step
+instead and retries it once the database is back (an outage is not the workflow's fault).
+"""
+
+from __future__ import annotations
+
+__all__ = ["DbEffects"]
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from backend.channels import OutboundRequest, channel_for
+from backend.extensions import db
+from backend.models import Contact, Conversation, Note
+from backend.services import contacts as contact_service
+from graph_engine.errors import EffectError
+
+_ATTRS = ("first_name", "last_name", "email", "phone", "channel")
+
+
+class DbEffects:
+    """Effects of one execution (``execution_id``) acting on the database and channels."""
+
+    def __init__(self, execution_id: int):
+        self.execution_id = execution_id
+        self.db_error: Exception | None = None
+        self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _guard(self, fn, *args):
+        try:
+            return fn(*args)
+        except (DBAPIError, SQLAlchemyError) as exc:
+            self.db_error = exc
+            raise
+
+    def _contact(self, contact: dict) -> Contact:
+        row = None
+        if contact.get("id"):
+            row = db.session.get(Contact, contact["id"])
+        elif contact.get("external_id"):
+            row = contact_service.get_or_create_contact(str(contact["external_id"]))
+        if row is None:
+            raise EffectError("this run has no contact", retryable=False)
+        return row
+
+    def _conversation(self, conversation: dict | None) -> Conversation | None:
+        conversation = conversation or {}
+        if conversation.get("id"):
+            return db.session.get(Conversation, conversation["id"])
+        if conversation.get("external_id"):
+            return db.session.scalar(
+                select(Conversation).filter_by(external_id=str(conversation["external_id"]))
+            )
+        return None
+
+    def _send(self, request: OutboundRequest) -> dict:
+        channel = channel_for(request, self.mode)
+        return self._guard(channel.send, request)
+
+    # -- contacts -----------------------------------------------------------------------------
+
+    def add_tag(self, contact: dict, tag: str) -> dict:
+        def run():
+            row = self._contact(contact)
+            contact_service.add_tag(row, tag)
+            return contact_service.contact_to_context(row)
+
+        return self._guard(run)
+
+    def remove_tag(self, contact: dict, tag: str) -> dict:
+        def run():
+            row = self._contact(contact)
+            contact_service.remove_tag(row, tag)
+            return contact_service.contact_to_context(row)
+
+        return self._guard(run)
+
+    def update_user(self, contact: dict, changes: dict) -> dict:
+        def run():
+            row = self._contact(contact)
+            fields = dict(row.fields or {})
+            for key, value in changes.items():
+                if key.startswith("fields."):
+                    fields[key[len("fields.") :]] = value
+                elif key in _ATTRS:
+                    setattr(row, key, None if value is None else str(value)[:254])
+            row.fields = fields
+            return contact_service.contact_to_context(row)
+
+        return self._guard(run)
+
+    def add_note(self, contact: dict, conversation: dict | None, text: str) -> dict:
+        def run():
+            row = (
+                self._contact(contact) if contact.get("id") or contact.get("external_id") else None
+            )
+            conv = self._conversation(conversation)
+            note = Note(contact_id=row.id if row else None, conversation_id=conv.id if conv else None,
+                        execution_id=self.execution_id, text=text)  # fmt: skip
+            db.session.add(note)
+            db.session.flush()
+            return {"note_id": note.id, "text": text}
+
+        return self._guard(run)
+
+    def set_conversation_status(self, conversation: dict | None, status: str) -> dict:
+        def run():
+            conv = self._conversation(conversation)
+            if conv is None:
+                raise EffectError("this run has no conversation", retryable=False)
+            conv.status = status
+            return contact_service.conversation_to_context(conv)
+
+        return self._guard(run)
+
+    # -- outbound -----------------------------------------------------------------------------
+
+    def _ids(self, contact: dict, conversation: dict | None) -> dict:
+        conv = self._guard(self._conversation, conversation)
+        return {"contact_id": contact.get("id"), "conversation_id": conv.id if conv else None,
+                "execution_id": self.execution_id}  # fmt: skip
+
+    def send_message(self, contact, text, *, channel=None, conversation=None, idempotency_key=""):
+        request = OutboundRequest(
+            kind="message", idempotency_key=idempotency_key, text=text,
+            channel=channel or contact.get("channel") or None,
+            to=str(contact.get("external_id") or ""), node_id=_node(idempotency_key),
+            **self._ids(contact, conversation),
+        )  # fmt: skip
+        return self._send(request)
+
+    def send_email(self, contact, subject, body, *, to=None, html=False, idempotency_key=""):
+        to = to or contact.get("email")
+        if not to:
+            raise EffectError("the contact has no email address", retryable=False)
+        request = OutboundRequest(
+            kind="email", idempotency_key=idempotency_key, text=body, subject=subject, to=to,
+            channel="email", html=html, node_id=_node(idempotency_key),
+            **self._ids(contact, None),
+        )  # fmt: skip
+        return self._send(request)
+
+    def http_request(self, method, url, *, headers, body, timeout, idempotency_key=""):
+        request = OutboundRequest(
+            kind="webhook", idempotency_key=idempotency_key, to=url, method=method,
+            headers=dict(headers or {}), body=body, timeout=timeout, node_id=_node(idempotency_key),
+            execution_id=self.execution_id,
+        )  # fmt: skip
+        return self._send(request)
+
+    def run_code(self, code: str, context: dict, *, timeout: float) -> Any:
+        from graph_engine.sandbox import run_code
+
+        return run_code(code, context, timeout=timeout)
+
+
+def _node(idempotency_key: str) -> str | None:
+    parts = idempotency_key.split(":")
+    return parts[1][:100] if len(parts) > 1 else None

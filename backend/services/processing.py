@@ -1,0 +1,150 @@
+"""Event processing in batches: claim ``received`` events, discover, create runs, run them.
+
+Why batches: RQ costs ~20 Redis round trips per job, so one job per event (or per step) caps
+throughput far below the targets. A ``process_event`` job therefore drains the event log — the
+source of truth — in batches of ``EVENT_BATCH_SIZE``:
+
+1. claim a batch inside one transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so several
+   workers drain side by side; SQLite: a conditional UPDATE, which also takes SQLite's write
+   lock first). Nothing is committed until the batch is done, so a worker killed mid-batch
+   simply releases its events: they are still ``received`` for the next drain or the sweeper;
+2. per event (in a savepoint): find/create the contact and conversation, match the trigger
+   index, apply the limits, create one execution per matched workflow, record the outcome on
+   the event log; no match on an open conversation's message -> the AI fallback;
+3. commit, then advance every new run inline (checkpoint per step) until it finishes or waits.
+
+Events are handled in (contact, id) order so concurrent batches lock contacts in one order.
+"""
+
+from __future__ import annotations
+
+__all__ = ["process_batch", "drain"]
+
+import logging
+import time
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from backend.extensions import db
+from backend.models import EventLog, Workflow, utcnow
+from backend.services import contacts as contact_service
+from backend.services import discovery, fallback, limits
+from backend.services.runner import advance, create_execution
+from graph_engine.context import build_context, event_from_payload
+
+log = logging.getLogger(__name__)
+
+
+def _claim(limit: int) -> list[EventLog]:
+    if db.engine.dialect.name == "postgresql":
+        query = (select(EventLog).where(EventLog.status == "received").order_by(EventLog.id)
+                 .limit(limit).with_for_update(skip_locked=True))  # fmt: skip
+        return list(db.session.scalars(query))
+    ids = (
+        select(EventLog.id).where(EventLog.status == "received").order_by(EventLog.id).limit(limit)
+    )
+    db.session.execute(
+        update(EventLog).where(EventLog.id.in_(ids.scalar_subquery())).values(status="processing"),
+        execution_options={"synchronize_session": False},
+    )
+    return list(db.session.scalars(select(EventLog).where(EventLog.status == "processing")))
+
+
+def _context(ev: EventLog):
+    payload = dict(ev.payload or {})
+    payload["event_id"] = ev.idempotency_key
+    event = event_from_payload(payload)
+    data = payload.get("data") or {}
+    contact = contact_service.get_or_create_contact(ev.user_id, data) if ev.user_id else None
+    conversation = (contact_service.get_or_create_conversation(ev.conversation_id, contact)
+                    if ev.conversation_id else None)  # fmt: skip
+    ev.contact_id = contact.id if contact else None
+    context = build_context(event, contact_service.contact_to_context(contact) or None,
+                            contact_service.conversation_to_context(conversation) or None)  # fmt: skip
+    return context, contact, conversation
+
+
+def _start_runs(ev: EventLog, specs, context, contact) -> tuple[list[dict], list[int]]:
+    entries, created = [], []
+    contact_id = contact.id if contact else None
+    if specs and contact_id:
+        limits.lock_contact(contact_id)
+    for spec in specs:
+        workflow = db.session.get(Workflow, spec.workflow_id)
+        entry = {"workflow_id": spec.workflow_id, "node_id": spec.node_id}
+        if workflow is None or workflow.status != "active":
+            entries.append({**entry, "skipped": "inactive"})
+            continue
+        settings = (workflow.graph or {}).get("settings") or {}
+        reason = limits.skip_reason(settings, workflow.id, contact_id)
+        if reason is None and limits.rate_limited(contact_id):
+            reason = "rate_limited"
+        if reason:
+            entries.append({**entry, "skipped": reason})
+            continue
+        ex = create_execution(workflow, spec.node_id, context, event_id=ev.id,
+                              contact_id=contact_id)  # fmt: skip
+        entries.append({**entry, "execution_id": ex.id})
+        created.append(ex.id)
+    return entries, created
+
+
+def _process_one(ev: EventLog) -> list[int]:
+    context, contact, conversation = _context(ev)
+    specs = discovery.match(context)
+    entries, created = _start_runs(ev, specs, context, contact)
+    ev.matched_workflows = entries
+    ev.status, ev.processed_at, ev.error = "processed", utcnow(), None
+    ev.attempts = (ev.attempts or 0) + 1
+    if not specs:
+        fallback.prepare(ev, conversation)
+    return created
+
+
+def process_batch(limit: int | None = None) -> tuple[int, list[int]]:
+    """Claim and process up to ``limit`` events; return ``(claimed, new execution ids)``.
+
+    The new runs are leased to this thread but not advanced yet (see :func:`drain`).
+    """
+    limit = limit or current_app.config.get("EVENT_BATCH_SIZE", 20)
+    events = _claim(limit)
+    if not events:
+        db.session.commit()
+        return 0, []
+    discovery.trigger_index(force_check=True)
+    created: list[int] = []
+    for ev in sorted(events, key=lambda e: (e.user_id or "", e.id)):
+        try:
+            with db.session.begin_nested():
+                created += _process_one(ev)
+        except (ValueError, TypeError, KeyError, LookupError) as exc:
+            ev.status, ev.error, ev.processed_at = (
+                "failed",
+                f"{type(exc).__name__}: {exc}",
+                utcnow(),
+            )
+            ev.attempts = (ev.attempts or 0) + 1
+            log.warning("event %s failed: %s", ev.id, exc)
+    fallback_ids = [ev.id for ev in events if (ev.fallback or {}).get("status") == "pending"]
+    db.session.commit()
+    fallback.dispatch(fallback_ids)
+    return len(events), created
+
+
+def drain(max_seconds: float = 5.0) -> int:
+    """Process batches until the log has no ``received`` event left (or time is up, then
+    request another drain job); run each batch's runs inline. Returns events processed."""
+    deadline, total = time.monotonic() + max_seconds, 0
+    while True:
+        claimed, created = process_batch()
+        total += claimed
+        for execution_id in created:
+            advance(execution_id)
+        if not claimed:
+            return total
+        if time.monotonic() > deadline:
+            from backend.queue import request_drain
+
+            request_drain()
+            return total

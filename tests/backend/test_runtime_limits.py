@@ -1,0 +1,153 @@
+"""Limits (re-entry, runs per day, per-contact rate), AI fallback, schedules, webhook triggers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from runtime_helpers import FlakyServer, graph, linear, message, setup, work
+from sqlalchemy import func, select, update
+
+from backend.extensions import db
+from backend.models import EventLog, Trigger, WorkflowExecution, utcnow
+from backend.services.ingest import accept_event
+
+pytestmark = [pytest.mark.redis]
+TAG = {"id": "tag", "type": "action.add_tag", "params": {"tag": "done"}}
+
+
+def _run_events(app, n: int, user: str = "u1") -> list[dict]:
+    for _ in range(n):
+        accept_event({"event_type": "PING", "user_id": user})
+    work(app)
+    db.session.expire_all()
+    rows = db.session.scalars(select(EventLog).order_by(EventLog.id)).all()
+    return [entry for row in rows for entry in row.matched_workflows]
+
+
+def _runs() -> int:
+    return db.session.scalar(select(func.count(WorkflowExecution.id)))
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected_runs", "reason"),
+    [
+        ({"reentry": "always"}, 3, None),
+        ({"reentry": "once"}, 1, "reentry_once"),
+        ({"reentry": "once_per_hours", "reentry_hours": 2}, 1, "reentry_once_per_2_hours"),
+        (
+            {"reentry": "always", "max_runs_per_contact_per_day": 2},
+            2,
+            "max_runs_per_contact_per_day",
+        ),
+    ],
+)
+def test_workflow_reentry_and_daily_limits(app, settings, expected_runs, reason):
+    setup(app, linear(TAG, **settings))
+    entries = _run_events(app, 3)
+    assert _runs() == expected_runs
+    skipped = [e["skipped"] for e in entries if "skipped" in e]
+    assert skipped == ([reason] * (3 - expected_runs) if reason else [])
+    assert "execution_id" in _run_events(app, 1, user="someone-else")[-1]  # per contact
+
+
+def test_once_per_hours_allows_a_new_run_after_the_window(app):
+    setup(app, linear(TAG, reentry="once_per_hours", reentry_hours=1))
+    _run_events(app, 1)
+    db.session.execute(update(WorkflowExecution).values(created_at=utcnow() - timedelta(hours=2)))
+    db.session.commit()
+    _run_events(app, 1)
+    assert _runs() == 2
+
+
+def test_global_rate_limit_per_contact(app):
+    app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 2
+    try:
+        setup(app, linear(TAG))
+        entries = _run_events(app, 4)
+        assert _runs() == 2
+        assert [e.get("skipped") for e in entries] == [None, None, "rate_limited", "rate_limited"]
+    finally:
+        app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 30
+
+
+def test_ai_fallback_job_for_unmatched_message_on_open_conversation(app):
+    app.config["AI_FALLBACK"] = "builtins.len"  # any importable function works as an RQ job
+    try:
+        setup(app, graph())
+        ev, _ = accept_event(message("just saying hi"))
+        matched, _ = accept_event(message("coupon please", user="c2"))
+        work(app)
+        db.session.expire_all()
+        assert db.session.get(EventLog, ev.id).fallback["status"] == "enqueued"
+        assert db.session.get(EventLog, ev.id).fallback["kind"] == "job"
+        assert db.session.get(EventLog, matched.id).fallback is None
+    finally:
+        app.config["AI_FALLBACK"] = ""
+
+
+def test_ai_fallback_webhook_posts_the_event(app):
+    server = FlakyServer()
+    app.config["AI_FALLBACK"] = server.url + "/ai"
+    try:
+        setup(app, graph())
+        ev, _ = accept_event(message("hello?"))
+        work(app)
+        work(app)  # the fallback webhook job
+        db.session.expire_all()
+        info = db.session.get(EventLog, ev.id).fallback
+        assert info["status"] == "sent" and info["http_status"] == 200
+        assert '"hello?"' in server.requests[0]["body"]
+    finally:
+        server.close()
+        app.config["AI_FALLBACK"] = ""
+
+
+def test_schedule_trigger_fires_once_per_due_time(app):
+    from backend.services.schedules import fire_schedules
+
+    sched = {"id": "s", "type": "trigger.schedule", "params": {"cron": "*/5 * * * *"}}
+    note = {"id": "n", "type": "action.add_note", "params": {"text": "tick"}}
+    setup(app, linear(note, trigger=sched))
+    row = db.session.scalars(select(Trigger)).one()
+    assert row.next_fire_at is not None
+    db.session.execute(update(Trigger).values(next_fire_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert len(fire_schedules()) == 1
+    assert fire_schedules() == []  # moved to the next cron time
+    db.session.expire_all()
+    assert db.session.scalars(select(Trigger)).one().next_fire_at > utcnow()
+    work(app)
+    assert db.session.scalar(select(WorkflowExecution.status)) == "succeeded"
+
+
+def test_webhook_trigger_url_starts_the_workflow_with_the_body(app, client):
+    hook = {"id": "w", "type": "trigger.webhook"}
+    node = {"id": "tag", "type": "action.add_tag", "params": {"tag": "{{ event.data.body.tag }}"}}
+    setup(app, linear(node, trigger=hook))
+    key = db.session.scalars(select(Trigger.webhook_key)).one()
+    assert key
+    resp = client.post(f"/hooks/{key}", json={"tag": "from-hook", "user_id": "hooked"},
+                       headers={"Idempotency-Key": "h-1"})  # fmt: skip
+    assert resp.status_code == 202, resp.get_json()
+    again = client.post(f"/hooks/{key}", json={"tag": "x", "user_id": "hooked"},
+                        headers={"Idempotency-Key": "h-1"})  # fmt: skip
+    assert again.status_code == 202 and again.get_json()["created"] is False
+    work(app)
+    run = db.session.scalars(select(WorkflowExecution)).one()
+    assert run.status == "succeeded" and run.contact.tag_names == ["from-hook"]
+    assert client.post("/hooks/not-a-key", json={}).status_code == 404
+    big = client.post(f"/hooks/{key}", data="x" * 70_000, content_type="text/plain")
+    assert big.status_code == 413
+
+
+def test_triggers_changed_reaches_other_processes_cache(app):
+    """A pause seen through the Redis version counter and the DB fingerprint."""
+    from backend.services import discovery
+    from backend.services.workflows import pause
+
+    (wf,) = setup(app, linear(TAG))
+    ctx = {"event": {"type": "PING", "data": {}}, "user": {}, "conversation": {}}
+    assert [s.workflow_id for s in discovery.match(ctx, force_check=True)] == [wf.id]
+    pause(wf)
+    assert discovery.match(ctx, force_check=True) == []
