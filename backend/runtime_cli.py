@@ -15,6 +15,7 @@ from __future__ import annotations
 __all__ = ["init_app"]
 
 import logging
+import os
 
 import click
 from flask import Flask, current_app
@@ -83,8 +84,13 @@ def serve(host, port, no_setup):
                f"worker: {'embedded' if embedded else 'external'})")  # fmt: skip
     for line in lines:
         click.echo(line)
-    click.echo("Sign in at /login with the admin account (create one: flask --app backend "
-               "create-user). Stop with Ctrl-C.")  # fmt: skip
+    if not lines:
+        click.echo(f"Sign in at http://{host}:{port}/login (new users: flask --app backend "
+                   "create-user EMAIL --role editor).")  # fmt: skip
+    click.echo("Stop with Ctrl-C.")
+    # `flask serve` runs inside the flask CLI, where Flask ignores app.run(); this command *is*
+    # the server, so let Flask-SocketIO's run() through.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                      log_output=False)  # fmt: skip

@@ -25,6 +25,7 @@ import threading
 
 from flask import Flask
 from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
 
 from backend.queue import get_queue, redis_url, worker_connection
 
@@ -113,6 +114,10 @@ def run_worker(app: Flask, *, burst: bool = False, with_cron: bool = True) -> No
 
 
 class _ThreadWorker(FlowWorker):
+    # RQ's default job timeout uses SIGALRM, which only the main thread may set; a timer
+    # thread enforces the same limit from a worker thread.
+    death_penalty_class = TimerDeathPenalty
+
     def _install_signal_handlers(self):
         """Signals belong to the main thread (the web server); stop with ``request_stop``."""
 
