@@ -6,6 +6,7 @@ Usage::
     python -m graph_engine run FILE.json --event EVENT.json [--contact CONTACT.json]
                                          [--trigger NODE_ID] [--now ISO] [--resume]
     python -m graph_engine node-types
+    python -m graph_engine render FILE.json [-o OUT.svg] [--trace TRACE.jsonl]
 
 ``validate`` prints ``ok`` (warnings on stderr) and exits 0, or prints one line per error
 (``node <id>: <message>``, ``edge <id>: ...``, ``graph: ...``) and exits 1. ``run`` matches the
@@ -14,7 +15,8 @@ effects and a fake clock, and prints JSON lines, each with a ``kind``: one ``ste
 then one ``effect`` per effect the run would perform, then a ``result``. A run that stops at a
 wait says when it would resume; ``--resume`` advances the fake clock past every wait instead.
 ``FILE.json`` may also be a golden fixture (``{"graph", "event", "contact", ...}``), whose event
-and contact are then the defaults.
+and contact are then the defaults. ``render`` draws the graph as an SVG picture; given the JSON
+lines that ``run`` printed (``--trace``), it outlines each visited node by its status.
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     types = commands.add_parser("node-types", help="print the node-type registry as JSON")
     types.set_defaults(handler=lambda args: _print(default_registry.to_json(), indent=2) or 0)
+    draw = commands.add_parser("render", help="draw the graph as SVG (optionally with a run trace)")
+    draw.add_argument("file")
+    draw.add_argument("-o", "--output", help="SVG file to write (default: stdout)")
+    draw.add_argument("--trace", help="JSON lines printed by `run`: outline the visited nodes")
+    draw.set_defaults(handler=_render)
     return parser
 
 
@@ -145,6 +152,27 @@ def _run(args) -> int:
         _print({"kind": "effect", **effect})
     _print(_result(state))
     return 0 if state.status in ("succeeded", "waiting") else 3
+
+
+def _render(args) -> int:
+    from graph_engine.render import to_svg
+
+    data = _load(args.file)
+    graph = data["graph"] if isinstance(data, dict) and "graph" in data else data
+    statuses = {}
+    if args.trace:
+        with open(args.trace, encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line) if line.strip() else {}
+                if row.get("kind") == "step":
+                    statuses[row["node_id"]] = row["status"]
+    svg = to_svg(graph, statuses=statuses)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(svg)
+    else:
+        print(svg)
+    return 0
 
 
 def _match(graph: dict, context: dict, args) -> str | None:

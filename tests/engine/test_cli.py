@@ -121,3 +121,21 @@ def test_node_types_prints_the_registry():
     described = json.loads(result.stdout)
     assert result.returncode == 0 and len(described) == 22
     assert any(d["type"] == "flow.wait" and d["category"] == "flow" for d in described)
+
+
+def test_render_draws_every_node_and_lights_up_the_trace(files, tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    run = cli("run", files["graph"], "--event", files["event"], "--contact", files["contact"])
+    trace.write_text(run.stdout, encoding="utf-8")
+    out = tmp_path / "coupon.svg"
+    result = cli("render", files["graph"], "--trace", trace, "-o", out)
+    assert result.returncode == 0, result.stderr
+    svg = out.read_text(encoding="utf-8")
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)  # well-formed SVG
+    assert root.tag.endswith("svg")
+    for node in files["fixture"]["graph"]["nodes"]:
+        assert f">{node['id']} · " in svg
+    assert "send · succeeded" in svg and "wait · waiting" in svg
+    assert "mail · send_email" in svg  # not reached yet: drawn without a status
