@@ -22,7 +22,7 @@ class LiveServer:
     """The Flask app in a background thread (werkzeug) against its own SQLite database."""
 
     def __init__(self, app):
-        from conftest import free_port
+        from support import free_port
         from werkzeug.serving import make_server
 
         self.app = app
@@ -46,7 +46,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, redis_url):
     """The product on a free port: migrated SQLite, seeded samples, admin/editor/viewer users."""
-    from conftest import create_schema, make_app
+    from support import create_schema, make_app
 
     db_path = tmp_path_factory.mktemp("e2e") / "e2e.db"
     app = make_app(f"sqlite:///{db_path}", redis_url, WTF_CSRF_ENABLED=True, TESTING=False)
@@ -65,7 +65,7 @@ def live_server(tmp_path_factory, redis_url):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        from conftest import unavailable
+        from support import unavailable
 
         unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

@@ -8,9 +8,9 @@ import threading
 import time
 
 import pytest
-from conftest import clean_tables, create_schema, make_app
 from harness import API, Proxy, Workers, post_events, runtime_config, wait_until
 from sqlalchemy import func, select
+from support import clean_tables, create_schema, make_app
 from werkzeug.serving import make_server
 
 pytestmark = [pytest.mark.reliability, pytest.mark.postgres, pytest.mark.redis]
