@@ -32,7 +32,7 @@ class Contact(db.Model):
     last_name = db.Column(db.String(100), nullable=False, default="")
     email = db.Column(db.String(254), index=True)
     phone = db.Column(db.String(40))
-    channel = db.Column(db.String(20))  # telegram | instagram | email | web
+    channel = db.Column(db.String(20), index=True)  # telegram | instagram | email | web
     channel_ids = db.Column(JSONType, nullable=False, default=dict)  # {"telegram": "<chat id>"}
     fields = db.Column(JSONType, nullable=False, default=dict)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

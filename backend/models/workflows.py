@@ -82,7 +82,7 @@ class Trigger(db.Model):
     )
     node_id = db.Column(db.String(100), nullable=False)
     node_type = db.Column(db.String(64), nullable=False)
-    event_type = db.Column(db.String(64), nullable=False)
+    event_type = db.Column(db.String(64), nullable=False, index=True)
     filter = db.Column(JSONType)
     is_active = db.Column(db.Boolean, nullable=False, default=False)
     # trigger.webhook: the secret part of its URL; trigger.schedule: cron + timezone + next fire.

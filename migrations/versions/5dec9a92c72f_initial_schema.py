@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b9286a32f115
+Revision ID: 5dec9a92c72f
 Revises: 
-Create Date: 2026-11-25 20:22:05.653745
+Create Date: 2026-11-25 21:54:29.981829
 
 """
 from alembic import op
@@ -13,7 +13,7 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'b9286a32f115'
+revision = '5dec9a92c72f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -37,6 +37,7 @@ def upgrade():
     sa.UniqueConstraint('external_id', name=op.f('uq_contacts_external_id'))
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contacts_channel'), ['channel'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_email'), ['email'], unique=False)
 
     op.create_table('credentials',
@@ -183,6 +184,7 @@ def upgrade():
     )
     with op.batch_alter_table('triggers', schema=None) as batch_op:
         batch_op.create_index('ix_triggers_active_event', ['is_active', 'event_type'], unique=False)
+        batch_op.create_index(batch_op.f('ix_triggers_event_type'), ['event_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_triggers_next_fire_at'), ['next_fire_at'], unique=False)
 
     op.create_table('workflow_executions',
@@ -320,6 +322,7 @@ def downgrade():
     op.drop_table('workflow_executions')
     with op.batch_alter_table('triggers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_triggers_next_fire_at'))
+        batch_op.drop_index(batch_op.f('ix_triggers_event_type'))
         batch_op.drop_index('ix_triggers_active_event')
 
     op.drop_table('triggers')
@@ -351,6 +354,7 @@ def downgrade():
     op.drop_table('credentials')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_email'))
+        batch_op.drop_index(batch_op.f('ix_contacts_channel'))
 
     op.drop_table('contacts')
     # ### end Alembic commands ###
