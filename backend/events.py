@@ -16,7 +16,7 @@ workflow, so workers skip publishing traces that nobody is watching.
 
 from __future__ import annotations
 
-__all__ = ["init_app", "emit_trace", "WATCHERS_KEY"]
+__all__ = ["init_app", "emit_trace", "is_watched", "WATCHERS_KEY"]
 
 import contextlib
 import logging
@@ -167,7 +167,9 @@ def _forget(sid: str, room: str) -> None:
 # -- the emit helper used by the runner ------------------------------------------------------
 
 
-def _watched(workflow_id) -> bool:
+def is_watched(workflow_id) -> bool:
+    """Whether a client watches ``workflow_id`` (the watcher hash is read at most every
+    ``_WATCH_TTL`` seconds per process: no Redis round trip per step)."""
     url = current_app.config.get("REDIS_URL") or "embedded"
     now = time.monotonic()
     cached = _watch_cache.get(url)
@@ -198,7 +200,7 @@ def emit_trace(kind: str, execution, **data) -> None:
     """
     get = execution.get if isinstance(execution, dict) else lambda k: getattr(execution, k)
     execution_id, workflow_id = get("id"), get("workflow_id")
-    if not _watched(workflow_id):
+    if not is_watched(workflow_id):
         return
     payload = {"kind": kind, "execution_id": execution_id, "workflow_id": workflow_id,
                "ts": time.time(), **data}  # fmt: skip

@@ -23,6 +23,7 @@ __all__ = [
     "retry_failed_actions",
     "call_fallback_webhook",
     "app_context",
+    "worker_session",
 ]
 
 import contextlib
@@ -61,6 +62,24 @@ def app_context():
             yield app
         finally:
             db.session.remove()
+
+
+@contextlib.contextmanager
+def worker_session():
+    """The session as workers use it: objects are not expired at each commit, so a run's
+    contact, tags and conversation are loaded once, not again after every step's commit (the
+    runner's own writes go through Core statements and keep the in-memory state). Everything
+    is expired on the way out of the outermost one, so the caller sees fresh rows again."""
+    from backend.extensions import db
+
+    session = db.session()
+    outermost, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield session
+    finally:
+        if outermost:
+            session.expire_on_commit = True
+            session.expire_all()
 
 
 def process_event(event_id: int | None = None) -> int:

@@ -3,7 +3,7 @@
 PostgreSQL + a private redis-server, the web app under gunicorn (2 processes x 4 threads),
 1 and then 2 ``flask --app backend worker`` processes. Prints a table::
 
-    .venv/bin/python bench/throughput.py [--events 1500]
+    .venv/bin/python bench/throughput.py [--events 1500] [--workers 1,2] [--batch 20]
 
 Latency (event received -> run finished, from the database timestamps) is measured at half
 the measured throughput, paced.
@@ -22,9 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "reliability")]
-os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="flowmarket-bench-"))
+if "INSTANCE_PATH" not in os.environ:
+    os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="flowmarket-bench-")
 
-from conftest import (  # noqa: E402
+from harness import Workers, post_events, runtime_config, wait_until  # noqa: E402
+from support import (  # noqa: E402
     RedisServer,
     clean_tables,
     create_pg_database,
@@ -33,7 +35,6 @@ from conftest import (  # noqa: E402
     free_port,
     make_app,
 )
-from harness import Workers, post_events, runtime_config, wait_until  # noqa: E402
 
 COUPON = {
     "format": "workflow-graph/v1", "name": "Coupon", "settings": {},
@@ -132,8 +133,8 @@ def _paced(port, token, events, rate):
             time.sleep(delay)
 
 
-def run(n_workers: int, events: int, pg_url: str, redis_url: str) -> dict:
-    config = runtime_config(pg_url, redis_url, RUN_LEASE_SECONDS=60, EVENT_BATCH_SIZE=20)
+def run(n_workers: int, events: int, pg_url: str, redis_url: str, batch: int = 20) -> dict:
+    config = runtime_config(pg_url, redis_url, RUN_LEASE_SECONDS=60, EVENT_BATCH_SIZE=batch)
     app = make_app(pg_url, redis_url, **config)
     clean_tables(app)
     token = _seed(app)
@@ -179,19 +180,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1500)
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--batch", type=int, default=20, help="EVENT_BATCH_SIZE")
     args = parser.parse_args()
     redis_server = RedisServer(Path(tempfile.mkdtemp()))
     redis_server.start()
     pg_url = create_pg_database()
     try:
         create_schema(make_app(pg_url, redis_server.url))
-        rows = [run(int(n), args.events, pg_url, redis_server.url)
+        rows = [run(int(n), args.events, pg_url, redis_server.url, args.batch)
                 for n in args.workers.split(",")]  # fmt: skip
     finally:
         redis_server.stop()
         drop_pg_database(pg_url)
     print(f"\nEnd to end: HTTP ingestion -> coupon run succeeded ({args.events} events, "
-          "PostgreSQL + Redis, gunicorn 2x4 web)")  # fmt: skip
+          f"PostgreSQL + Redis, gunicorn 2x4 web, EVENT_BATCH_SIZE={args.batch})")  # fmt: skip
     print(f"{'workers':>7} | {'ingest s':>8} | {'total s':>7} | {'events/s':>8} | "
           f"{'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7}  (latency at half load)")  # fmt: skip
     for r in rows:

@@ -11,7 +11,15 @@ is seen even when Redis was down or flushed. The version is checked at most ever
 
 from __future__ import annotations
 
-__all__ = ["triggers_changed", "trigger_index", "match", "reset", "cached_version", "VERSION_KEY"]
+__all__ = [
+    "triggers_changed",
+    "trigger_index",
+    "match",
+    "reset",
+    "cached_version",
+    "interpreter_for",
+    "VERSION_KEY",
+]
 
 import contextlib
 import threading
@@ -22,7 +30,7 @@ import redis
 from sqlalchemy import func, select
 
 from backend.extensions import db
-from backend.models import Trigger, Workflow
+from backend.models import Trigger, Workflow, WorkflowVersion
 from backend.queue import get_redis
 
 VERSION_KEY = "fm:triggers-version"
@@ -38,6 +46,7 @@ class _Cache:
 
 
 _caches: dict[str, _Cache] = {}
+_interpreters: dict = {}  # (db, workflow id, version, thread) -> Interpreter
 
 
 def _cache() -> _Cache:
@@ -121,3 +130,26 @@ def match(context: dict, *, force_check: bool = False) -> list:
             seen.add(spec.workflow_id)
             out.append(spec)
     return out
+
+
+def interpreter_for(workflow_id: int, version: int):
+    """The interpreter of one workflow version, built once per process and thread."""
+    key = (str(db.engine.url), workflow_id, version, threading.get_ident())
+    seen = cached_version()
+    if _interpreters.get("version") != seen:
+        _interpreters.clear()
+        _interpreters["version"] = seen
+    interp = _interpreters.get(key)
+    if interp is None:
+        from graph_engine.interpreter import Interpreter
+
+        graph = db.session.scalar(
+            select(WorkflowVersion.graph).filter_by(workflow_id=workflow_id, version=version)
+        )
+        if graph is None:
+            graph = db.session.get(Workflow, workflow_id).graph
+        interp = Interpreter(graph, workflow_id=workflow_id)
+        if len(_interpreters) > 2000:
+            _interpreters.clear()
+        _interpreters[key] = interp
+    return interp

@@ -37,6 +37,10 @@ class DbEffects:
         self.execution_id = execution_id
         self.db_error: Exception | None = None
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
+        # Rows this run loaded. The session holds clean objects only weakly; with the workers'
+        # expire_on_commit=False (runner.worker_session) keeping them here means a contact,
+        # its tags and the conversation are loaded once per run, not once per effect.
+        self._rows: dict = {}
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -58,17 +62,21 @@ class DbEffects:
             row = contact_service.get_or_create_contact(str(contact["external_id"]))
         if row is None:
             raise EffectError("this run has no contact", retryable=False)
+        self._rows[Contact, row.id] = row
         return row
 
     def _conversation(self, conversation: dict | None) -> Conversation | None:
         conversation = conversation or {}
+        row = None
         if conversation.get("id"):
-            return db.session.get(Conversation, conversation["id"])
-        if conversation.get("external_id"):
-            return db.session.scalar(
+            row = db.session.get(Conversation, conversation["id"])
+        elif conversation.get("external_id"):
+            row = db.session.scalar(
                 select(Conversation).filter_by(external_id=str(conversation["external_id"]))
             )
-        return None
+        if row is not None:
+            self._rows[Conversation, row.id] = row
+        return row
 
     def _send(self, request: OutboundRequest) -> dict:
         channel = channel_for(request, self.mode)

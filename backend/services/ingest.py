@@ -129,14 +129,19 @@ def accept_event(
         status="received", matched_workflows=[],
     )  # fmt: skip
     db.session.add(row)
+    session = db.session()
+    # The caller answers with the row's fields: keep them loaded (no SELECT after the commit).
+    expire, session.expire_on_commit = session.expire_on_commit, False
     try:
-        db.session.commit()
+        session.commit()
     except IntegrityError:
         db.session.rollback()
         existing = db.session.scalar(select(EventLog).filter_by(idempotency_key=key))
         if existing is None:  # pragma: no cover - the conflicting row vanished (retention)
             raise
         return existing, False
+    finally:
+        session.expire_on_commit = expire
     if dispatch:
         request_drain()
     return row, True

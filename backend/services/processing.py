@@ -8,10 +8,14 @@ source of truth — in batches of ``EVENT_BATCH_SIZE``:
    workers drain side by side; SQLite: a conditional UPDATE, which also takes SQLite's write
    lock first). Nothing is committed until the batch is done, so a worker killed mid-batch
    simply releases its events: they are still ``received`` for the next drain or the sweeper;
-2. per event (in a savepoint): find/create the contact and conversation, match the trigger
-   index, apply the limits, create one execution per matched workflow, record the outcome on
-   the event log; no match on an open conversation's message -> the AI fallback;
+2. per event (in a savepoint): find/create the contact (PostgreSQL: loaded and row-locked in
+   one query) and conversation, match the trigger index, apply the limits, create one
+   execution per matched workflow, record the outcome on the event log; no match on an open
+   conversation's message -> the AI fallback;
 3. commit, then advance every new run inline (checkpoint per step) until it finishes or waits.
+   The runs reuse what the batch loaded (execution rows, contacts, conversations: the drain
+   runs in :func:`backend.jobs.worker_session`, and the batch keeps them referenced), so a
+   run issues no read of its own before its first effect.
 
 Events are handled in (contact, id) order so concurrent batches lock contacts in one order.
 """
@@ -27,7 +31,8 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.models import EventLog, Workflow, utcnow
+from backend.jobs import worker_session
+from backend.models import Contact, EventLog, Workflow, utcnow
 from backend.services import contacts as contact_service
 from backend.services import discovery, fallback, limits
 from backend.services.runner import advance, create_execution
@@ -51,27 +56,43 @@ def _claim(limit: int) -> list[EventLog]:
     return list(db.session.scalars(select(EventLog).where(EventLog.status == "processing")))
 
 
-def _context(ev: EventLog):
+def _locked_contact(external_id: str, locked: set) -> Contact | None:
+    """PostgreSQL: load the contact and lock its row in one query (limits.lock_contact's
+    lock, taken up front: events are handled in contact order, so locks are taken in order)."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    contact = db.session.scalar(select(Contact).filter_by(external_id=external_id)
+                                .with_for_update(of=Contact))  # fmt: skip
+    if contact is not None:
+        locked.add(contact.id)
+    return contact
+
+
+def _context(ev: EventLog, locked: set):
     payload = dict(ev.payload or {})
     payload["event_id"] = ev.idempotency_key
     event = event_from_payload(payload)
     data = payload.get("data") or {}
-    contact = contact_service.get_or_create_contact(ev.user_id, data) if ev.user_id else None
+    contact = _locked_contact(ev.user_id, locked) if ev.user_id else None
+    if contact is None and ev.user_id:
+        contact = contact_service.get_or_create_contact(ev.user_id, data)
     conversation = (contact_service.get_or_create_conversation(ev.conversation_id, contact)
                     if ev.conversation_id else None)  # fmt: skip
-    ev.contact_id = contact.id if contact else None
     context = build_context(event, contact_service.contact_to_context(contact) or None,
                             contact_service.conversation_to_context(conversation) or None)  # fmt: skip
     return context, contact, conversation
 
 
-def _start_runs(ev: EventLog, specs, context, contact) -> tuple[list[dict], list[int]]:
+def _start_runs(ev: EventLog, specs, context, contact, batch) -> tuple[list[dict], list]:
+    pins, locked = batch
     entries, created = [], []
     contact_id = contact.id if contact else None
-    if specs and contact_id:
+    if specs and contact_id and contact_id not in locked:
         limits.lock_contact(contact_id)
+        locked.add(contact_id)
     for spec in specs:
         workflow = db.session.get(Workflow, spec.workflow_id)
+        pins.append(workflow)
         entry = {"workflow_id": spec.workflow_id, "node_id": spec.node_id}
         if workflow is None or workflow.status != "active":
             entries.append({**entry, "skipped": "inactive"})
@@ -86,14 +107,16 @@ def _start_runs(ev: EventLog, specs, context, contact) -> tuple[list[dict], list
         ex = create_execution(workflow, spec.node_id, context, event_id=ev.id,
                               contact_id=contact_id)  # fmt: skip
         entries.append({**entry, "execution_id": ex.id})
-        created.append(ex.id)
+        created.append(ex)
     return entries, created
 
 
-def _process_one(ev: EventLog) -> list[int]:
-    context, contact, conversation = _context(ev)
+def _process_one(ev: EventLog, batch: tuple[list, set]) -> list:
+    context, contact, conversation = _context(ev, batch[1])
+    batch[0].extend((contact, conversation))
     specs = discovery.match(context)
-    entries, created = _start_runs(ev, specs, context, contact)
+    entries, created = _start_runs(ev, specs, context, contact, batch)
+    ev.contact_id = contact.id if contact else None  # set with the rest: one UPDATE
     ev.matched_workflows = entries
     ev.status, ev.processed_at, ev.error = "processed", utcnow(), None
     ev.attempts = (ev.attempts or 0) + 1
@@ -102,22 +125,27 @@ def _process_one(ev: EventLog) -> list[int]:
     return created
 
 
-def process_batch(limit: int | None = None) -> tuple[int, list[int]]:
-    """Claim and process up to ``limit`` events; return ``(claimed, new execution ids)``.
+def process_batch(limit: int | None = None) -> tuple[int, list, list]:
+    """Claim and process up to ``limit`` events; return ``(claimed, new executions, pins)``.
 
-    The new runs are leased to this thread but not advanced yet (see :func:`drain`).
+    The new runs are leased to this thread but not advanced yet (see :func:`drain`); ``pins``
+    are the loaded contacts, conversations and workflows: keep them while the runs advance
+    (the session holds clean objects only weakly; pinned, effects find them without a query).
     """
     limit = limit or current_app.config.get("EVENT_BATCH_SIZE", 20)
+    db.session.expire_all()  # contacts are re-read (and locked) fresh for every batch
     events = _claim(limit)
     if not events:
         db.session.commit()
-        return 0, []
+        return 0, [], []
     discovery.trigger_index(force_check=True)
-    created: list[int] = []
+    created: list = []
+    pins: list = []
+    locked: set = set()  # contacts this transaction holds a row lock on (PostgreSQL)
     for ev in sorted(events, key=lambda e: (e.user_id or "", e.id)):
         try:
             with db.session.begin_nested():
-                created += _process_one(ev)
+                created += _process_one(ev, (pins, locked))
         except (ValueError, TypeError, KeyError, LookupError) as exc:
             ev.status, ev.error, ev.processed_at = (
                 "failed",
@@ -125,26 +153,28 @@ def process_batch(limit: int | None = None) -> tuple[int, list[int]]:
                 utcnow(),
             )
             ev.attempts = (ev.attempts or 0) + 1
+            locked.clear()  # rolling back the savepoint released the locks taken in it
             log.warning("event %s failed: %s", ev.id, exc)
     fallback_ids = [ev.id for ev in events if (ev.fallback or {}).get("status") == "pending"]
     db.session.commit()
     fallback.dispatch(fallback_ids)
-    return len(events), created
+    return len(events), created, pins
 
 
 def drain(max_seconds: float = 5.0) -> int:
     """Process batches until the log has no ``received`` event left (or time is up, then
     request another drain job); run each batch's runs inline. Returns events processed."""
     deadline, total = time.monotonic() + max_seconds, 0
-    while True:
-        claimed, created = process_batch()
-        total += claimed
-        for execution_id in created:
-            advance(execution_id)
-        if not claimed:
-            return total
-        if time.monotonic() > deadline:
-            from backend.queue import request_drain
+    with worker_session():
+        while True:
+            claimed, created, _pins = process_batch()
+            total += claimed
+            for ex in created:
+                advance(ex.id, fresh=ex)
+            if not claimed:
+                return total
+            if time.monotonic() > deadline:
+                from backend.queue import request_drain
 
-            request_drain()
-            return total
+                request_drain()
+                return total

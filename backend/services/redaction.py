@@ -11,8 +11,9 @@ token or a password in an event or a webhook header never lands in the database 
 
 from __future__ import annotations
 
-__all__ = ["redact", "is_secret_key", "MASK"]
+__all__ = ["redact", "has_secret", "is_secret_key", "MASK"]
 
+import functools
 import re
 from typing import Any
 
@@ -25,7 +26,12 @@ _SECRET_KEY = re.compile(
 
 def is_secret_key(key: object) -> bool:
     """Whether a mapping key names a secret (``token``, ``X-Api-Key``, ``password``...)."""
-    return isinstance(key, str) and bool(_SECRET_KEY.search(key))
+    return isinstance(key, str) and _secret_name(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_name(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key))
 
 
 def redact(value: Any, _depth: int = 0) -> Any:
@@ -40,3 +46,21 @@ def redact(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         return [redact(v, _depth + 1) for v in value]
     return value
+
+
+def has_secret(value: Any, _depth: int = 0) -> bool:
+    """Whether :func:`redact` would mask anything in ``value`` (no copy is made).
+
+    >>> has_secret({"a": [{"b": 1}]}), has_secret({"a": [{"token": "t"}]})
+    (False, True)
+    """
+    if _depth > 50:
+        return False
+    if isinstance(value, dict):
+        return any(
+            (is_secret_key(k) and v not in (None, "")) or has_secret(v, _depth + 1)
+            for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return any(has_secret(v, _depth + 1) for v in value)
+    return False

@@ -3,13 +3,17 @@
 One call to :func:`advance` does, in order:
 
 1. take the run's lease (a conditional UPDATE: only one worker advances a run at a time; a
-   lease that expired because its worker died can be taken over);
+   lease that expired because its worker died can be taken over). A run the drain created a
+   moment ago is already leased to this thread and loaded: it skips this and step 2's read;
 2. load the checkpointed :class:`graph_engine.RunState` and the (cached) interpreter of the
    workflow version the run started on;
 3. step the interpreter; after *every* step write the new state and the step record in one
    transaction, together with the step's database effects (tags, notes, captured messages).
    The UPDATE is guarded by the lease owner and the expected step counter, so a step is never
-   recorded twice, even by a worker whose lease was taken over;
+   recorded twice, even by a worker whose lease was taken over. On PostgreSQL the UPDATE and
+   the step INSERT are one statement, committed with ``synchronous_commit = off`` (see
+   ``_GUARDED_PG``). The session does not expire objects at commit
+   (:func:`backend.jobs.worker_session`), so the contact is loaded once per run, not per step;
 4. publish the step on Socket.IO (after the commit, so a client never sees an uncommitted step);
 5. stop when the run finishes, or when it waits (a wait node, a retry backoff): then a resume
    job is scheduled with ``enqueue_at`` for the resume time. If Redis loses that job the sweeper
@@ -31,9 +35,8 @@ __all__ = [
     "ACTIVE_STATUSES",
 ]
 
-import contextlib
 import copy
-import json
+import dataclasses
 import logging
 import os
 import socket
@@ -43,16 +46,17 @@ from datetime import datetime, timedelta
 
 import redis
 from flask import current_app
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from backend.events import emit_trace
+from backend.events import emit_trace, is_watched
 from backend.extensions import db
-from backend.models import StepExecution, Workflow, WorkflowExecution, WorkflowVersion, utcnow
+from backend.jobs import worker_session
+from backend.models import StepExecution, Workflow, WorkflowExecution, utcnow
 from backend.queue import get_queue
+from backend.services.discovery import interpreter_for
 from backend.services.effects import DbEffects
-from backend.services.redaction import redact
-from graph_engine.interpreter import Interpreter
+from backend.services.redaction import has_secret, redact
 from graph_engine.run_state import RunState
 
 log = logging.getLogger(__name__)
@@ -61,7 +65,50 @@ ACTIVE_STATUSES = ("pending", "running", "waiting")
 #: Lease owner of runs handed to the queue but not yet taken by a worker.
 DISPATCH = "dispatch"
 _PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-_interpreters: dict = {}  # (db, workflow id, version, thread) -> Interpreter
+_STATE_FIELDS = tuple(f.name for f in dataclasses.fields(RunState))
+
+# Checkpoint statements, built once so SQLAlchemy reuses their compiled form (Core, on the
+# tables: no ORM session synchronisation). The UPDATE's SET clause comes from the parameter
+# names; ``b_*`` are the guard: this run, still leased to this thread, at the expected step.
+_T, _ST = WE.__table__, StepExecution.__table__
+_GUARD = update(_T).where(
+    _T.c.id == bindparam("b_id"), _T.c.lease_owner == bindparam("b_owner"),
+    _T.c.step_count == bindparam("b_count"), _T.c.status.in_(ACTIVE_STATUSES),
+)  # fmt: skip
+_GUARDED = _GUARD.returning(_T.c.id)
+# PostgreSQL: the RETURNING clause also runs ``SET LOCAL synchronous_commit = off`` for this
+# transaction only (no extra round trip), so a step commit does not wait for the WAL flush
+# (~1.2 ms each). This is safe against what the runtime must survive -- a killed or crashed
+# worker, a lost Redis job: the commit is in PostgreSQL's memory and WAL buffers, visible to
+# every other session at once, and written out within ``wal_writer_delay`` (200 ms). Only a
+# crash of the PostgreSQL server itself can lose the last fraction of a second of step
+# checkpoints; the database then comes back consistent (no half-written step: the state, the
+# step record and its effects still commit or vanish together) and those runs simply redo the
+# lost steps -- at-least-once, as after any worker crash. Event ingestion and the batch that
+# claims events commit synchronously: an accepted event is never lost.
+_SYNC_OFF = func.set_config("synchronous_commit", "off", True)
+_GUARDED_PG = _GUARD.returning(_SYNC_OFF)
+_STEP_INSERT = insert(_ST)
+_STEP_COLS = [c.name for c in _ST.columns if c.name != "id"]
+_combined: dict = {}
+
+
+def _guarded_step(keys: frozenset):
+    """PostgreSQL: the guarded UPDATE and the step INSERT in one statement (one round trip)::
+
+        WITH u AS (UPDATE workflow_executions SET ... WHERE <guard> RETURNING set_config(...))
+        INSERT INTO step_executions (...) SELECT <the step's values> FROM u RETURNING id
+
+    No row comes back when the guard fails (nothing was written). One statement per set of
+    updated columns (three: running, waiting, finished), built once."""
+    stmt = _combined.get(keys)
+    if stmt is None:
+        u = _GUARD.values({k: bindparam(f"v_{k}", type_=_T.c[k].type) for k in keys})
+        u = u.returning(_SYNC_OFF.label("sync")).cte("u")
+        row = select(*[bindparam(f"s_{c}", type_=_ST.c[c].type) for c in _STEP_COLS])
+        stmt = insert(_ST).from_select(_STEP_COLS, row.select_from(u)).returning(_ST.c.id)
+        _combined[keys] = stmt
+    return stmt
 
 
 class LeaseLost(Exception):
@@ -75,29 +122,6 @@ def owner() -> str:
 
 def _lease() -> timedelta:
     return timedelta(seconds=current_app.config.get("RUN_LEASE_SECONDS", 60))
-
-
-def interpreter_for(workflow_id: int, version: int) -> Interpreter:
-    """The interpreter of one workflow version, built once per process and thread."""
-    from backend.services.discovery import cached_version
-
-    key = (str(db.engine.url), workflow_id, version, threading.get_ident())
-    seen = cached_version()
-    if _interpreters.get("version") != seen:
-        _interpreters.clear()
-        _interpreters["version"] = seen
-    interp = _interpreters.get(key)
-    if interp is None:
-        graph = db.session.scalar(
-            select(WorkflowVersion.graph).filter_by(workflow_id=workflow_id, version=version)
-        )
-        if graph is None:
-            graph = db.session.get(Workflow, workflow_id).graph
-        interp = Interpreter(graph, workflow_id=workflow_id)
-        if len(_interpreters) > 2000:
-            _interpreters.clear()
-        _interpreters[key] = interp
-    return interp
 
 
 def create_execution(
@@ -122,7 +146,7 @@ def create_execution(
     ctx["workflow"] = {"id": workflow.id, "name": workflow.name,
                        "timezone": interp.graph.timezone}  # fmt: skip
     state = interp.start(trigger_node_id, ctx, execution_id=str(ex.id))
-    ex.state = redact(state.to_dict())
+    ex.state = redact({f: getattr(state, f) for f in _STATE_FIELDS})  # redact copies: no deepcopy
     return ex
 
 
@@ -182,7 +206,7 @@ class _Run:
     """The in-memory side of one :func:`advance` call."""
 
     def __init__(self, ex: WorkflowExecution):
-        self.id, self.workflow_id = ex.id, ex.workflow_id
+        self.id, self.workflow_id, self.trigger_node_id = ex.id, ex.workflow_id, ex.trigger_node_id
         self.step_count, self.status = ex.step_count, ex.status
         self.started_at = ex.started_at or utcnow()
         self.first_start = ex.started_at is None
@@ -190,17 +214,46 @@ class _Run:
         self.effects = DbEffects(ex.id)
         self.interp.effects = self.effects
         self.state = RunState.from_dict(ex.state)
+        # The stored state was redacted; "clean" = no secret-looking key anywhere in it, so
+        # checkpoints may store it as is (see _state_value).
+        self.clean = not has_secret(ex.state)
+        # user / conversation: the objects last checked (the interpreter replaces, never
+        # mutates, them)
+        self._seen = {k: self.state.context.get(k) for k in ("user", "conversation")}
+        self.pg = db.engine.dialect.name == "postgresql"
+
+    @property
+    def watched(self) -> bool:
+        return is_watched(self.workflow_id)
 
     def trace(self, kind: str, **data) -> None:
         emit_trace(kind, {"id": self.id, "workflow_id": self.workflow_id}, **data)
+
+    def _state_value(self, record) -> dict:
+        """The state to store, with no secret in it. Only the step's own context entries can
+        have changed (its output, ``user``, ``conversation``): while none of them holds a
+        secret-looking key the state is stored without a copy (it is serialised right away),
+        otherwise it is redacted as a whole, as before."""
+        state = self.state
+        if self.clean and record is not None:
+            ctx = state.context
+            for key, seen in self._seen.items():
+                if ctx.get(key) is not seen and has_secret(ctx.get(key)):
+                    self.clean = False
+                self._seen[key] = ctx.get(key)
+            if has_secret(ctx.get("nodes", {}).get(record.node_id)):
+                self.clean = False
+        raw = {f: getattr(state, f) for f in _STATE_FIELDS}
+        return raw if self.clean else redact(raw)
 
     def checkpoint(self, record=None) -> None:
         """Write state (+ the step record) in one transaction, guarded by lease and counter."""
         state, now = self.state, utcnow()
         status = state.status
-        values = {"state": redact(state.to_dict()), "status": status,
+        values = {"state": self._state_value(record), "status": status,
                   "step_count": self.step_count + (1 if record else 0),
-                  "started_at": self.started_at, "error": _error_text(state.error)}  # fmt: skip
+                  "started_at": self.started_at, "error": _error_text(state.error),
+                  "b_id": self.id, "b_owner": owner(), "b_count": self.step_count}  # fmt: skip
         if status == "running":
             values.update(lease_expires_at=now + _lease(), resume_at=None)
         elif status == "waiting":
@@ -209,16 +262,21 @@ class _Run:
         else:
             values.update(lease_owner=None, lease_expires_at=None, resume_at=None, finished_at=now,
                           duration_ms=(now - self.started_at).total_seconds() * 1000)  # fmt: skip
-        stmt = update(WE).where(
-            WE.id == self.id, WE.lease_owner == owner(), WE.step_count == self.step_count,
-            WE.status.in_(ACTIVE_STATUSES),
-        )  # fmt: skip
-        if db.session.execute(stmt.values(**values)).rowcount != 1:
+        conn = db.session.connection()
+        if self.pg and record is not None:
+            params = {
+                f"s_{k}": v for k, v in _step_row(self.id, self.step_count + 1, record).items()
+            }
+            params.update((k if k.startswith("b_") else f"v_{k}", v) for k, v in values.items())
+            keys = frozenset(k for k in values if not k.startswith("b_"))
+            written = len(conn.execute(_guarded_step(keys), params).all()) == 1
+        else:
+            written = len(conn.execute(_GUARDED_PG if self.pg else _GUARDED, values).all()) == 1
+            if written and record is not None:
+                conn.execute(_STEP_INSERT, _step_row(self.id, self.step_count + 1, record))
+        if not written:
             db.session.rollback()
             raise LeaseLost(f"execution {self.id}: lease lost")
-        if record is not None:
-            db.session.execute(insert(StepExecution).values(
-                **_step_row(self.id, self.step_count + 1, record)))  # fmt: skip
         db.session.commit()
         if record is not None:
             self.step_count += 1
@@ -234,19 +292,6 @@ def _next_node(state: RunState, now: datetime) -> str | None:
     return None
 
 
-def _record_outage(run: _Run, note: dict) -> None:
-    """Record the attempt a database outage interrupted, now that the database is back."""
-    db.session.execute(insert(StepExecution).values(
-        execution_id=run.id, seq=run.step_count + 1, node_id=note.get("node_id") or "?",
-        node_type=note.get("node_type") or "", attempt=int(note.get("attempt", 1)),
-        status="failed", error=str(note.get("error", ""))[:10_000], input=None, output=None,
-        started_at=utcnow(), finished_at=utcnow(), duration_ms=0.0,
-    ))  # fmt: skip
-    db.session.execute(update(WE).where(WE.id == run.id).values(step_count=run.step_count + 1))
-    db.session.commit()
-    run.step_count += 1
-
-
 def _preview(output, limit: int = 500) -> str:
     text = repr(redact(output))
     return text if len(text) <= limit else text[:limit] + "…"
@@ -256,15 +301,15 @@ def _steps(run: _Run, budget: int) -> None:
     """Step until the run leaves ``running`` or the budget is spent; checkpoint each step."""
     state = run.state
     for _ in range(budget):
-        now = run.effects.now()
-        node = _next_node(state, now)
+        watched = run.watched  # trace data is only built when someone watches the workflow
+        node = _next_node(state, run.effects.now()) if watched else None
         if node is not None:
             run.trace("step_started", node_id=node, step=run.step_count + 1)
         record = run.interp.step(state)
         if run.effects.db_error is not None:
             raise run.effects.db_error
         run.checkpoint(record)
-        if record is not None:
+        if record is not None and watched:
             run.trace("step_finished", node_id=record.node_id, step=run.step_count,
                       status=record.status, port=record.port, duration_ms=record.duration_ms,
                       attempt=record.attempt, error=_error_text(record.error),
@@ -288,74 +333,59 @@ def _finish(run: _Run) -> None:
         dispatch_execution(run.id)
 
 
-def _on_db_error(execution_id: int, exc: Exception, run: _Run | None, note: dict | None) -> None:
-    with contextlib.suppress(SQLAlchemyError):
-        db.session.rollback()
-    attempt = int((note or {}).get("attempt", 0)) + 1
-    node = _next_node(run.state, utcnow()) if run else None
-    log.warning("execution %s: database error (attempt %s), retrying: %s", execution_id,
-                attempt, exc)  # fmt: skip
-    retry_note = {"node_id": node or (note or {}).get("node_id"), "owner": owner(),
-                  "error": f"database unavailable: {exc}"[:2000], "attempt": attempt}  # fmt: skip
-    _remember_outage(execution_id, retry_note)
-    delay = min(2 ** (attempt - 1), 30)
-    # Redis down too: the lease expires and the sweeper re-dispatches the run.
-    with contextlib.suppress(redis.RedisError):
-        get_queue().enqueue_in(timedelta(seconds=delay), "backend.jobs.execute_workflow_action",
-                               args=(execution_id,), kwargs={"note": retry_note},
-                               result_ttl=0)  # fmt: skip
+def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None):
+    """Lease the run and build its :class:`_Run`; None when another worker has it.
+
+    ``fresh``: a run this thread created and committed just now, leased to it and loaded
+    (:func:`backend.services.processing.drain`): no lease to take, no row to reload, no
+    interrupted attempt to record."""
+    if fresh is not None and fresh.lease_owner == owner() and note is None:
+        return _Run(fresh), None
+    also = (note["owner"],) if note and note.get("owner") else ()
+    if not _acquire(execution_id, also):
+        return None, None
+    run = _Run(db.session.get(WE, execution_id, populate_existing=True))
+    note = take_outage(execution_id, note)
+    if note and note.get("node_id"):
+        record_outage(run.id, run.step_count, note)
+        run.step_count += 1
+    return run, note
 
 
-_outages: dict[int, dict] = {}
-_OUTAGE_KEY = "fm:outage:{}"
-
-
-def _remember_outage(execution_id: int, note: dict) -> None:
-    """Keep the interrupted attempt until some worker can record it (this process + Redis:
-    the sweeper may hand the run to another worker before the retry job runs)."""
-    _outages[execution_id] = note
-    with contextlib.suppress(redis.RedisError):
-        get_queue().connection.set(_OUTAGE_KEY.format(execution_id), json.dumps(note), ex=3600)
-
-
-def _take_outage(execution_id: int, note: dict | None) -> dict | None:
-    local = _outages.pop(execution_id, None)
-    try:
-        raw = get_queue().connection.getdel(_OUTAGE_KEY.format(execution_id))
-    except redis.RedisError:
-        raw = None
-    stored = json.loads(raw) if raw else None
-    return note or local or stored
-
-
-def advance(execution_id: int, *, note: dict | None = None, budget: int = 500) -> str:
+def advance(execution_id: int, *, note: dict | None = None, budget: int = 500,
+            fresh: WorkflowExecution | None = None) -> str:  # fmt: skip
     """Run an execution until it finishes or waits; return its status (``busy`` if another
     worker holds it, ``gone`` if it does not exist or is finished)."""
     run = None
-    try:
-        also = (note["owner"],) if note and note.get("owner") else ()
-        if not _acquire(execution_id, also):
-            ex = db.session.get(WE, execution_id)
-            return "busy" if ex is not None and ex.status in ACTIVE_STATUSES else "gone"
-        ex = db.session.get(WE, execution_id, populate_existing=True)
-        run = _Run(ex)
-        note = _take_outage(execution_id, note)
-        if note and note.get("node_id"):
-            _record_outage(run, note)
-        if run.first_start:
-            run.trace("run_started", trigger_node_id=ex.trigger_node_id)
-        _steps(run, budget)
-        _finish(run)
-        return run.state.status
-    except LeaseLost as exc:
-        log.info("%s", exc)
-        return "busy"
-    except (DBAPIError, SQLAlchemyError) as exc:
-        _on_db_error(execution_id, exc, run, note)
-        return "retrying"
+    with worker_session():
+        try:
+            run, note = _start(execution_id, note, fresh)
+            if run is None:
+                ex = db.session.get(WE, execution_id)
+                return "busy" if ex is not None and ex.status in ACTIVE_STATUSES else "gone"
+            if run.first_start:
+                run.trace("run_started", trigger_node_id=run.trigger_node_id)
+            _steps(run, budget)
+            _finish(run)
+            return run.state.status
+        except LeaseLost as exc:
+            log.info("%s", exc)
+            return "busy"
+        except (DBAPIError, SQLAlchemyError) as exc:
+            node = _next_node(run.state, utcnow()) if run else None
+            on_db_error(execution_id, exc, node, note)
+            return "retrying"
 
 
-# Cancel / retry / manual start live in run_control (they import this module).
-from backend.services.run_control import cancel, retry, start_manual  # noqa: E402
+# Cancel / retry / manual start and database-outage handling live in run_control (it imports
+# this module).
+from backend.services.run_control import (  # noqa: E402  # noqa: E402
+    cancel,
+    on_db_error,
+    record_outage,
+    retry,
+    start_manual,
+    take_outage,
+)
 
 __all__ += ["cancel", "retry", "start_manual"]
