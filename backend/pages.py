@@ -10,7 +10,7 @@ __all__ = ["bp", "init_app", "LoginForm"]
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from backend.extensions import db
-from backend.models import User, Workflow, WorkflowExecution, utcnow
+from backend.models import StepExecution, User, Workflow, WorkflowExecution, utcnow
 
 bp = Blueprint("pages", __name__)
 API_BASE = "/api/v1/workflow/api"
@@ -82,3 +82,22 @@ def shell():
         select(WorkflowExecution.workflow_id, func.count()).group_by(WorkflowExecution.workflow_id)
     ).all())  # fmt: skip
     return render_template("shell.html", workflows=workflows, run_counts=counts, api_base=API_BASE)
+
+
+@bp.get("/workflows/<int:workflow_id>/picture.svg")
+@login_required
+def workflow_picture(workflow_id: int):
+    """The workflow drawn as SVG, each node outlined by its status in the latest run."""
+    from graph_engine.render import to_svg
+
+    workflow = db.session.get(Workflow, workflow_id) or abort(404)
+    latest = db.session.scalar(
+        select(WorkflowExecution.id).filter_by(workflow_id=workflow_id)
+        .order_by(WorkflowExecution.id.desc()).limit(1)
+    )  # fmt: skip
+    steps = db.session.execute(
+        select(StepExecution.node_id, StepExecution.status)
+        .filter_by(execution_id=latest).order_by(StepExecution.seq)
+    ).all() if latest else []  # fmt: skip
+    svg = to_svg(workflow.graph, statuses=dict(steps))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -43,3 +43,16 @@ def test_empty_shell_explains_how_to_start(editor, client):
 def test_stylesheet_is_served(client, seeded):
     resp = client.get("/static/css/app.css")
     assert resp.status_code == 200 and b"--accent" in resp.data
+
+
+def test_workflow_picture_shows_the_graph_and_the_latest_run(editor, client):
+    wf = editor.post("/workflows/", {"name": "Pic", "graph": simple_graph()}).json
+    client.post("/login", data={"email": "editor@example.com", "password": "password123"})
+    assert f"/workflows/{wf['id']}/picture.svg" in client.get("/").get_data(as_text=True)
+    resp = client.get(f"/workflows/{wf['id']}/picture.svg")
+    assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
+    svg = resp.get_data(as_text=True)
+    assert "start · message_received" in svg and "send · send_message" in svg
+    assert client.get("/workflows/999999/picture.svg").status_code == 404
+    client.post("/logout")
+    assert client.get(f"/workflows/{wf['id']}/picture.svg").status_code == 302
