@@ -21,10 +21,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "reliability")]
+sys.path[:0] = [
+    str(ROOT),
+    str(ROOT / "tests"),
+    str(ROOT / "tests" / "reliability"),
+    str(ROOT / "tests" / "backend"),
+]
 if "INSTANCE_PATH" not in os.environ:
     os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="flowmarket-bench-")
 
+import runtime_helpers  # noqa: E402
 from harness import Workers, post_events, runtime_config, wait_until  # noqa: E402
 from support import (  # noqa: E402
     RedisServer,
@@ -36,27 +42,8 @@ from support import (  # noqa: E402
     make_app,
 )
 
-COUPON = {
-    "format": "workflow-graph/v1", "name": "Coupon", "settings": {},
-    "nodes": [
-        {"id": "trigger", "type": "trigger.message_received",
-         "params": {"filter": {"any": [{"field": "event.data.content", "op": "icontains",
-                                        "value": "coupon"}]}}},
-        {"id": "interested", "type": "logic.condition",
-         "params": {"rules": {"all": [{"field": "user.tags", "op": "contains",
-                                       "value": "interested"}]}}},
-        {"id": "send", "type": "action.send_message",
-         "params": {"text": "{{ user.first_name }}, your code: SAVE10"}},
-        {"id": "tag", "type": "action.add_tag", "params": {"tag": "coupon_sent"}},
-        {"id": "note", "type": "action.add_note", "params": {"text": "coupon sent"}},
-    ],
-    "edges": [
-        {"id": "e1", "source": "trigger", "target": "interested"},
-        {"id": "e2", "source": "interested", "source_port": "true", "target": "send"},
-        {"id": "e3", "source": "send", "target": "tag"},
-        {"id": "e4", "source": "tag", "target": "note"},
-    ],
-}  # fmt: skip
+# The sample coupon workflow with local effects only: trigger, condition, 3 actions.
+COUPON = runtime_helpers.COUPON
 USERS = 300
 
 
