@@ -11,6 +11,8 @@ from __future__ import annotations
 __all__ = ["CaptureChannel", "CAPTURE"]
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend.channels import OutboundRequest
 from backend.extensions import db
@@ -18,20 +20,20 @@ from backend.models import OutboundMessage
 from backend.services.redaction import redact
 
 
+def _insert_for(dialect: str):
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite >= 3.24)."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 class CaptureChannel:
     name = "capture"
 
     def send(self, message: OutboundRequest) -> dict:
         """Record ``message``; return ``{"captured": True, "id": ...}`` (``duplicate`` on replay)."""
-        existing = db.session.scalar(
-            select(OutboundMessage).filter_by(idempotency_key=message.idempotency_key)
-        )
-        if existing is not None:
-            return {"captured": True, "id": existing.id, "duplicate": True}
         text = message.text
         if message.kind == "webhook":
             text = f"{message.method} {message.to}"
-        row = OutboundMessage(
+        values = dict(
             contact_id=message.contact_id, conversation_id=message.conversation_id,
             execution_id=message.execution_id, node_id=message.node_id, kind=message.kind,
             channel="capture", to=(message.to or "")[:500] or None,
@@ -41,9 +43,19 @@ class CaptureChannel:
             {"requested_channel": message.channel},
             idempotency_key=message.idempotency_key,
         )  # fmt: skip
-        db.session.add(row)
-        db.session.flush()
-        result = {"captured": True, "id": row.id, "channel": "capture", "text": text}
+        # One statement: insert unless this step already recorded it (a retried step).
+        row_id = db.session.scalar(
+            _insert_for(db.session.get_bind().dialect.name)(OutboundMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(OutboundMessage.id)
+        )
+        if row_id is None:
+            existing = db.session.scalar(
+                select(OutboundMessage.id).filter_by(idempotency_key=message.idempotency_key)
+            )
+            return {"captured": True, "id": existing, "duplicate": True}
+        result = {"captured": True, "id": row_id, "channel": "capture", "text": text}
         if message.kind == "webhook":
             result.update(status=200, headers={}, body="")
         return result
