@@ -167,22 +167,34 @@ def _check_settings(settings: Any, report: Report) -> None:
         )
 
 
+def _with_unique_ids(items: list, kind: str, report: Report):
+    """Yield ``(id, item)`` for each well-formed ``nodes`` / ``edges`` entry whose id is new;
+    report malformed entries, missing ids and duplicates (``kind`` is "node" or "edge")."""
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        where = f"{kind}s[{i}]"
+        if not isinstance(item, dict):
+            report.error("malformed", f"{where} is not an object", field=where)
+            continue
+        item_id = item.get("id")
+        if not isinstance(item_id, str) or not item_id:
+            report.error("bad_id", f"{where} has no string id", field=f"{where}.id")
+            continue
+        if item_id in seen:
+            report.error(
+                "duplicate_id", f"duplicate {kind} id {item_id!r}", **{f"{kind}_id": item_id}
+            )
+            continue
+        seen.add(item_id)
+        yield item_id, item
+
+
 def _check_nodes(nodes: list, registry: Registry, report: Report) -> tuple[dict, set]:
     """Shape, ids, types and params of every node; returns the usable nodes by id and the
     set of all node ids."""
     valid: dict[str, dict] = {}
     seen: set[str] = set()
-    for i, node in enumerate(nodes):
-        if not isinstance(node, dict):
-            report.error("malformed", f"nodes[{i}] is not an object", field=f"nodes[{i}]")
-            continue
-        node_id = node.get("id")
-        if not isinstance(node_id, str) or not node_id:
-            report.error("bad_id", f"nodes[{i}] has no string id", field=f"nodes[{i}].id")
-            continue
-        if node_id in seen:
-            report.error("duplicate_id", f"duplicate node id {node_id!r}", node_id=node_id)
-            continue
+    for node_id, node in _with_unique_ids(nodes, "node", report):
         seen.add(node_id)
         if _check_node(node, registry, report):
             valid[node_id] = node
@@ -230,19 +242,8 @@ def _check_edges(
     edges: list, nodes: dict, node_ids: set, registry: Registry, report: Report
 ) -> list[dict]:
     """Shape, ids, endpoints and ports of every edge; returns the usable edges."""
-    valid, seen = [], set()
-    for i, edge in enumerate(edges):
-        if not isinstance(edge, dict):
-            report.error("malformed", f"edges[{i}] is not an object", field=f"edges[{i}]")
-            continue
-        edge_id = edge.get("id")
-        if not isinstance(edge_id, str) or not edge_id:
-            report.error("bad_id", f"edges[{i}] has no string id", field=f"edges[{i}].id")
-            continue
-        if edge_id in seen:
-            report.error("duplicate_id", f"duplicate edge id {edge_id!r}", edge_id=edge_id)
-            continue
-        seen.add(edge_id)
+    valid = []
+    for edge_id, edge in _with_unique_ids(edges, "edge", report):
         for key in sorted(set(edge) - _EDGE_KEYS, key=str):
             report.warn("unknown_key", f"unknown edge key {key!r}", edge_id=edge_id, field=str(key))
         if _check_edge(edge, nodes, node_ids, registry, report):

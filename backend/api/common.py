@@ -39,6 +39,15 @@ DATE_QUERY = {
 }  # fmt: skip
 
 
+def within_dates(stmt, column, query: dict):
+    """Apply the ``DATE_QUERY`` filters (``created_after`` / ``created_before``) to ``column``."""
+    if query.get("created_after"):
+        stmt = stmt.where(column >= query["created_after"])
+    if query.get("created_before"):
+        stmt = stmt.where(column < query["created_before"])
+    return stmt
+
+
 def STR(max_length: int, min_length: int = 0) -> dict:  # noqa: N802 - reads like a type
     """A JSON Schema string with the column's length cap."""
     schema = {"type": "string", "maxLength": max_length}

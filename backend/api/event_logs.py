@@ -7,7 +7,7 @@ __all__ = ["bp", "event_json"]
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 
-from backend.api.common import DATE_QUERY, STR, get_or_404, paginate
+from backend.api.common import DATE_QUERY, STR, get_or_404, paginate, within_dates
 from backend.api.schemas import EVENT_TYPE_NAME
 from backend.api.spec import component, operation
 from backend.models import EVENT_STATUSES, EventLog, iso
@@ -55,11 +55,7 @@ def list_event_logs(query):
     for name in ("event_type", "status", "user_id"):
         if query.get(name):
             stmt = stmt.where(getattr(EventLog, name) == query[name])
-    if query.get("created_after"):
-        stmt = stmt.where(EventLog.received_at >= query["created_after"])
-    if query.get("created_before"):
-        stmt = stmt.where(EventLog.received_at < query["created_before"])
-    return jsonify(paginate(stmt, query, event_json))
+    return jsonify(paginate(within_dates(stmt, EventLog.received_at, query), query, event_json))
 
 
 @operation(bp, "/trigger-event-logs/<id:event_id>/", response=EVENT_LOG_REF, errors=(404,))

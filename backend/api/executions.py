@@ -7,7 +7,7 @@ __all__ = ["bp", "execution_json", "step_json"]
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 
-from backend.api.common import DATE_QUERY, ID, STR, get_or_404, paginate
+from backend.api.common import DATE_QUERY, ID, STR, get_or_404, paginate, within_dates
 from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.models import EXECUTION_STATUSES, FINISHED, Contact, WorkflowExecution, iso
@@ -99,11 +99,7 @@ def _filtered(query: dict):
         stmt = stmt.join(Contact, Contact.id == WorkflowExecution.contact_id).where(
             Contact.external_id == query["contact"]
         )
-    if query.get("created_after"):
-        stmt = stmt.where(WorkflowExecution.created_at >= query["created_after"])
-    if query.get("created_before"):
-        stmt = stmt.where(WorkflowExecution.created_at < query["created_before"])
-    return stmt
+    return within_dates(stmt, WorkflowExecution.created_at, query)
 
 
 @operation(bp, "/workflow-executions/", paginated=True, query=LIST_QUERY, response=EXECUTION_REF)
