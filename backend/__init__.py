@@ -18,7 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(load_config(config))
 
-    from backend import admin, api, auth, cli, events, models, pages, queue, runtime_cli  # noqa: F401
+    from backend import admin, api, auth, cli, events, models, pages, queue, runtime_cli, security  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -31,4 +31,5 @@ def create_app(config: dict | None = None) -> Flask:
     events.init_app(app)  # Socket.IO live traces
     cli.init_app(app)  # flask commands: init-workflow-system, create-user, ...
     runtime_cli.init_app(app)  # flask commands: serve, worker, sweep
+    security.init_app(app)  # rate limits on the blueprints, proxies, secure cookies
     return app

@@ -1,4 +1,4 @@
-"""Who is calling, and may they? Sessions (browser), bearer tokens (API), roles, rate limits.
+"""Who is calling, and may they? Sessions (browser), bearer tokens (API), roles.
 
 The API accepts ``Authorization: Bearer fm_...`` (looked up by its SHA-256 hash) or a
 flask-login session; a session-authenticated unsafe request must carry the CSRF token in
@@ -103,33 +103,11 @@ def _check_csrf() -> None:
         raise ApiError(403, f"CSRF check failed: {exc}", field="X-CSRFToken") from None
 
 
-def _rate_limit() -> None:
-    """Fixed one-minute window per token (or client IP) in Redis; fails open without Redis."""
-    limit = int(current_app.config.get("API_RATE_LIMIT_PER_MINUTE") or 0)
-    if limit <= 0:
-        return
-    header = request.headers.get("Authorization", "")
-    who = hash_token(header)[:24] if header else (request.remote_addr or "unknown")
-    key = f"flowmarket:ratelimit:{who}"
-    try:
-        from backend.queue import get_redis
-
-        pipe = get_redis().pipeline()
-        pipe.set(key, 0, ex=60, nx=True)  # opens the window (works on every Redis version)
-        pipe.incr(key)
-        pipe.ttl(key)
-        _, count, ttl = pipe.execute()
-    except Exception:  # Redis down or not configured: never block the API on it
-        log.debug("rate limit skipped", exc_info=True)
-        return
-    if count > limit:
-        retry = str(max(int(ttl), 1))
-        raise ApiError(429, "rate limit exceeded, retry later", headers={"Retry-After": retry})
-
-
 def authorize(role: str) -> User:
-    """Require an authenticated principal with ``role`` or stronger: 401 / 403 / 429 otherwise."""
-    _rate_limit()
+    """Require an authenticated principal with ``role`` or stronger: 401 / 403 otherwise.
+
+    (Rate limits apply before the view, per resolved principal: :mod:`backend.security`.)
+    """
     user = current_principal()
     if user is None:
         raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})

@@ -29,6 +29,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _list(raw: str) -> list[str]:
+    return [item.strip().rstrip("/") for item in raw.split(",") if item.strip()]
+
+
 def _fernet_key() -> str:
     from cryptography.fernet import Fernet
 
@@ -67,6 +71,19 @@ def load_config(overrides: dict | None = None) -> dict:
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
         "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Browser security (issue 10): socket origins, cookies, proxies.
+        "SOCKETIO_ALLOWED_ORIGINS": _list(env.get("SOCKETIO_ALLOWED_ORIGINS", "")),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true"),
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT": env.get(
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+        ),
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get(
+            "LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per 15 minutes"
+        ),
+        "HOOK_RATE_LIMIT_PER_MINUTE": _int("HOOK_RATE_LIMIT_PER_MINUTE", 120),
         "WTF_CSRF_TIME_LIMIT": None,
     }
     cfg.update(overrides or {})

@@ -19,6 +19,7 @@ from __future__ import annotations
 __all__ = ["init_app", "emit_trace", "is_watched", "WATCHERS_KEY"]
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -42,9 +43,33 @@ _lock = threading.Lock()
 
 def init_app(app) -> None:
     """Bind Socket.IO to the app. With ``REDIS_URL`` its message queue is that Redis (workers in
-    other processes publish there); embedded, the worker shares the process and emits directly."""
-    socketio.init_app(app, async_mode="threading", message_queue=app.config.get("REDIS_URL"),
-                      cors_allowed_origins=[])  # fmt: skip
+    other processes publish there); embedded, the worker shares the process and emits directly.
+
+    A browser's ``Origin`` must be the app's own origin or one of ``SOCKETIO_ALLOWED_ORIGINS``:
+    another site cannot open a socket with a signed-in user's cookie (cross-site WebSocket
+    hijacking). Clients that send no ``Origin`` (scripts with a token) are not browsers.
+    """
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=functools.partial(origin_allowed, app.config),
+    )
+
+
+def origin_allowed(config: dict, origin: str | None, environ: dict) -> bool:
+    """Whether a socket's ``Origin`` is this app's own origin or an allowed one.
+
+    >>> env = {"wsgi.url_scheme": "https", "HTTP_HOST": "flow.example"}
+    >>> origin_allowed({}, "https://flow.example", env)
+    True
+    >>> origin_allowed({}, "https://evil.example", env)
+    False
+    >>> origin_allowed({"SOCKETIO_ALLOWED_ORIGINS": ["https://evil.example"]}, "https://evil.example", env)
+    True
+    """
+    own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+    return origin == own or origin in (config.get("SOCKETIO_ALLOWED_ORIGINS") or ())
 
 
 # -- helpers used by the handlers ------------------------------------------------------------

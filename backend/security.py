@@ -1,0 +1,165 @@
+"""Request-level protections: rate limits (Flask-Limiter on Redis), proxies, secure cookies.
+
+Rate limits, each a fixed window in Redis shared by every web process:
+
+- the API, ``API_RATE_LIMIT_PER_MINUTE`` per *resolved principal* (the user behind a valid
+  token or session), or per client address when the caller is anonymous or presents a token
+  that does not resolve: a fresh bogus bearer value per request lands in the same bucket;
+- sign-in, ``LOGIN_RATE_LIMIT_PER_ACCOUNT`` failed attempts per e-mail address and
+  ``LOGIN_RATE_LIMIT_PER_ADDRESS`` per client address (only failures count; once exceeded even
+  the right password waits);
+- webhook triggers, ``HOOK_RATE_LIMIT_PER_MINUTE`` per client address and webhook key.
+
+Without ``REDIS_URL`` (the embedded default: one web process) the counters live in memory.
+A Redis outage fails open: limits are skipped, never the request.
+
+The session cookie is ``SameSite=Lax``; it and the remember-me cookie are ``Secure`` whenever
+the request came over HTTPS (``PROXY_COUNT`` trusted proxies may say so with
+``X-Forwarded-Proto``) or ``SESSION_COOKIE_SECURE`` is set.
+"""
+
+from __future__ import annotations
+
+__all__ = ["init_app", "client_address"]
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+def client_address() -> str:
+    """The caller's address (``X-Forwarded-For`` is trusted only behind ``PROXY_COUNT`` proxies)."""
+    return request.remote_addr or "unknown"
+
+
+def init_app(app) -> None:
+    """Trust ``PROXY_COUNT`` proxies, make cookies secure over HTTPS, put the limits in place.
+
+    Runs after the blueprints are registered: the limits attach to them by name.
+    """
+    app.wsgi_app = _SecureCookies(app.wsgi_app)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:  # outermost, so everything inside sees the client's scheme and address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    url = app.config.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", url or "memory://")
+    if url:
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 2}
+        )
+    limiter = Limiter(
+        key_func=client_address, headers_enabled=True, key_prefix="fm", swallow_errors=True
+    )  # Redis down: the request goes through unthrottled
+    limiter.init_app(app)
+    for bp in app.blueprints.values():
+        if bp.import_name.startswith("backend.api.") and bp.name not in ("health", "hooks"):
+            _api_limit(limiter, bp)
+    _hook_limit(limiter, app.blueprints["hooks"])
+    _login_limits(limiter, app.blueprints["pages"])
+    app.extensions["flowmarket_limiter"] = limiter
+
+
+class _SecureCookies:
+    """WSGI middleware: over HTTPS every ``Set-Cookie`` gets ``Secure`` (the session cookie is
+    written after every ``after_request`` hook, so a hook cannot do this)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start(status, headers, exc_info=None):
+            headers = [_secured(name, value) for name, value in headers]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, secure_start)
+
+
+def _secured(name: str, value: str) -> tuple[str, str]:
+    if name.lower() == "set-cookie" and "; secure" not in value.lower():
+        value += "; Secure"
+    return name, value
+
+
+# -- the API --------------------------------------------------------------------------------
+
+
+def _api_key() -> str:
+    """The bucket of an API call: the resolved user, else the client address."""
+    from backend.api.errors import ApiError
+    from backend.auth import current_principal
+
+    try:
+        user = current_principal()
+    except ApiError:  # a malformed or unknown token: count it against the address
+        user = None
+    return f"user:{user.id}" if user is not None else f"addr:{client_address()}"
+
+
+def _per_minute(name: str):
+    return lambda: f"{max(int(current_app.config.get(name) or 0), 1)} per minute"
+
+
+def _off(name: str):
+    return lambda: int(current_app.config.get(name) or 0) <= 0
+
+
+def _api_limit(limiter, bp) -> None:
+    """Put ``bp`` under the API's shared per-principal limit."""
+    limiter.shared_limit(
+        _per_minute("API_RATE_LIMIT_PER_MINUTE"), scope="api", key_func=_api_key,
+        exempt_when=_off("API_RATE_LIMIT_PER_MINUTE"),
+        error_message="rate limit exceeded, retry later",
+    )(bp)  # fmt: skip
+
+
+# -- sign-in and webhooks -----------------------------------------------------------------
+
+
+def _login_account() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _login_breach(_limit):
+    from flask import make_response, render_template
+
+    from backend.pages import LoginForm
+
+    error = "Too many sign-in attempts. Wait a few minutes and try again."
+    page = render_template("login.html", form=LoginForm(), error=error)
+    return make_response(page, 429)
+
+
+def _not_login() -> bool:
+    return request.endpoint != "pages.login"
+
+
+def _login_limits(limiter, bp) -> None:
+    """Throttle failed sign-ins per account and per client address."""
+    for setting, key in (
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", _login_account),
+        ("LOGIN_RATE_LIMIT_PER_ADDRESS", lambda: "login-addr:" + client_address()),
+    ):
+        limiter.limit(
+            lambda s=setting: current_app.config[s], key_func=key, methods=["POST"],
+            deduct_when=_failed, on_breach=_login_breach, exempt_when=_not_login,
+        )(bp)  # fmt: skip
+
+
+def _hook_key() -> str:
+    return f"hook:{client_address()}:{(request.view_args or {}).get('webhook_key', '')[:64]}"
+
+
+def _hook_limit(limiter, bp) -> None:
+    """Put webhook-trigger calls under a per-address, per-key limit."""
+    limiter.limit(
+        _per_minute("HOOK_RATE_LIMIT_PER_MINUTE"), key_func=_hook_key,
+        exempt_when=_off("HOOK_RATE_LIMIT_PER_MINUTE"),
+        error_message="rate limit exceeded, retry later",
+    )(bp)  # fmt: skip
