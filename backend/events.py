@@ -3,7 +3,8 @@
 Rooms are ``workflow:<id>`` and ``execution:<id>``. A client joins one by emitting ``watch``
 with ``{"workflow_id": ...}`` or ``{"execution_id": ...}`` (and leaves with ``unwatch``); it must
 be signed in (browser session, or ``auth={"token": "fm_..."}`` when connecting) and allowed to
-read the workflow. Every trace is emitted as the ``trace`` event::
+read the workflow. Revoking the token, or deactivating the user or changing their role,
+closes their sockets (:mod:`backend.socket_auth`). Every trace is emitted as the ``trace`` event::
 
     {"kind": "step_finished", "execution_id": 7, "workflow_id": 3, "node_id": "send",
      "status": "succeeded", "duration_ms": 1.2, "output_preview": "...", "ts": 1700000000.1}
@@ -26,8 +27,9 @@ import time
 
 import redis
 from flask import current_app, request, session
-from flask_socketio import SocketIO, join_room, leave_room
+from flask_socketio import SocketIO, disconnect, join_room, leave_room
 
+from backend import socket_auth
 from backend.extensions import socketio
 from backend.queue import get_redis
 
@@ -55,6 +57,7 @@ def init_app(app) -> None:
         message_queue=app.config.get("REDIS_URL"),
         cors_allowed_origins=functools.partial(origin_allowed, app.config),
     )
+    socket_auth.init_app(app)  # revoked tokens, deactivated users: their sockets close
 
 
 def origin_allowed(config: dict, origin: str | None, environ: dict) -> bool:
@@ -76,6 +79,7 @@ def origin_allowed(config: dict, origin: str | None, environ: dict) -> bool:
 
 
 def _principal(auth):
+    """The connecting user and the id of the token they used (None for a browser session)."""
     from flask_login import current_user
     from sqlalchemy import select
 
@@ -89,8 +93,21 @@ def _principal(auth):
                 ApiToken.token_hash == hash_token(str(token)), ApiToken.revoked_at.is_(None)
             )
         )
-        return row.user if row is not None and row.user.is_active else None  # fmt: skip
-    return current_user._get_current_object() if current_user.is_authenticated else None
+        return (row.user, row.id) if row is not None and row.user.is_active else (None, None)
+    if current_user.is_authenticated:
+        return current_user._get_current_object(), None
+    return None, None
+
+
+def _still_allowed(user, token_id) -> bool:
+    """The user is active and the token they connected with is not revoked (re-checked per watch)."""
+    from backend.extensions import db
+    from backend.models import ApiToken
+
+    if user is None or not user.is_active:
+        return False
+    token = db.session.get(ApiToken, token_id) if token_id else None
+    return token_id is None or (token is not None and token.revoked_at is None)
 
 
 def _may_read(user, workflow_id) -> bool:
@@ -112,10 +129,11 @@ def _count(workflow_id, delta: int) -> None:
 @socketio.on("connect")
 def on_connect(auth=None):
     """Refuse anonymous clients; remember the signed-in user for this connection."""
-    user = _principal(auth)
+    user, token_id = _principal(auth)
     if user is None:
         return False
-    session["fm_user_id"] = user.id
+    session["fm_user_id"], session["fm_token_id"] = user.id, token_id
+    socket_auth.remember(request.sid, user.id, token_id)
     return True
 
 
@@ -139,6 +157,9 @@ def on_watch(data):
             room = f"workflow:{workflow_id}"
     except (TypeError, ValueError):
         return {"ok": False, "error": "send {'workflow_id': id} or {'execution_id': id}"}
+    if not _still_allowed(user, session.get("fm_token_id")):
+        disconnect()
+        return {"ok": False, "error": "not authenticated"}
     if workflow_id is None or db.session.get(Workflow, workflow_id) is None:
         return {"ok": False, "error": "not found"}
     if not _may_read(user, workflow_id):
@@ -166,6 +187,7 @@ def on_unwatch(data):
 @socketio.on("disconnect")
 def on_disconnect(*_args):
     """Stop counting this client as a watcher."""
+    socket_auth.forget(request.sid, session.get("fm_user_id"))
     for room in list(_sid_rooms.get(request.sid, ())):
         _forget(request.sid, room)
     _sid_rooms.pop(request.sid, None)
