@@ -88,9 +88,11 @@ def _handle_api_error(err: ApiError):
 
 
 def _is_api() -> bool:
+    """Below the API prefix, or the webhook-trigger URLs: machines call these, they get JSON."""
     from backend.api import PREFIX
 
-    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+    path = request.path
+    return path == PREFIX or path.startswith((PREFIX + "/", "/hooks/"))
 
 
 def _handle_http(err: HTTPException):

@@ -4,6 +4,8 @@ Each ``trigger.webhook`` node gets its own secret key when the workflow is saved
 ``/triggers/`` API); the key *is* the credential, so the endpoint takes no other auth. The body
 (JSON, form or text, at most ``MAX_EVENT_BYTES``) becomes ``event.data.body``; an
 ``Idempotency-Key`` header (or ``event_id`` in a JSON body) makes retries by the sender safe.
+Errors are the API's JSON bodies; calls are rate-limited per address and key
+(``HOOK_RATE_LIMIT_PER_MINUTE``, :mod:`backend.security`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ __all__ = ["bp"]
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
+from backend.api.validation import check_text, load_json
 from backend.extensions import csrf, db
 from backend.models import Trigger
 from backend.services.ingest import IngestError, accept_event
@@ -29,8 +32,13 @@ def _error(status: int, code: str, detail: str):
 
 
 def _body():
+    """The posted body; malformed or absurdly nested JSON is a 400 like the API's."""
     if request.is_json:
-        return request.get_json(silent=True)
+        if not request.get_data().strip():
+            return None
+        data = load_json(request.get_data())
+        check_text(data, "body")
+        return data
     if request.form:
         return request.form.to_dict()
     return request.get_data(as_text=True)
