@@ -6,7 +6,9 @@ connects to that pinned address (so DNS rebinding cannot swap it), sending the o
 
 Addresses that are not globally routable are refused, including the ones Python 3.11's
 ``ipaddress`` wrongly calls global (NAT64, 6to4, IPv4-compatible, ``192.0.0.192``); embedded
-IPv4 addresses are unwrapped and checked too. ``HTTP_ALLOW_PRIVATE`` relaxes this: ``loopback``
+IPv4 addresses are unwrapped and checked too (:mod:`graph_engine.urls`, which also checks the
+literal part of a URL when a graph is validated). A header with a line break is refused, never
+retried. ``HTTP_ALLOW_PRIVATE`` relaxes this: ``loopback``
 allows 127.0.0.0/8 and ::1 (the tests use it), ``all`` allows any address.
 
 >>> check_address("93.184.216.34")
@@ -33,7 +35,6 @@ __all__ = [
 ]
 
 import http.client
-import ipaddress
 import json
 import socket
 import ssl
@@ -42,16 +43,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graph_engine.errors import EffectError
+from graph_engine.urls import address_problem
 
 MAX_RESPONSE_BYTES = 1_048_576
 MAX_REQUEST_BYTES = 1_048_576
-_DENY = [
-    ipaddress.ip_network(n)
-    for n in (
-        "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "2001::/32",
-        "192.0.0.0/24", "100.64.0.0/10", "198.18.0.0/15", "0.0.0.0/8", "240.0.0.0/4",
-    )
-]  # fmt: skip
 
 
 class UnsafeURLError(EffectError):
@@ -61,38 +56,11 @@ class UnsafeURLError(EffectError):
         super().__init__(message, retryable=False)
 
 
-def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip.ipv4_mapped:
-        return ip.ipv4_mapped
-    if ip.sixtofour:
-        return ip.sixtofour
-    if ip.teredo:
-        return ip.teredo[1]
-    packed = ip.packed
-    if packed[:12] == bytes(12) or ip in _DENY[0] or ip in _DENY[1]:
-        return ipaddress.IPv4Address(packed[-4:])
-    return None
-
-
 def check_address(address: str, allow: str = "") -> None:
     """Raise :class:`UnsafeURLError` unless ``address`` may be contacted under ``allow``."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if allow == "all":
-        return
-    inner = _embedded_v4(ip) if ip.version == 6 else None
-    for candidate in (ip, inner):
-        if candidate is None:
-            continue
-        if allow == "loopback" and candidate.is_loopback:
-            return
-    bad = (
-        not ip.is_global
-        or ip.is_multicast
-        or any(ip in net for net in _DENY if net.version == ip.version)
-        or (inner is not None and (not inner.is_global or any(inner in n for n in _DENY[5:])))
-    )
-    if bad:
-        raise UnsafeURLError(f"address {address} is not public")
+    problem = address_problem(address, allow)
+    if problem:
+        raise UnsafeURLError(problem)
 
 
 def _default_resolver(host: str, port: int) -> list[str]:
@@ -157,6 +125,8 @@ def safe_request(
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     headers = {str(k): str(v) for k, v in (headers or {}).items()}
+    if any(c in k + v for k, v in headers.items() for c in "\r\n"):
+        raise EffectError("a header name or value contains a line break", retryable=False)
     data = _encode(body, headers)
     default_port = 443 if scheme == "https" else 80
     headers["Host"] = host if port == default_port else f"{host}:{port}"

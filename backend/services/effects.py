@@ -166,9 +166,12 @@ class DbEffects:
         return self._send(request)
 
     def http_request(self, method, url, *, headers, body, timeout, idempotency_key=""):
+        headers = dict(headers or {})
+        if idempotency_key and "idempotency-key" not in {str(k).lower() for k in headers}:
+            headers["Idempotency-Key"] = idempotency_key  # the receiver can drop a replay
         request = OutboundRequest(
             kind="webhook", idempotency_key=idempotency_key, to=url, method=method,
-            headers=dict(headers or {}), body=body, timeout=timeout, node_id=_node(idempotency_key),
+            headers=headers, body=body, timeout=timeout, node_id=_node(idempotency_key),
             execution_id=self.execution_id,
         )  # fmt: skip
         return self._send(request)

@@ -76,10 +76,23 @@ def check_shape(graph) -> dict:
 
 
 def validation_report(graph: dict):
-    """The engine's full validation report of ``graph``."""
+    """The engine's full validation report of ``graph``, plus what this server refuses to call:
+    webhook URLs whose literal scheme, credentials or address are unsafe, headers with line
+    breaks (``HTTP_ALLOW_PRIVATE`` applies; host names are checked again at send time)."""
+    from graph_engine.urls import header_problems, url_problems
     from graph_engine.validate import validate
 
-    return validate(graph, max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500))
+    report = validate(graph, max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500))
+    allow = current_app.config.get("HTTP_ALLOW_PRIVATE", "")
+    for node in graph.get("nodes") or []:
+        if not isinstance(node, dict) or node.get("type") != "action.webhook":
+            continue
+        params = node.get("params") if isinstance(node.get("params"), dict) else {}
+        for field, message in url_problems(params.get("url"), allow) + header_problems(
+            params.get("headers")
+        ):
+            report.error("unsafe_url", message, node_id=node.get("id"), field=field)
+    return report
 
 
 def _require_valid(graph: dict) -> None:
