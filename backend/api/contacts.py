@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["bp", "contact_json", "CONTACT_REF"]
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import or_, select
 
 from backend.api.common import STR, commit, get_or_404, paginate
@@ -12,7 +12,7 @@ from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.extensions import db
 from backend.models import Contact, Tag, iso
-from backend.services.contacts import get_or_create_tag
+from backend.services.contacts import get_or_create_tag, oversized_field
 
 bp = Blueprint("contacts", __name__)
 
@@ -39,7 +39,7 @@ _FIELDS = {
     "channel_ids": {"type": "object", "maxProperties": 20, "propertyNames": {"maxLength": 20},
                     "additionalProperties": {"type": "string", "maxLength": 191}},
     "tags": {"type": "array", "maxItems": 200, "items": {**STR(100, 1), "pattern": "\\S"}},
-    "fields": {"type": "object", "maxProperties": 200},
+    "fields": {"type": "object", "maxProperties": 200, "propertyNames": {"maxLength": 100}},
 }  # fmt: skip
 CREATE = {"type": "object", "required": ["external_id"], "additionalProperties": False,
           "properties": _FIELDS}  # fmt: skip
@@ -69,8 +69,19 @@ def _check_unique(body: dict, contact_id: int | None = None) -> None:
         raise ApiError(409, f"contact {body['external_id']} already exists", field="external_id")
 
 
+def _check_field_sizes(fields: dict) -> None:
+    """413 naming the custom field whose value is over ``MAX_CONTACT_FIELD_BYTES``."""
+    cap = current_app.config["MAX_CONTACT_FIELD_BYTES"]
+    too_big = oversized_field(fields, cap)
+    if too_big is not None:
+        name, size = too_big
+        raise ApiError(413, f"fields.{name} is {size} bytes; the limit is {cap}",
+                       field=f"fields.{name}")  # fmt: skip
+
+
 def _apply(contact: Contact, body: dict) -> None:
     """Set fields; tags are resolved first so no half-built contact is flushed early."""
+    _check_field_sizes(body.get("fields") or {})
     tags = [get_or_create_tag(n) for n in dict.fromkeys(t.strip() for t in body.get("tags", []))]
     for key in ("external_id", "first_name", "last_name", "email", "phone", "channel",
                 "channel_ids", "fields"):  # fmt: skip

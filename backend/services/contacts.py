@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +18,19 @@ _USER_KEYS = {
     "phone": "phone",
     "channel": "channel",
 }
+
+
+def oversized_field(fields: dict, cap: int) -> tuple[str, int] | None:
+    """The first custom field whose JSON value exceeds ``cap`` bytes, with its size.
+
+    >>> oversized_field({"a": "x" * 10, "b": "y"}, 8)
+    ('a', 12)
+    """
+    for name, value in (fields or {}).items():
+        size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+        if size > cap:
+            return str(name), size
+    return None
 
 
 def contact_to_context(contact: Contact | None) -> dict:

@@ -109,6 +109,11 @@ class DbEffects:
                     fields[key[len("fields.") :]] = value
                 elif key in _ATTRS:
                     setattr(row, key, None if value is None else str(value)[:254])
+            cap = current_app.config["MAX_CONTACT_FIELD_BYTES"]
+            too_big = contact_service.oversized_field(fields, cap)
+            if too_big is not None:
+                message = f"fields.{too_big[0]} is {too_big[1]} bytes; the limit is {cap}"
+                raise EffectError(message, retryable=False)
             row.fields = fields
             return contact_service.contact_to_context(row)
 
