@@ -18,9 +18,22 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(load_config(config))
 
-    from backend import admin, api, auth, cli, events, models, pages, queue, runtime_cli, security  # noqa: F401
+    from backend import (
+        admin,
+        api,
+        auth,
+        cli,
+        dbconn,
+        events,
+        models,  # noqa: F401  (registers the tables)
+        pages,
+        queue,
+        runtime_cli,
+        security,
+    )
 
     db.init_app(app)
+    dbconn.init_app(app)  # PostgreSQL: connect, statement and answer deadlines
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     queue.init_app(app)  # Redis connection (embedded or REDIS_URL) and the RQ queue

@@ -17,6 +17,7 @@ from datetime import timedelta
 from flask import current_app, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from backend.api.errors import ApiError
@@ -82,8 +83,14 @@ def current_principal() -> User | None:
     Cached per request (in the WSGI environ: an app context, and ``g``, may span requests).
     """
     key = "flowmarket.principal"
+    if key + ".error" in request.environ:  # the database was down a moment ago: don't wait twice
+        raise request.environ[key + ".error"]
     if key not in request.environ:
-        request.environ[key] = _resolve()
+        try:
+            request.environ[key] = _resolve()
+        except SQLAlchemyError as exc:
+            request.environ[key + ".error"] = exc
+            raise
     return request.environ[key][0]
 
 

@@ -71,7 +71,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "OUTBOUND_MODE": env.get("OUTBOUND_MODE", "capture"),  # capture | live
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
         "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Database waits (issue 10): see backend/dbconn.py.
+        "DB_CONNECT_TIMEOUT_SECONDS": _int("DB_CONNECT_TIMEOUT_SECONDS", 3),
+        "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 5000),
         # Browser security (issue 10): socket origins, cookies, proxies.
         "SOCKETIO_ALLOWED_ORIGINS": _list(env.get("SOCKETIO_ALLOWED_ORIGINS", "")),
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -89,6 +91,10 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     cfg.update(overrides or {})
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(cfg["DATABASE_URL"])
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in cfg:
+        from backend.dbconn import engine_options
+
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(cfg)
     return cfg
 
 

@@ -24,6 +24,7 @@ __all__ = ["init_app", "client_address"]
 
 from flask import current_app, request
 from flask_limiter import Limiter
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
@@ -93,7 +94,7 @@ def _api_key() -> str:
 
     try:
         user = current_principal()
-    except ApiError:  # a malformed or unknown token: count it against the address
+    except (ApiError, SQLAlchemyError):  # an unknown token (or no database): the address
         user = None
     return f"user:{user.id}" if user is not None else f"addr:{client_address()}"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = ["ApiError", "CODES", "init_app", "issues_body", "json_error"]
 
+import contextlib
 import logging
 
 from flask import jsonify, request
@@ -139,6 +140,22 @@ def _handle_db_error(err):
     return jsonify({"detail": "a value does not fit its column", "code": "bad_request"}), 400
 
 
+DB_RETRY_AFTER = "5"
+
+
+def _handle_db_down(err):
+    """The database is unreachable or did not answer in time: 503, try again shortly."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    log.warning("database unavailable: %s", str(err.orig if hasattr(err, "orig") else err)[:200])
+    body = {"detail": "the database is unavailable, retry later", "code": "unavailable",
+            "part": "database"}  # fmt: skip
+    if not _is_api():
+        return "The database is unavailable; retry in a few seconds.", 503, {
+            "Retry-After": DB_RETRY_AFTER, "Content-Type": "text/plain; charset=utf-8"}  # fmt: skip
+    return jsonify(body), 503, {"Retry-After": DB_RETRY_AFTER}
+
+
 def _handle_unexpected(err: Exception):
     db.session.rollback()
     if not _is_api():
@@ -149,7 +166,8 @@ def _handle_unexpected(err: Exception):
 
 def init_app(app) -> None:
     """Register the JSON error handlers (they answer JSON only below the API prefix)."""
-    from sqlalchemy.exc import DataError, IntegrityError
+    from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     from backend.services.workflows import WorkflowError
     from graph_engine.errors import ValidationError
@@ -160,4 +178,6 @@ def init_app(app) -> None:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(IntegrityError, _handle_db_error)
     app.register_error_handler(DataError, _handle_db_error)
+    for outage in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(outage, _handle_db_down)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -221,6 +221,7 @@ class _Run:
         # mutates, them)
         self._seen = {k: self.state.context.get(k) for k in ("user", "conversation")}
         self.pg = db.engine.dialect.name == "postgresql"
+        self.in_flight: str | None = None  # the node whose step is not committed yet
 
     @property
     def watched(self) -> bool:
@@ -302,13 +303,16 @@ def _steps(run: _Run, budget: int) -> None:
     state = run.state
     for _ in range(budget):
         watched = run.watched  # trace data is only built when someone watches the workflow
-        node = _next_node(state, run.effects.now()) if watched else None
-        if node is not None:
+        # The node in flight: an outage before its checkpoint commits is recorded against it.
+        run.in_flight = node = _next_node(state, run.effects.now())
+        if node is not None and watched:
             run.trace("step_started", node_id=node, step=run.step_count + 1)
         record = run.interp.step(state)
+        run.in_flight = record.node_id if record is not None else node
         if run.effects.db_error is not None:
             raise run.effects.db_error
         run.checkpoint(record)
+        run.in_flight = None
         if record is not None and watched:
             run.trace("step_finished", node_id=record.node_id, step=run.step_count,
                       status=record.status, port=record.port, duration_ms=record.duration_ms,
@@ -372,8 +376,7 @@ def advance(execution_id: int, *, note: dict | None = None, budget: int = 500,
             log.info("%s", exc)
             return "busy"
         except (DBAPIError, SQLAlchemyError) as exc:
-            node = _next_node(run.state, utcnow()) if run else None
-            on_db_error(execution_id, exc, node, note)
+            on_db_error(execution_id, exc, run.in_flight if run else None, note)
             return "retrying"
 
 

@@ -127,7 +127,7 @@ def test_node_types(api):
 
 def test_health_needs_no_auth_and_reports_parts(anon):
     body = anon.get("/health/").json
-    assert body == {"status": "ok", "database": {"ok": True}, "redis": {"ok": True}}
+    assert body == {"status": "ok", "database": {"ok": True}, "redis": {"ok": True}, "down": []}
 
 
 def test_health_reports_redis_down(anon, app, monkeypatch):
@@ -139,4 +139,4 @@ def test_health_reports_redis_down(anon, app, monkeypatch):
     monkeypatch.setattr(queue, "get_redis", broken)
     body = anon.get("/health/").json
     assert body["status"] == "degraded" and body["redis"]["ok"] is False
-    assert body["database"] == {"ok": True}
+    assert body["database"] == {"ok": True} and body["down"] == ["redis"]

@@ -62,10 +62,15 @@ class Workers:
 
 
 class Proxy:
-    """A TCP forwarder to ``target`` whose connections can be cut and refused at will."""
+    """A TCP forwarder to ``target`` that can cut, refuse and black-hole connections at will.
+
+    ``cut()``: open connections are reset and new ones refused (a database that is down).
+    ``blackhole()``: open connections stop answering and new ones are accepted but never
+    answered (packets vanish: a firewall drop, a dead host behind a live router).
+    """
 
     def __init__(self, target: tuple[str, int]):
-        self.target, self.up, self.conns = target, True, []
+        self.target, self.mode, self.conns, self.held = target, "up", [], []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -73,25 +78,32 @@ class Proxy:
         self.port = self.sock.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
 
+    @property
+    def up(self) -> bool:
+        return self.mode == "up"
+
     def _accept(self) -> None:
         while True:
             try:
                 client, _ = self.sock.accept()
             except OSError:
                 return
-            if not self.up:
+            if self.mode == "down":
                 client.close()
+                continue
+            if self.mode == "blackhole":
+                self.held.append(client)  # accepted, never answered
                 continue
             upstream = socket.create_connection(self.target)
             self.conns += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(a, b) -> None:
+    def _pipe(self, a, b) -> None:
         try:
             while data := a.recv(65536):
-                b.sendall(data)
+                if self.mode != "blackhole":  # black-holed: swallow everything
+                    b.sendall(data)
         except OSError:
             pass
         finally:
@@ -99,15 +111,23 @@ class Proxy:
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
 
-    def cut(self) -> None:
-        self.up = False
-        for conn in self.conns:
+    def _reset_all(self) -> None:
+        for conn in self.conns + self.held:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-        self.conns = []
+        self.conns, self.held = [], []
+
+    def cut(self) -> None:
+        self.mode = "down"
+        self._reset_all()
+
+    def blackhole(self) -> None:
+        self.mode = "blackhole"
 
     def restore(self) -> None:
-        self.up = True
+        if self.mode == "blackhole":
+            self._reset_all()  # their streams lost bytes: they cannot be resumed
+        self.mode = "up"
 
 
 def post_events(port: int, token: str, payloads: list[dict], threads: int = 8) -> list[int]:

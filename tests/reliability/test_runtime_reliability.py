@@ -207,6 +207,9 @@ def test_database_briefly_unavailable_during_runs(env, pg_url):
 
     errors = db.session.scalars(failed).all()
     assert errors and all("database unavailable" in e for e in errors)
+    # The outage interrupted the webhook's checkpoint: the record names that node.
+    blamed = select(StepExecution.node_id).where(StepExecution.status == "failed")
+    assert set(db.session.scalars(blamed)) == {"hook"}
 
 
 def test_bad_input_is_refused_and_nothing_is_enqueued(env):
