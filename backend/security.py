@@ -38,6 +38,9 @@ def init_app(app) -> None:
 
     Runs after the blueprints are registered: the limits attach to them by name.
     """
+    from backend.services.redaction import install_log_scrubber
+
+    install_log_scrubber()  # resolved credential values never reach a log line
     app.wsgi_app = _SecureCookies(app.wsgi_app)
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:  # outermost, so everything inside sees the client's scheme and address

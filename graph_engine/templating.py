@@ -40,6 +40,7 @@ from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
 
+from graph_engine.credentials import CREDENTIALS
 from graph_engine.errors import TemplateError
 
 __all__ = ["render", "render_value", "check_template", "MAX_VALUE", "MAX_RANGE", "MAX_WORK"]
@@ -270,6 +271,7 @@ def _make_env() -> _Env:
     )
     env.globals.pop("lipsum", None)
     env.globals["range"] = _safe_range
+    env.globals["credentials"] = CREDENTIALS  # references only: see graph_engine.credentials
     env.filters.update(
         {
             "_loop_guard": _loop_guard,

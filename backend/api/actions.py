@@ -19,6 +19,8 @@ from backend.auth import current_principal
 from backend.extensions import db
 from backend.models import Workflow
 from backend.services import nodes
+from backend.services.masking import visible
+from backend.services.redaction import redact
 
 bp = Blueprint("actions", __name__)
 ACTION_CATEGORIES = ("action", "flow")
@@ -80,7 +82,7 @@ def action_json(workflow, node: dict) -> dict:
         "id": f"{workflow.id}:{node['id']}", "workflow_id": workflow.id,
         "workflow_name": workflow.name, "node_id": node["id"], "type": node.get("type"),
         "category": default_registry.get(node["type"]).category, "title": node.get("title"),
-        "params": node.get("params") or {}, "disabled": bool(node.get("disabled")),
+        "params": visible(node.get("params") or {}), "disabled": bool(node.get("disabled")),
     }  # fmt: skip
 
 
@@ -148,4 +150,4 @@ def test_action(action_id, body):
     context = nodes.sample_context(workflow, body.get("event"), body.get("contact"))
     context["nodes"] = dict(body.get("nodes") or {})
     params = body["params"] if "params" in body else node.get("params") or {}
-    return jsonify(run_node(workflow, node, params, context))
+    return jsonify(redact(run_node(workflow, node, params, context)))  # references, not values

@@ -14,6 +14,7 @@ from backend.auth import current_principal
 from backend.models import WORKFLOW_STATUSES, Workflow, WorkflowVersion, iso
 from backend.services import statistics
 from backend.services import workflows as service
+from backend.services.masking import visible
 
 bp = Blueprint("workflows", __name__)
 
@@ -58,7 +59,7 @@ STATS_QUERY = {"workflow_id": ID, **DATE_QUERY}
 def workflow_json(wf: Workflow, *, detail: bool = False) -> dict:
     out = {
         "id": wf.id, "name": wf.name, "description": wf.description, "status": wf.status,
-        "graph": wf.graph, "version": wf.version, "created_at": iso(wf.created_at),
+        "graph": visible(wf.graph), "version": wf.version, "created_at": iso(wf.created_at),
         "updated_at": iso(wf.updated_at), "activated_at": iso(wf.activated_at),
         "created_by": wf.created_by_id, "updated_by": wf.updated_by_id,
         "node_count": len(wf.graph.get("nodes", [])),
@@ -159,7 +160,7 @@ def workflow_statistics(query):
 def export_workflow(wf_id):
     """Export the graph JSON (a file the import/ endpoint accepts)."""
     wf = get_or_404(Workflow, wf_id)
-    response = jsonify(service.export_graph(wf))
+    response = jsonify(visible(service.export_graph(wf)))
     slug = "".join(c if c.isalnum() else "-" for c in wf.name.lower())[:60] or "workflow"
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}.workflow.json"'
     return response
@@ -190,5 +191,5 @@ def list_versions(wf_id, query):
         .order_by(WorkflowVersion.version.desc())
     )
     return jsonify(paginate(stmt, query, lambda v: {
-        "version": v.version, "graph": v.graph, "created_at": iso(v.created_at),
+        "version": v.version, "graph": visible(v.graph), "created_at": iso(v.created_at),
         "created_by": v.created_by_id}))  # fmt: skip

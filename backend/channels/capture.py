@@ -30,13 +30,13 @@ class CaptureChannel:
 
     def send(self, message: OutboundRequest) -> dict:
         """Record ``message``; return ``{"captured": True, "id": ...}`` (``duplicate`` on replay)."""
-        text = message.text
+        text = redact(message.text or "")  # credential references stay references
         if message.kind == "webhook":
-            text = f"{message.method} {message.to}"
+            text = redact(f"{message.method} {message.to}")
         values = dict(
             contact_id=message.contact_id, conversation_id=message.conversation_id,
             execution_id=message.execution_id, node_id=message.node_id, kind=message.kind,
-            channel="capture", to=(message.to or "")[:500] or None,
+            channel="capture", to=redact(message.to or "")[:500] or None,
             subject=(message.subject or "")[:500] or None, text=text or "", status="captured",
             response=redact({"requested_channel": message.channel, "headers": message.headers,
                              "body": message.body}) if message.kind == "webhook" else

@@ -165,6 +165,7 @@ class HttpChannel:
 
         from backend.extensions import db
         from backend.models import OutboundMessage
+        from backend.services.credentials import resolve_for_send
         from backend.services.redaction import redact
 
         existing = db.session.scalar(
@@ -173,24 +174,25 @@ class HttpChannel:
         if existing is not None and existing.status == "sent":
             return {**(existing.response or {}), "duplicate": True}
         allow = current_app.config.get("HTTP_ALLOW_PRIVATE", "")
+        shown = redact(message.to or "")  # credential references stay references
         row = existing or OutboundMessage(
             kind="webhook", channel="http", idempotency_key=message.idempotency_key,
             execution_id=message.execution_id, node_id=message.node_id,
-            to=(message.to or "")[:500], text=f"{message.method} {message.to}"[:10_000],
+            to=shown[:500], text=f"{message.method} {shown}"[:10_000],
         )  # fmt: skip
         db.session.add(row)
         try:
-            result = safe_request(
-                message.method, message.to or "", headers=message.headers, body=message.body,
-                timeout=message.timeout, allow=allow,
-            )  # fmt: skip
+            # Credential values are put in only now, for this request, and never stored.
+            url, headers, body = resolve_for_send([message.to or "", message.headers, message.body])
+            result = safe_request(message.method, url, headers=headers, body=body,
+                                  timeout=message.timeout, allow=allow)  # fmt: skip
         except EffectError as exc:
-            row.status, row.error = "failed", str(exc)[:2000]
+            row.status, row.error = "failed", redact(str(exc))[:2000]
             raise
         ok = 200 <= result["status"] < 400
         row.status, row.response = ("sent" if ok else "failed"), redact(result)
         row.error = None if ok else f"HTTP {result['status']}"
-        return result
+        return redact(result)  # the step's output: an echoed credential is masked
 
 
 HTTP_CHANNEL = HttpChannel()

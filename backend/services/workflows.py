@@ -84,6 +84,7 @@ def validation_report(graph: dict):
 
     report = validate(graph, max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500))
     allow = current_app.config.get("HTTP_ALLOW_PRIVATE", "")
+    _credential_issues(graph, report)
     for node in graph.get("nodes") or []:
         if not isinstance(node, dict) or node.get("type") != "action.webhook":
             continue
@@ -93,6 +94,22 @@ def validation_report(graph: dict):
         ):
             report.error("unsafe_url", message, node_id=node.get("id"), field=field)
     return report
+
+
+def _credential_issues(graph: dict, report) -> None:
+    """``{{ credentials.<name> }}`` must name a stored credential."""
+    from backend.services.credentials import known_names
+    from graph_engine.credentials import referenced
+
+    wanted = {}
+    for node in graph.get("nodes") or []:
+        if isinstance(node, dict):
+            for name in referenced(node.get("params")):
+                wanted.setdefault(name.partition(".")[0], node.get("id"))
+    missing = set(wanted) - known_names() if wanted else set()
+    for name in sorted(missing):
+        report.error("unknown_credential", f"no credential named {name!r}",
+                     node_id=wanted[name], field="params")  # fmt: skip
 
 
 def _require_valid(graph: dict) -> None:
