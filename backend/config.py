@@ -67,6 +67,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 5),
         "EVENT_GRACE_SECONDS": _int("EVENT_GRACE_SECONDS", 10),
         "EVENT_BATCH_SIZE": _int("EVENT_BATCH_SIZE", 20),
+        "LOOP_STALE_SECONDS": _int("LOOP_STALE_SECONDS", 30),
         "RUN_AUTO_RETRIES": _int("RUN_AUTO_RETRIES", 1),
         "OUTBOUND_MODE": env.get("OUTBOUND_MODE", "capture"),  # capture | live
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),

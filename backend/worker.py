@@ -6,30 +6,37 @@ connection pool warm. Isolation comes from the runtime instead: each job gets a 
 context and session, user code runs in the sandbox's own child process, and a crashed worker is
 recovered through leases and the sweeper.
 
-Every worker runs RQ's scheduler (``with_scheduler=True``: ``enqueue_at`` / ``enqueue_in`` for
-waits and retries) and starts RQ's :class:`rq.cron.CronScheduler` in a child process for the
-periodic jobs in :data:`CRON_JOBS`. Several workers means several cron schedulers: the jobs
-are idempotent and the sweeper holds a short Redis lock, so duplicates are cheap no-ops.
+Every worker runs a scheduler process (``enqueue_at`` / ``enqueue_in`` for waits and retries)
+and a cron process for the periodic jobs in :data:`CRON_JOBS`, both RQ's loops made to survive
+Redis outages (:mod:`backend.loops`); a supervisor thread restarts either if it dies. Several
+workers means several cron schedulers: the jobs are idempotent and the sweeper holds a short
+Redis lock, so duplicates are cheap no-ops.
 """
 
 from __future__ import annotations
 
-__all__ = ["FlowWorker", "run_worker", "EmbeddedWorker", "start_cron", "CRON_JOBS"]
+__all__ = ["FlowWorker", "Supervisor", "run_worker", "EmbeddedWorker", "start_cron", "CRON_JOBS"]
 
 import contextlib
-import ctypes
+import functools
 import logging
 import multiprocessing
-import signal
+import os
+import socket
 import threading
+import time
 
+import redis
 from flask import Flask
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
+from backend.loops import Backoff, ResilientCron, ResilientScheduler, die_with_parent
 from backend.queue import get_queue, redis_url, worker_connection
 
 log = logging.getLogger(__name__)
+#: The name this process's loops report under in ``/health/`` (stable across RQ worker restarts).
+LOOPS_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def cron_jobs(config: dict) -> list[dict]:
@@ -46,7 +53,8 @@ CRON_JOBS = cron_jobs({})
 
 
 class FlowWorker(SimpleWorker):
-    """A SimpleWorker that runs every job in a fresh app context (and database session)."""
+    """A SimpleWorker that runs every job in a fresh app context (and database session), with
+    the resilient scheduler loop of :mod:`backend.loops`."""
 
     flask_app: Flask | None = None
 
@@ -59,6 +67,58 @@ class FlowWorker(SimpleWorker):
             finally:
                 db.session.remove()
 
+    def _start_scheduler(self, burst=False, logging_level="INFO", *args, **kwargs):
+        """Burst: RQ's one pass. Otherwise a scheduler process that survives Redis outages
+        and competes for the lock forever (started whether or not it holds the lock now)."""
+        if burst:
+            return super()._start_scheduler(burst, logging_level, *args, **kwargs)
+        self.scheduler = ResilientScheduler(self.queues, connection=self.connection,
+                                            logging_level=logging_level, serializer=self.serializer)  # fmt: skip
+        self.scheduler.worker_name = LOOPS_ID
+        self.scheduler.start()
+        return None
+
+    def teardown(self):
+        """Tell the supervisor not to restart the scheduler this worker is stopping."""
+        self.tearing_down = True
+        super().teardown()
+
+    def run_maintenance_tasks(self):
+        """RQ's registry cleaning, which must not stop the worker while Redis is unwell."""
+        try:
+            super().run_maintenance_tasks()
+        except redis.RedisError as exc:
+            log.warning("maintenance skipped: %s", exc)
+
+
+class Supervisor(threading.Thread):
+    """Restarts the worker's scheduler and cron processes if one of them died."""
+
+    def __init__(self, worker: FlowWorker, start_cron_process, interval: float = 2.0):
+        super().__init__(name="flowmarket-supervisor", daemon=True)
+        self.worker, self.start_cron_process, self.interval = worker, start_cron_process, interval
+        self.cron = start_cron_process() if start_cron_process else None
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            if self.worker._stop_requested or getattr(self.worker, "tearing_down", False):
+                continue
+            scheduler = self.worker.scheduler
+            proc = scheduler._process if scheduler is not None else None
+            if proc is not None and not proc.is_alive():
+                log.warning("scheduler process %s died; restarting it", proc.pid)
+                scheduler.start()
+            if self.cron is not None and not self.cron.is_alive():
+                log.warning("cron process %s died; restarting it", self.cron.pid)
+                self.cron = self.start_cron_process()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.cron is not None and self.cron.is_alive():
+            self.cron.terminate()
+            self.cron.join(5)
+
 
 def _make_worker(app: Flask, cls=FlowWorker) -> FlowWorker:
     with app.app_context():
@@ -68,20 +128,13 @@ def _make_worker(app: Flask, cls=FlowWorker) -> FlowWorker:
     return worker
 
 
-def _die_with_parent() -> None:
-    # Linux: SIGTERM this process when the worker that started it dies (even by SIGKILL).
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _cron_main(url: str, queue_name: str, jobs: list[dict]) -> None:
-    _die_with_parent()
-    import redis
-    from rq.cron import CronScheduler
-
+def _cron_main(url: str, queue_name: str, jobs: list[dict], worker_name: str, parent: int) -> None:
+    die_with_parent(parent)
     from backend import jobs as job_module
 
-    cron = CronScheduler(connection=redis.Redis.from_url(url), logging_level=logging.WARNING)
+    conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    cron = ResilientCron(connection=conn, logging_level=logging.WARNING)
+    cron.worker_name = worker_name
     for spec in jobs:
         func = getattr(job_module, spec["func"])
         cron.register(func, queue_name, interval=spec.get("interval"), cron=spec.get("cron"),
@@ -89,13 +142,14 @@ def _cron_main(url: str, queue_name: str, jobs: list[dict]) -> None:
     cron.start()
 
 
-def start_cron(app: Flask) -> multiprocessing.Process:
+def start_cron(app: Flask, worker_name: str = "") -> multiprocessing.Process:
     """Start RQ's cron scheduler for :data:`CRON_JOBS` in a child process (spawned, so no
     threads of this process are copied into it)."""
     with app.app_context():
         url = redis_url(app)
     proc = multiprocessing.get_context("spawn").Process(
-        target=_cron_main, args=(url, app.config["RQ_QUEUE"], cron_jobs(app.config)),
+        target=_cron_main,
+        args=(url, app.config["RQ_QUEUE"], cron_jobs(app.config), worker_name, os.getpid()),
         name="flowmarket-cron", daemon=True,
     )  # fmt: skip
     proc.start()
@@ -103,14 +157,29 @@ def start_cron(app: Flask) -> multiprocessing.Process:
 
 
 def run_worker(app: Flask, *, burst: bool = False, with_cron: bool = True) -> None:
-    """Run one worker in this (main) thread until SIGTERM / SIGINT (or the queue is empty)."""
-    cron = start_cron(app) if with_cron and not burst else None
-    try:
-        _make_worker(app).work(burst=burst, with_scheduler=True, logging_level="WARNING")
-    finally:
-        if cron is not None and cron.is_alive():
-            cron.terminate()
-            cron.join(5)
+    """Run one worker in this (main) thread until SIGTERM / SIGINT (or the queue is empty).
+
+    RQ's worker quits when Redis fails in the middle of finishing a job; this loop starts a
+    fresh one (with backoff) instead, so a Redis outage never ends the process.
+    """
+    if burst:
+        _make_worker(app).work(burst=True, with_scheduler=True, logging_level="WARNING")
+        return
+    cron = functools.partial(start_cron, app, LOOPS_ID) if with_cron else None
+    supervisor, backoff = None, Backoff(cap=15.0)
+    while True:
+        try:
+            worker = _make_worker(app)
+            if supervisor is None:
+                supervisor = Supervisor(worker, cron)
+                supervisor.start()
+            supervisor.worker = worker
+            worker.work(with_scheduler=True, logging_level="WARNING")
+            break
+        except redis.RedisError as exc:
+            log.warning("worker stopped on a Redis error (%s); starting a new one", exc)
+            time.sleep(backoff.next())
+    supervisor.stop()
 
 
 class _ThreadWorker(FlowWorker):
@@ -123,31 +192,44 @@ class _ThreadWorker(FlowWorker):
 
 
 class EmbeddedWorker:
-    """A worker thread (plus the cron child process) inside the ``serve`` process."""
+    """A worker thread (plus its scheduler and cron processes) inside the ``serve`` process."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.worker = _make_worker(app, _ThreadWorker)
         self.thread = threading.Thread(target=self._run, name="flowmarket-worker", daemon=True)
-        self.cron: multiprocessing.Process | None = None
+        self.supervisor: Supervisor | None = None
+        self.stopping = False
 
     def _run(self) -> None:
-        try:
-            self.worker.work(with_scheduler=True, logging_level="WARNING")
-        except Exception:  # pragma: no cover - logged; the sweeper recovers the work
-            log.exception("embedded worker stopped")
+        backoff = Backoff(cap=15.0)
+        while not self.stopping:
+            try:
+                self.worker.work(with_scheduler=True, logging_level="WARNING")
+                return
+            except redis.RedisError as exc:  # as in run_worker: a new worker, not the end
+                log.warning("embedded worker stopped on a Redis error (%s); restarting", exc)
+                time.sleep(backoff.next())
+                with contextlib.suppress(redis.RedisError):
+                    self.worker = _make_worker(self.app, _ThreadWorker)
+                if self.supervisor is not None:
+                    self.supervisor.worker = self.worker
+            except Exception:  # pragma: no cover - logged; the sweeper recovers the work
+                log.exception("embedded worker stopped")
+                return
 
     def start(self) -> EmbeddedWorker:
-        self.cron = start_cron(self.app)
+        self.supervisor = Supervisor(self.worker, functools.partial(start_cron, self.app,
+                                                                    LOOPS_ID))  # fmt: skip
+        self.supervisor.start()
         self.thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the current job (up to ``timeout``), then stop the worker and the cron."""
-        self.worker._stop_requested = True
-        if self.cron is not None and self.cron.is_alive():
-            self.cron.terminate()
-            self.cron.join(5)
+        """Finish the current job (up to ``timeout``), then stop the worker and its loops."""
+        self.stopping = self.worker._stop_requested = True
+        if self.supervisor is not None:
+            self.supervisor.stop()
         self.thread.join(timeout)
         if self.worker.scheduler is not None:
             self.worker.stop_scheduler()

@@ -2,6 +2,8 @@
 
 Each check is bounded (the database's connect and answer deadlines, Redis's socket timeouts),
 so the endpoint answers within a few seconds whatever is down; ``down`` names the parts.
+``workers`` reports each worker's background loops (scheduler, cron): one that has not beaten
+for ``LOOP_STALE_SECONDS`` is listed in ``workers.dead`` (:mod:`backend.loops`).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ _PART = {
     "properties": {"ok": {"type": "boolean"}, "error": {"type": "string"}},
 }
 HEALTH_REF = component("Health", {
-    "type": "object", "required": ["status", "database", "redis", "down"],
+    "type": "object", "required": ["status", "database", "redis", "workers", "down"],
     "properties": {"status": {"enum": ["ok", "degraded"]}, "database": _PART, "redis": _PART,
+                   "workers": {**_PART, "description": "the background loops of each worker: "
+                               "seconds since each beat; `dead` names the stale ones"},
                    "down": {"type": "array", "items": {"type": "string"}}},
 })  # fmt: skip
 
@@ -50,8 +54,21 @@ def _redis() -> dict:
         return {"ok": False, "error": type(exc).__name__}
 
 
+def _workers() -> dict:
+    """Whether every worker's background loops (scheduler, cron) beat recently."""
+    try:
+        from flask import current_app
+
+        from backend.loops import loop_health
+        from backend.queue import get_redis
+
+        return loop_health(get_redis(), stale=current_app.config["LOOP_STALE_SECONDS"])
+    except Exception as exc:  # Redis down: reported by the redis part
+        return {"ok": True, "unknown": type(exc).__name__}
+
+
 def check() -> dict:
-    parts = {"database": _database(), "redis": _redis()}
+    parts = {"database": _database(), "redis": _redis(), "workers": _workers()}
     down = [name for name, part in parts.items() if not part["ok"]]
     return {"status": "degraded" if down else "ok", **parts, "down": down}
 

@@ -46,10 +46,13 @@ class Workers:
         return env
 
     def start(self, n: int = 1, **over) -> None:
+        # FLOWMARKET_TEST_WORKER_LOG=<file>: keep the workers' output there (for debugging).
+        log = os.environ.get("FLOWMARKET_TEST_WORKER_LOG")
+        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
         for _ in range(n):
             self.procs.append(subprocess.Popen(
                 [FLASK, "--app", "backend", "worker"], cwd=ROOT, env=self.env(**over),
-                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+                start_new_session=True, stdout=out, stderr=out))  # fmt: skip
 
     def kill(self, sig=signal.SIGKILL) -> None:
         """Kill every worker process group (worker, its scheduler and cron children)."""
