@@ -61,14 +61,17 @@ def step_dict(record) -> dict:
 
 
 def edges_taken(graph: dict, steps: list[dict]) -> list[str]:
-    """Ids of the edges leaving each step's node through the port it chose, in step order."""
+    """Ids of the edges the run went along: the port a step chose, to a node that ran after it
+    (an edge out of a wait is taken once its successor runs, not while the run waits)."""
     out: list[str] = []
     for step in steps:
         if step["port"] is None or step["status"] == "retrying":
             continue
+        later = {s["node_id"] for s in steps if s["seq"] > step["seq"]}
         for edge in graph.get("edges", []):
-            leaves = edge["source"] == step["node_id"]
-            if leaves and edge.get("source_port", "out") == step["port"] and edge["id"] not in out:
+            if (edge["source"] == step["node_id"] and edge["target"] in later
+                    and edge.get("source_port", "out") == step["port"]
+                    and edge["id"] not in out):  # fmt: skip
                 out.append(edge["id"])
     return out
 
