@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify
 from backend.api.common import ID, TEXT
 from backend.api.spec import component, operation
 from backend.services import authoring
+from backend.services.redaction import redact
 
 bp = Blueprint("authoring", __name__)
 
@@ -57,7 +58,7 @@ def render_template(body):
     except TemplateError as exc:
         return jsonify({"error": "template_error", "code": "template_error", "field": "template",
                         "detail": str(exc)}), 400  # fmt: skip
-    return jsonify({"ok": True, "text": text})
+    return jsonify({"ok": True, "text": redact(text)})  # credential references, not markers
 
 
 @operation(bp, "/tools/check-code/", "POST", role="editor", body=CODE_BODY, response=CODE_REF)

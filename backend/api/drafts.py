@@ -19,6 +19,7 @@ from backend.auth import current_principal
 from backend.models import Workflow
 from backend.services import versions
 from backend.services.dry_run import BadSample, DryRunInvalid, dry_run
+from backend.services.redaction import redact
 
 bp = Blueprint("drafts", __name__)
 
@@ -118,7 +119,7 @@ def test_run_graph(body):
         ) from None
     except BadSample as exc:
         raise ApiError(400, f"{exc.field}: {exc}", field=exc.field) from None
-    return jsonify(outcome)
+    return jsonify(redact(outcome))  # credential references, not markers
 
 
 @operation(bp, "/workflows/<id:wf_id>/duplicate/", "POST", role="editor", response=WORKFLOW_REF,

@@ -11,6 +11,7 @@ from backend.api.common import DATE_QUERY, ID, STR, get_or_404, paginate, within
 from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.models import EXECUTION_STATUSES, FINISHED, Contact, WorkflowExecution, iso
+from backend.services.masking import visible
 
 bp = Blueprint("executions", __name__)
 
@@ -93,7 +94,7 @@ def execution_json(run: WorkflowExecution, *, detail: bool = False) -> dict:
         out["steps"] = [step_json(s) for s in run.steps]
         out["state"] = run.state
         out["graph_version"] = run.workflow_version
-        out["graph"] = ran_graph(run)
+        out["graph"] = visible(ran_graph(run))
     return out
 
 

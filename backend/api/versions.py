@@ -14,6 +14,7 @@ from backend.auth import current_principal
 from backend.extensions import db
 from backend.models import User, Workflow, iso
 from backend.services import versions as service
+from backend.services.masking import visible
 
 bp = Blueprint("versions", __name__)
 
@@ -44,7 +45,7 @@ def get_version(wf_id, number):
     author = db.session.get(User, version.created_by_id) if version.created_by_id else None
     graph = version.graph if isinstance(version.graph, dict) else {}
     return jsonify({
-        "workflow_id": workflow.id, "version": version.version, "graph": version.graph,
+        "workflow_id": workflow.id, "version": version.version, "graph": visible(version.graph),
         "created_at": iso(version.created_at), "created_by": version.created_by_id,
         "created_by_email": author.email if author else None,
         "name": graph.get("name") or workflow.name,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 __all__ = ["DbEffects"]
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -44,7 +44,10 @@ class DbEffects:
         self._rows: dict = {}
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        """The engine's clock (waits, due times): the database's, shared by every worker."""
+        from backend.clock import db_now
+
+        return db_now()
 
     # -- helpers ------------------------------------------------------------------------------
 

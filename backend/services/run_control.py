@@ -27,6 +27,7 @@ import redis
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from backend.clock import db_now
 from backend.events import emit_trace
 from backend.extensions import db
 from backend.models import EventLog, StepExecution, Workflow, WorkflowExecution, utcnow
@@ -90,7 +91,7 @@ def retry(execution: WorkflowExecution) -> WorkflowExecution:
     execution.state = state
     execution.status, execution.error, execution.finished_at = "pending", None, None
     execution.lease_owner = DISPATCH
-    execution.lease_expires_at = utcnow() + timedelta(seconds=10)
+    execution.lease_expires_at = db_now() + timedelta(seconds=10)
     db.session.commit()
     dispatch_execution(execution.id)
     return execution

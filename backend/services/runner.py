@@ -49,6 +49,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from backend.clock import db_now, to_local
 from backend.events import emit_trace, is_watched
 from backend.extensions import db
 from backend.jobs import worker_session
@@ -137,7 +138,7 @@ def create_execution(
     ex = WE(
         workflow_id=workflow.id, workflow_version=workflow.version, event_id=event_id,
         contact_id=contact_id, trigger_node_id=trigger_node_id, status="pending",
-        lease_owner=lease_owner or owner(), lease_expires_at=now + _lease(), created_at=now,
+        lease_owner=lease_owner or owner(), lease_expires_at=db_now() + _lease(), created_at=now,
     )  # fmt: skip
     db.session.add(ex)
     db.session.flush()
@@ -159,7 +160,8 @@ def dispatch_execution(execution_id: int, *, at: datetime | None = None, **kwarg
             queue.enqueue("backend.jobs.execute_workflow_action", args=(execution_id,),
                           kwargs=kwargs, result_ttl=0, failure_ttl=86400)  # fmt: skip
         else:
-            queue.enqueue_at(at, "backend.jobs.resume_workflow", execution_id, result_ttl=0,
+            # ``at`` is database time; RQ promotes by the local clock (see backend.clock).
+            queue.enqueue_at(to_local(at), "backend.jobs.resume_workflow", execution_id, result_ttl=0,
                              failure_ttl=86400)  # fmt: skip
         return True
     except redis.RedisError as exc:
@@ -168,7 +170,7 @@ def dispatch_execution(execution_id: int, *, at: datetime | None = None, **kwarg
 
 
 def _acquire(execution_id: int, also: tuple = ()) -> bool:
-    now = utcnow()
+    now = db_now()  # leases and resume times are database time, whichever worker wrote them
     stmt = (
         update(WE)
         .where(
@@ -208,7 +210,7 @@ class _Run:
     def __init__(self, ex: WorkflowExecution):
         self.id, self.workflow_id, self.trigger_node_id = ex.id, ex.workflow_id, ex.trigger_node_id
         self.step_count, self.status = ex.step_count, ex.status
-        self.started_at = ex.started_at or utcnow()
+        self.started_at = ex.started_at or db_now()
         self.first_start = ex.started_at is None
         self.interp = interpreter_for(ex.workflow_id, ex.workflow_version)
         self.effects = DbEffects(ex.id)
@@ -249,7 +251,7 @@ class _Run:
 
     def checkpoint(self, record=None) -> None:
         """Write state (+ the step record) in one transaction, guarded by lease and counter."""
-        state, now = self.state, utcnow()
+        state, now = self.state, db_now()
         status = state.status
         values = {"state": self._state_value(record), "status": status,
                   "step_count": self.step_count + (1 if record else 0),

@@ -23,8 +23,9 @@ import redis
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from backend.clock import db_now
 from backend.extensions import db
-from backend.models import EventLog, WorkflowExecution, utcnow
+from backend.models import EventLog, WorkflowExecution
 from backend.queue import get_queue, get_redis
 from backend.services.runner import DISPATCH, dispatch_execution
 
@@ -71,7 +72,7 @@ def sweep(*, force: bool = False) -> dict:
     config = current_app.config
     if not force and _locked(config.get("SWEEP_INTERVAL_SECONDS", 5) * 0.8):
         return {"skipped": True}
-    now = utcnow()
+    now = db_now()  # leases and resume times are database time (backend.clock)
     grace = timedelta(seconds=config.get("EVENT_GRACE_SECONDS", 10))
     stale_events = db.session.scalar(
         select(func.count(EventLog.id)).where(

@@ -135,7 +135,8 @@ def test_viewers_see_literal_secrets_in_graphs_masked(api, viewer):
     as_editor = api.get(f"/workflows/{wf['id']}/").get_data(as_text=True)
     assert all(s in as_editor for s in secrets)
     for path in (f"/workflows/{wf['id']}/", f"/workflows/{wf['id']}/export/",
-                 f"/workflows/{wf['id']}/versions/", f"/actions/{wf['id']}:hook/", "/actions/"):  # fmt: skip
+                 f"/workflows/{wf['id']}/versions/", f"/workflows/{wf['id']}/versions/1/",
+                 f"/actions/{wf['id']}:hook/", "/actions/"):  # fmt: skip
         resp = viewer.get(path)
         text = resp.get_data(as_text=True)
         assert resp.status_code == 200 and not [s for s in secrets if s in text], path
