@@ -39,6 +39,28 @@ def _fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def _hardening(env) -> dict:
+    """Database deadlines, browser and rate-limit settings (issue 10)."""
+    return {
+        # Database waits: see backend/dbconn.py.
+        "DB_CONNECT_TIMEOUT_SECONDS": _int("DB_CONNECT_TIMEOUT_SECONDS", 3),
+        "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 5000),
+        # Browser security: socket origins, cookies, proxies, rate limits (backend/security.py).
+        "SOCKETIO_ALLOWED_ORIGINS": _list(env.get("SOCKETIO_ALLOWED_ORIGINS", "")),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true"),
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT": env.get(
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+        ),
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get(
+            "LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per 15 minutes"
+        ),
+        "HOOK_RATE_LIMIT_PER_MINUTE": _int("HOOK_RATE_LIMIT_PER_MINUTE", 120),
+    }
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the app config from the environment, then apply ``overrides`` (tests use these)."""
     env = os.environ
@@ -72,22 +94,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "OUTBOUND_MODE": env.get("OUTBOUND_MODE", "capture"),  # capture | live
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
         "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
-        # Database waits (issue 10): see backend/dbconn.py.
-        "DB_CONNECT_TIMEOUT_SECONDS": _int("DB_CONNECT_TIMEOUT_SECONDS", 3),
-        "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 5000),
-        # Browser security (issue 10): socket origins, cookies, proxies.
-        "SOCKETIO_ALLOWED_ORIGINS": _list(env.get("SOCKETIO_ALLOWED_ORIGINS", "")),
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true"),
-        "PROXY_COUNT": _int("PROXY_COUNT", 0),
-        "LOGIN_RATE_LIMIT_PER_ACCOUNT": env.get(
-            "LOGIN_RATE_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
-        ),
-        "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get(
-            "LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per 15 minutes"
-        ),
-        "HOOK_RATE_LIMIT_PER_MINUTE": _int("HOOK_RATE_LIMIT_PER_MINUTE", 120),
+        **_hardening(env),
         "WTF_CSRF_TIME_LIMIT": None,
     }
     cfg.update(overrides or {})
