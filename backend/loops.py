@@ -40,7 +40,7 @@ from rq.scheduler import RQScheduler
 
 log = logging.getLogger(__name__)
 LOOPS_KEY = "fm:loops:{}"
-LOOPS_TTL = 300
+LOOPS_TTL = 120  # a killed worker is reported dead until its entry expires
 STALE_SECONDS = 30
 
 
@@ -73,6 +73,12 @@ def beat(connection: redis.Redis, worker: str, loop: str) -> None:
     pipe.hset(key, loop, f"{time.time():.3f}")
     pipe.expire(key, LOOPS_TTL)
     pipe.execute()
+
+
+def forget(connection: redis.Redis, worker: str, loop: str) -> None:
+    """A loop that stops cleanly is not reported dead."""
+    with contextlib.suppress(redis.RedisError):
+        connection.hdel(LOOPS_KEY.format(worker), loop)
 
 
 def loop_health(connection: redis.Redis, stale: float = STALE_SECONDS) -> dict:
@@ -117,6 +123,7 @@ class ResilientScheduler(RQScheduler):
                 time.sleep(backoff.next())
         with contextlib.suppress(redis.RedisError):
             self.stop()
+        forget(self.connection, self.worker_name, "scheduler")
 
 
 class ResilientCron(CronScheduler):
@@ -148,3 +155,4 @@ class ResilientCron(CronScheduler):
         finally:
             with contextlib.suppress(redis.RedisError):
                 self.register_death()
+            forget(self.connection, self.worker_name, "cron")

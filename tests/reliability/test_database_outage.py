@@ -86,7 +86,7 @@ def _assert_unavailable(served):
         assert seconds < BOUND, (path, seconds)
     status, _, health, seconds = _call(port, "GET", "/health/", token)
     assert status == 200 and seconds < BOUND
-    assert health["down"] == ["database"] and health["database"]["ok"] is False
+    assert "database" in health["down"] and health["database"]["ok"] is False
     assert health["redis"]["ok"] is True
 
 
@@ -101,12 +101,16 @@ def _recovers(served):
 def test_refused_connections_answer_503_quickly(served):
     assert _call(served["port"], "GET", "/workflows/", served["token"])[0] == 200
     served["proxy"].cut()
-    _assert_unavailable(served)
-    _recovers(served)
+    try:
+        _assert_unavailable(served)
+    finally:
+        _recovers(served)
 
 
 def test_a_black_holed_database_answers_503_within_the_deadlines(served):
     assert _call(served["port"], "GET", "/workflows/", served["token"])[0] == 200
     served["proxy"].blackhole()  # the pooled connection stops answering; new ones hang
-    _assert_unavailable(served)
-    _recovers(served)
+    try:
+        _assert_unavailable(served)
+    finally:
+        _recovers(served)
