@@ -1,0 +1,166 @@
+/**
+ * The editor's store: the open workflow's graph (with undo history via zundo), the selection,
+ * measured node sizes and the server's validation report. Every graph edit goes through `edit`,
+ * so each is one undo step; a drag is recorded once, when it ends.
+ */
+import { temporal } from "zundo";
+import { create } from "zustand";
+import { connectionProblem, edgeFor, freshId, type Connection } from "../canvas/ports";
+import * as ops from "./graphOps";
+import type { GraphNode, Issue, NodeType, ValidationReport, Workflow, WorkflowGraph, XY } from "./types";
+import { EMPTY_GRAPH } from "./types";
+
+export interface EditorState {
+  workflow: Workflow | null;
+  graph: WorkflowGraph;
+  savedGraph: WorkflowGraph;
+  readOnly: boolean;
+  selected: Record<string, boolean>;
+  measured: Record<string, { width: number; height: number }>;
+  report: ValidationReport | null;
+  openNodeId: string | null;
+  notice: string | null;
+
+  open: (workflow: Workflow, options?: { readOnly?: boolean; graph?: WorkflowGraph }) => void;
+  edit: (change: (graph: WorkflowGraph) => WorkflowGraph) => void;
+  markSaved: (workflow: Workflow) => void;
+  setReport: (report: ValidationReport | null) => void;
+  select: (ids: string[], additive?: boolean) => void;
+  setSelected: (id: string, on: boolean) => void;
+  setMeasured: (id: string, size: { width: number; height: number }) => void;
+  setOpenNode: (id: string | null) => void;
+  setNotice: (text: string | null) => void;
+  dragMove: (positions: Map<string, XY>, done: boolean) => void;
+  addNode: (type: NodeType, position: XY, from?: { node: string; port: string }) => string;
+  connect: (conn: Connection, types: Record<string, NodeType>) => string | null;
+  updateNode: (id: string, patch: Partial<GraphNode>) => void;
+  removeSelected: () => void;
+  pasteGraph: (clip: WorkflowGraph, offset: XY) => void;
+}
+
+let dragSnapshot: WorkflowGraph | null = null;
+
+export const useEditor = create<EditorState>()(
+  temporal(
+    (set, get) => ({
+      workflow: null,
+      graph: EMPTY_GRAPH,
+      savedGraph: EMPTY_GRAPH,
+      readOnly: false,
+      selected: {},
+      measured: {},
+      report: null,
+      openNodeId: null,
+      notice: null,
+
+      open: (workflow, options = {}) => {
+        const graph = options.graph ?? normalise(workflow.graph);
+        set({
+          workflow,
+          graph,
+          savedGraph: graph,
+          readOnly: !!options.readOnly,
+          selected: {},
+          report: workflow.validation ?? null,
+          openNodeId: null,
+        });
+        useEditor.temporal.getState().clear();
+      },
+      edit: (change) => {
+        if (get().readOnly) return;
+        set({ graph: change(get().graph) });
+      },
+      markSaved: (workflow) => set({ workflow, savedGraph: get().graph, report: workflow.validation ?? null }),
+      setReport: (report) => set({ report }),
+      select: (ids, additive = false) =>
+        set({ selected: { ...(additive ? get().selected : {}), ...Object.fromEntries(ids.map((id) => [id, true])) } }),
+      setSelected: (id, on) => {
+        const selected = { ...get().selected };
+        if (on) selected[id] = true;
+        else delete selected[id];
+        set({ selected });
+      },
+      setMeasured: (id, size) => set({ measured: { ...get().measured, [id]: size } }),
+      setOpenNode: (id) => set({ openNodeId: id }),
+      setNotice: (notice) => set({ notice }),
+
+      dragMove: (positions, done) => {
+        if (get().readOnly) return;
+        const history = useEditor.temporal.getState();
+        if (!dragSnapshot) {
+          dragSnapshot = get().graph;
+          history.pause();
+        }
+        const moved = ops.setPositions(get().graph, positions);
+        if (!done) {
+          set({ graph: moved });
+          return;
+        }
+        // Record the whole drag as one step: restore the pre-drag graph unrecorded, then set the result.
+        set({ graph: dragSnapshot });
+        dragSnapshot = null;
+        history.resume();
+        set({ graph: moved });
+      },
+
+      addNode: (type, position, from) => {
+        const graph = get().graph;
+        const base = type.type.split(".").pop() ?? "node";
+        const id = freshId(base, ops.allIds(graph));
+        const node: GraphNode = { id, type: type.type, position, params: ops.defaultParams(type.params_schema) };
+        let next: WorkflowGraph = { ...graph, nodes: [...graph.nodes, node] };
+        if (from) next = { ...next, edges: [...next.edges, edgeFor(next, { source: from.node, sourceHandle: from.port, target: id })] };
+        get().edit(() => next);
+        set({ selected: { [id]: true }, openNodeId: id });
+        return id;
+      },
+      connect: (conn, types) => {
+        const problem = connectionProblem(get().graph, types, conn);
+        if (problem) {
+          set({ notice: problem });
+          return problem;
+        }
+        get().edit((g) => ({ ...g, edges: [...g.edges, edgeFor(g, conn)] }));
+        return null;
+      },
+      updateNode: (id, patch) => get().edit((g) => ops.patchNode(g, id, (n) => ({ ...n, ...patch }))),
+      removeSelected: () => {
+        const ids = new Set(Object.keys(get().selected));
+        if (!ids.size) return;
+        get().edit((g) => ops.removeIds(g, ids));
+        set({ selected: {}, openNodeId: ids.has(get().openNodeId ?? "") ? null : get().openNodeId });
+      },
+      pasteGraph: (clip, offset) => {
+        const { graph, ids } = ops.pasteInto(get().graph, clip, offset);
+        get().edit(() => graph);
+        set({ selected: Object.fromEntries(ids.map((id) => [id, true])) });
+      },
+    }),
+    {
+      partialize: (state) => ({ graph: state.graph }),
+      equality: (a, b) => a.graph === b.graph,
+      limit: 200,
+    },
+  ),
+);
+
+/** The graph with the envelope filled in (format, lists) so the editor can rely on it. */
+export function normalise(graph: Partial<WorkflowGraph> | null | undefined): WorkflowGraph {
+  return {
+    ...(graph ?? {}),
+    format: "workflow-graph/v1",
+    nodes: Array.isArray(graph?.nodes) ? graph.nodes : [],
+    edges: Array.isArray(graph?.edges) ? graph.edges : [],
+  } as WorkflowGraph;
+}
+
+export const undo = () => useEditor.temporal.getState().undo();
+export const redo = () => useEditor.temporal.getState().redo();
+
+export function isDirty(state: EditorState): boolean {
+  return state.graph !== state.savedGraph;
+}
+
+export function issuesOf(report: ValidationReport | null): Issue[] {
+  return report ? [...report.errors, ...report.warnings] : [];
+}
