@@ -1,0 +1,90 @@
+/**
+ * The live-trace connection: one Socket.IO client per page, rooms joined with `watch`.
+ *
+ * The client reconnects on its own; every (re)connect re-joins the rooms and calls `onSync`, so
+ * the page catches up from the API on whatever it missed while the socket was down. Traces are
+ * handed over in batches, at most once per animation frame, so a busy workflow costs one store
+ * update per frame instead of one per trace. The server only lets a client join rooms of
+ * workflows its user may read (backend/events.py).
+ */
+import { io, type Socket } from "socket.io-client";
+import type { Trace } from "./runs/traceState";
+
+export type Room = { workflow_id: number } | { execution_id: number };
+
+export interface LiveHandlers {
+  /** A batch of traces, in arrival order. */
+  onTraces: (traces: Trace[]) => void;
+  /** The rooms were (re)joined: fetch what may have been missed. */
+  onSync?: () => void;
+  /** Connection state changes, for the "live" indicator. */
+  onState?: (state: LiveState) => void;
+}
+
+export type LiveState = "connecting" | "live" | "offline" | "denied";
+
+let shared: Socket | null = null;
+
+function socket(): Socket {
+  if (!shared) {
+    shared = io({ path: "/socket.io", withCredentials: true, reconnectionDelayMax: 5000 });
+  }
+  return shared;
+}
+
+function nextFrame(cb: () => void): void {
+  if (typeof document !== "undefined" && !document.hidden && typeof requestAnimationFrame === "function") {
+    requestAnimationFrame(cb);
+  } else {
+    setTimeout(cb, 50);
+  }
+}
+
+/** Watch `room` until the returned function is called. */
+export function watchLive(room: Room, handlers: LiveHandlers): () => void {
+  const sock = socket();
+  let buffer: Trace[] = [];
+  let scheduled = false;
+  let closed = false;
+  const key = "workflow_id" in room ? "workflow_id" : "execution_id";
+  const id = (room as Record<string, number>)[key];
+
+  const flush = () => {
+    scheduled = false;
+    if (closed || buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    handlers.onTraces(batch);
+  };
+  const onTrace = (trace: Trace) => {
+    if ((trace as unknown as Record<string, number>)[key] !== id) return;
+    buffer.push(trace);
+    if (!scheduled) {
+      scheduled = true;
+      nextFrame(flush);
+    }
+  };
+  const join = () => {
+    handlers.onState?.("connecting");
+    sock.emit("watch", room, (answer: { ok: boolean } | undefined) => {
+      if (closed) return;
+      handlers.onState?.(answer?.ok ? "live" : "denied");
+      if (answer?.ok) handlers.onSync?.();
+    });
+  };
+  const onDisconnect = () => handlers.onState?.("offline");
+
+  sock.on("trace", onTrace);
+  sock.on("connect", join);
+  sock.on("disconnect", onDisconnect);
+  if (sock.connected) join();
+  else handlers.onState?.("connecting");
+
+  return () => {
+    closed = true;
+    sock.off("trace", onTrace);
+    sock.off("connect", join);
+    sock.off("disconnect", onDisconnect);
+    if (sock.connected) sock.emit("unwatch", room);
+  };
+}
