@@ -108,6 +108,13 @@ def run_view(workflow_id: int, execution_id: int):
     return _app_page()
 
 
+@bp.get("/contacts")
+@login_required
+def contacts():
+    """The contact list (the app's contacts view)."""
+    return _app_page()
+
+
 @bp.get("/contacts/<int:contact_id>")
 @login_required
 def contact_view(contact_id: int):

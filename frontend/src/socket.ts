@@ -24,6 +24,8 @@ export interface LiveHandlers {
 export type LiveState = "connecting" | "live" | "offline" | "denied";
 
 let shared: Socket | null = null;
+/** Watchers per room in this page: the room is left when the last one stops. */
+const watchers = new Map<string, number>();
 
 function socket(): Socket {
   if (!shared) {
@@ -48,6 +50,8 @@ export function watchLive(room: Room, handlers: LiveHandlers): () => void {
   let closed = false;
   const key = "workflow_id" in room ? "workflow_id" : "execution_id";
   const id = (room as Record<string, number>)[key];
+  const name = `${key}:${id}`;
+  watchers.set(name, (watchers.get(name) ?? 0) + 1);
 
   const flush = () => {
     scheduled = false;
@@ -85,6 +89,11 @@ export function watchLive(room: Room, handlers: LiveHandlers): () => void {
     sock.off("trace", onTrace);
     sock.off("connect", join);
     sock.off("disconnect", onDisconnect);
-    if (sock.connected) sock.emit("unwatch", room);
+    const left = (watchers.get(name) ?? 1) - 1;
+    if (left > 0) watchers.set(name, left);
+    else {
+      watchers.delete(name);
+      if (sock.connected) sock.emit("unwatch", room);
+    }
   };
 }

@@ -9,6 +9,7 @@ import { useRuns } from "../store/runs";
 import { runsApi, type RunFilters } from "./api";
 import { clock, duration } from "./format";
 import { newestFirst, runDuration, type RunInfo } from "./traceState";
+import "./runs.css";
 
 const STATUSES = ["", "running", "waiting", "succeeded", "failed", "cancelled", "pending"];
 
@@ -126,12 +127,14 @@ export function RunsPanel({ workflowId }: { workflowId: number }) {
       {list.length === 0 ? (
         <p className="muted empty-runs">No runs yet. Runs appear here as they happen.</p>
       ) : (
-        <table className="runs-table">
+        <div className="runs-scroll">
+        <table className="runs-table" id="runs-table">
           <thead><tr><th>Status</th><th>Contact</th><th>Started</th><th>Duration</th><th /></tr></thead>
           <tbody>
             {list.map((run) => <RunRow key={run.id} run={run} workflowId={workflowId} shown={run.id === shown} now={now} />)}
           </tbody>
         </table>
+        </div>
       )}
     </aside>
   );

@@ -10,6 +10,7 @@ import type { WorkflowGraph } from "../store/types";
 import { runsApi, type TestRunResult } from "./api";
 import { Captured } from "./Captured";
 import { sampleContact, sampleEvent } from "./samples";
+import "./runs.css";
 
 /** The id the test run gets in the runs store (real runs have positive ids). */
 export const TEST_RUN_ID = -1;
@@ -79,6 +80,7 @@ export function TestRunPanel({ workflowId, graph, onClose }: { workflowId: numbe
         <h3>Test run</h3>
         <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>×</button>
       </header>
+      <div className="panel-scroll">
       <p className="muted small">Runs the graph on the canvas (saved or not) with this event and contact.
         Messages are captured here, never sent; no contact is changed.</p>
       <div className="test-run-inputs">
@@ -96,6 +98,7 @@ export function TestRunPanel({ workflowId, graph, onClose }: { workflowId: numbe
           <Captured messages={result.messages} />
         </div>
       )}
+      </div>
     </aside>
   );
 }

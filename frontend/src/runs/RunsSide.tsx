@@ -1,0 +1,36 @@
+/**
+ * The runs side of the editor, beside the canvas: live runs of the workflow (the panel), the
+ * "Test" run of the graph being edited, and the per-node counts picker. Mounting it starts the
+ * live connection (useLiveRuns).
+ */
+import { useState } from "react";
+import { useRuns } from "../store/runs";
+import type { WorkflowGraph } from "../store/types";
+import { CountsPicker } from "./CountsPicker";
+import { RunsPanel } from "./RunsPanel";
+import { TEST_RUN_ID, TestRunPanel } from "./TestRunPanel";
+import { useLiveRuns } from "./useLiveRuns";
+import "./runs.css";
+
+export function RunsSide({ workflowId, graph, canTest }: { workflowId: number; graph: WorkflowGraph; canTest: boolean }) {
+  const [view, setView] = useState<"runs" | "test" | null>("runs");
+  useLiveRuns(workflowId, graph.edges);
+  const closeTest = () => {
+    useRuns.getState().forget(TEST_RUN_ID);
+    useRuns.getState().show(null, true);
+    setView("runs");
+  };
+  return (
+    <div className={`runs-side${view ? " open" : ""}`}>
+      <div className="runs-side-bar">
+        <button type="button" id="runs-toggle" className={view === "runs" ? "active" : ""} onClick={() => setView(view === "runs" ? null : "runs")}>Runs</button>
+        {canTest && (
+          <button type="button" id="test-button" className={view === "test" ? "active" : ""} onClick={() => (view === "test" ? closeTest() : setView("test"))}>Test</button>
+        )}
+        <CountsPicker workflowId={workflowId} />
+      </div>
+      {view === "runs" && <RunsPanel workflowId={workflowId} />}
+      {view === "test" && <TestRunPanel workflowId={workflowId} graph={graph} onClose={closeTest} />}
+    </div>
+  );
+}
