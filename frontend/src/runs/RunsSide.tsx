@@ -1,7 +1,7 @@
 /**
  * The runs side of the editor, beside the canvas: live runs of the workflow (the panel), the
- * "Test" run of the graph being edited, and the per-node counts picker. Mounting it starts the
- * live connection (useLiveRuns).
+ * "Test" run of the graph being edited, and the per-node counts picker. The editor keeps the
+ * live connection itself (useLiveRuns), so closing this panel loses no run.
  */
 import { useState } from "react";
 import { useRuns } from "../store/runs";
@@ -9,12 +9,16 @@ import type { WorkflowGraph } from "../store/types";
 import { CountsPicker } from "./CountsPicker";
 import { RunsPanel } from "./RunsPanel";
 import { TEST_RUN_ID, TestRunPanel } from "./TestRunPanel";
-import { useLiveRuns } from "./useLiveRuns";
 import "./runs.css";
+
+/** Test runs need the editor role (the API refuses viewers). */
+export function canRunTests(): boolean {
+  const role = document.getElementById("app")?.dataset.userRole;
+  return role === "admin" || role === "editor";
+}
 
 export function RunsSide({ workflowId, graph, canTest }: { workflowId: number; graph: WorkflowGraph; canTest: boolean }) {
   const [view, setView] = useState<"runs" | "test" | null>("runs");
-  useLiveRuns(workflowId, graph.edges);
   const closeTest = () => {
     useRuns.getState().forget(TEST_RUN_ID);
     useRuns.getState().show(null, true);

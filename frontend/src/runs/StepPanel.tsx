@@ -16,9 +16,10 @@ function Json({ label, value, className }: { label: string; value: unknown; clas
   );
 }
 
-function StepCard({ step }: { step: StepInfo }) {
+function StepCard({ step, runResumeAt }: { step: StepInfo; runResumeAt: string | null }) {
   const rec = step.record;
-  const resumeAt = step.resumeAt ?? rec?.resume_at;
+  const waits = step.status === "waiting" || step.status === "retrying";
+  const resumeAt = step.resumeAt ?? rec?.resume_at ?? (waits ? runResumeAt : null);
   return (
     <article className="step-card" data-seq={step.seq} data-step-status={step.status}>
       <header>
@@ -47,7 +48,7 @@ export function StepPanel({ run, nodeId, title }: { run: RunInfo; nodeId: string
       {steps.length === 0 ? (
         <p className="muted">The run did not reach this node.</p>
       ) : (
-        steps.map((s) => <StepCard key={s.seq} step={s} />)
+        steps.map((s) => <StepCard key={s.seq} step={s} runResumeAt={run.status === "waiting" ? run.resumeAt : null} />)
       )}
     </section>
   );

@@ -1,0 +1,210 @@
+"""Live canvas: a step committed in a worker -> the node repainted in the browser, and frames per
+second while runs stream in.
+
+The set-up of ``bench/trace_latency.py`` (a throw-away PostgreSQL database, a private
+redis-server, the web app under werkzeug in a subprocess, ``flask --app backend worker``
+subprocesses, the runtime tests' coupon graph: trigger -> condition -> send -> tag -> note) plus
+Debian's Chromium driven by Playwright with the editor open on the workflow::
+
+    .venv/bin/python bench/live_canvas.py [--quick] [--runs 60] [--rate 50] [--seconds 10]
+
+1. Latency: events are posted one at a time (each run is over before the next starts). A
+   MutationObserver in the page stamps every ``data-status`` change of a canvas node, in the
+   next animation frame (i.e. when it is painted). Each step's ``finished_at`` from the database
+   (set just before its checkpoint commits) is matched with the first repaint of that node to
+   the step's status: ``finished_at -> painted``, p50/p99 (target p99 < 250 ms).
+2. Throughput: events are posted at ``--rate`` per second for ``--seconds``; the page counts
+   animation frames meanwhile (target >= 30 fps) and the longest gap between two frames.
+
+The bundle must be built (``scripts/bootstrap``). Clocks: wall time of this machine on both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH.parent), str(BENCH.parent / "tests"),
+                str(BENCH.parent / "tests" / "reliability"), str(BENCH),
+                str(BENCH.parent / "tests" / "e2e")]  # fmt: skip
+SCRATCH = tempfile.mkdtemp(prefix="flowmarket-bench-canvas-")
+os.environ["INSTANCE_PATH"] = SCRATCH
+
+from browserkit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from harness import Workers, post_events, runtime_config, wait_until  # noqa: E402
+from support import RedisServer, create_pg_database, create_schema, drop_pg_database  # noqa: E402
+from support import free_port, make_app  # noqa: E402
+from throughput import _events, _paced, _pct, _seed, _succeeded, _try_health  # noqa: E402
+from trace_latency import _finished_at, _start_web, _workflow_id  # noqa: E402
+
+#: Stamps each node's data-status change when it is painted (the next animation frame).
+RECORDER = """() => {
+  window.__paints = [];
+  const root = document.querySelector('.react-flow');
+  new MutationObserver((records) => {
+    const changes = records.map((r) => [r.target.dataset.nodeId, r.target.getAttribute('data-status')]);
+    requestAnimationFrame(() => {
+      const t = performance.timeOrigin + performance.now();
+      for (const [node, status] of changes) window.__paints.push([node, status, t]);
+    });
+  }).observe(root, {attributes: true, attributeFilter: ['data-status'], subtree: true});
+}"""
+FRAMES = """(seconds) => new Promise((done) => {
+  let frames = 0, last = performance.now(), worst = 0;
+  const end = last + seconds * 1000;
+  const tick = (now) => {
+    frames += 1; worst = Math.max(worst, now - last); last = now;
+    if (now < end) requestAnimationFrame(tick); else done({frames, seconds, worst});
+  };
+  requestAnimationFrame(tick);
+})"""
+SHOWN = {"succeeded": "succeeded", "failed": "failed", "waiting": "waiting", "skipped": "skipped"}
+
+
+def _steps(app, first_id: int):
+    """``(execution, seq, node, status, finished_at)`` of the runs with id >= ``first_id``."""
+    from sqlalchemy import select
+
+    from backend.extensions import db
+    from backend.models import StepExecution as SE
+
+    with app.app_context():
+        return db.session.execute(select(SE.execution_id, SE.seq, SE.node_id, SE.status)
+                                  .where(SE.execution_id >= first_id)
+                                  .order_by(SE.execution_id, SE.seq)).all()  # fmt: skip
+
+
+def _last_run(app) -> int:
+    from sqlalchemy import func, select
+
+    from backend.extensions import db
+    from backend.models import WorkflowExecution as WE
+
+    with app.app_context():
+        return db.session.scalar(select(func.max(WE.id))) or 0
+
+
+def latencies(app, page, port, token, runs: int) -> list[float]:
+    """Post ``runs`` events one by one; ``finished_at -> painted`` in ms for every step."""
+    page.evaluate(RECORDER)
+    first = _last_run(app) + 1
+    for i, event in enumerate(_events(runs, offset=1000)):
+        post_events(port, token, [event], threads=1)
+        assert wait_until(lambda i=i: _succeeded(app) >= 10 + i + 1, 30, interval=0.02)
+        time.sleep(0.25)  # let the page paint it before the next run replaces it
+    paints = page.evaluate("window.__paints")
+    steps = _steps(app, first)
+    done = _finished_at(app, {e for e, *_ in steps})
+    out = []
+    for execution, seq, node, status in steps:
+        finished = done[(execution, seq)]
+        seen = [t / 1000 for n, s, t in paints
+                if n == node and s == SHOWN.get(status) and t / 1000 >= finished - 0.005]  # fmt: skip
+        if seen:
+            out.append((min(seen) - finished) * 1000)
+    return sorted(out)
+
+
+def frames(page, port, token, rate: float, seconds: float, app) -> dict:
+    """Frames per second in the page while events arrive at ``rate`` per second."""
+    import threading
+
+    before = _succeeded(app)
+    events = _events(int(rate * seconds), offset=5000)
+    poster = threading.Thread(target=_paced, args=(port, token, events, rate), daemon=True)
+    poster.start()
+    out = page.evaluate(FRAMES, seconds)
+    poster.join()
+    out["runs"] = _succeeded(app) - before
+    return out
+
+
+def _open_canvas(browser, url: str, workflow_id: int):
+    page = browser.new_page(base_url=url, viewport={"width": 1440, "height": 900})
+    page.set_default_timeout(30_000)
+    page.goto("/login")
+    page.fill("#email", "bench@example.com")
+    page.fill("#password", "bench-password")
+    page.click("#sign-in")
+    page.wait_for_url("**/workflows")
+    page.goto(f"/workflows/{workflow_id}")
+    page.wait_for_selector(".live-dot.live-live")
+    return page
+
+
+def run(pg_url: str, redis_url: str, n_runs: int, rate: float, seconds: float) -> tuple:
+    from playwright.sync_api import sync_playwright
+
+    config = runtime_config(pg_url, redis_url, RUN_LEASE_SECONDS=60, SWEEP_INTERVAL_SECONDS=5)
+    app = make_app(pg_url, redis_url, **config)
+    create_schema(app)
+    token = _seed(app)
+    workflow_id, port = _workflow_id(app), free_port()
+    web, workers = _start_web(config, port), Workers(config)
+    try:
+        assert wait_until(lambda: _try_health(port), 30), "web server did not start"
+        workers.start(2)
+        post_events(port, token, _events(10, offset=9000))  # warm-up
+        assert wait_until(lambda: _succeeded(app) >= 10, 60)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = _open_canvas(browser, f"http://127.0.0.1:{port}", workflow_id)
+            time.sleep(1.0)  # workers cache the watcher set for 0.5 s
+            lat = latencies(app, page, port, token, n_runs)
+            fps = frames(page, port, token, rate, seconds, app)
+            browser.close()
+        return lat, fps
+    finally:
+        workers.kill()
+        web.terminate()
+        web.wait(10)
+        from backend.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _print(lat: list[float], fps: dict, n_runs: int, rate: float) -> None:
+    print(f"\nLive canvas (PostgreSQL + Redis, werkzeug web process, 2 worker processes, "
+          f"headless Chromium; {n_runs} runs one at a time, then {rate:g} runs/s)")  # fmt: skip
+    print(f"{'measure':<40} | {'n':>6} | {'p50':>8} | {'p99':>8} | {'max':>8} | target")
+    if lat:
+        print(f"{'step committed -> node repainted (ms)':<40} | {len(lat):>6} | "
+              f"{_pct(lat, 0.5):>8.1f} | {_pct(lat, 0.99):>8.1f} | {lat[-1]:>8.1f} | p99 < 250")  # fmt: skip
+    else:
+        print("step committed -> node repainted: no repaint matched a step")
+    per_s = fps["frames"] / fps["seconds"]
+    print(f"{'frames per second under the stream':<40} | {fps['frames']:>6} | {per_s:>8.1f} | "
+          f"{'':>8} | {fps['worst']:>8.1f} | >= 30 fps (max = longest frame, ms)")  # fmt: skip
+    print(f"runs finished during the stream: {fps['runs']} in {fps['seconds']:g} s "
+          f"({fps['runs'] / fps['seconds']:.1f} runs/s)")  # fmt: skip
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 runs, 5 s of stream")
+    parser.add_argument("--runs", type=int, default=60, help="runs for the latency part")
+    parser.add_argument("--rate", type=float, default=50.0, help="runs per second in the stream")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the stream")
+    args = parser.parse_args(argv)
+    n_runs, seconds = (20, 5.0) if args.quick else (max(1, args.runs), args.seconds)
+    redis_server = RedisServer(Path(SCRATCH))
+    redis_server.start()
+    pg_url = create_pg_database()
+    try:
+        lat, fps = run(pg_url, redis_server.url, n_runs, args.rate, seconds)
+    finally:
+        redis_server.stop()
+        drop_pg_database(pg_url)
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+    _print(lat, fps, n_runs, args.rate)
+
+
+if __name__ == "__main__":
+    main()
