@@ -38,8 +38,14 @@ os.environ["INSTANCE_PATH"] = SCRATCH
 
 from browserkit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from harness import Workers, post_events, runtime_config, wait_until  # noqa: E402
-from support import RedisServer, create_pg_database, create_schema, drop_pg_database  # noqa: E402
-from support import free_port, make_app  # noqa: E402
+from support import (  # noqa: E402
+    RedisServer,
+    create_pg_database,
+    create_schema,
+    drop_pg_database,
+    free_port,
+    make_app,
+)
 from throughput import _events, _paced, _pct, _seed, _succeeded, _try_health  # noqa: E402
 from trace_latency import _finished_at, _start_web, _workflow_id  # noqa: E402
 

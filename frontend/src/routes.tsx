@@ -4,8 +4,14 @@ import type { Route } from "./router";
 import { WorkflowList } from "./workflows/WorkflowList";
 
 const EditorPage = lazy(() => import("./canvas/EditorPage"));
+const RunPage = lazy(() => import("./runs/RunPage"));
+const ContactList = lazy(() => import("./contacts/ContactList"));
+const ContactPage = lazy(() => import("./contacts/ContactPage"));
 
 export const ROUTES: Route[] = [
   { pattern: "/workflows", component: WorkflowList },
   { pattern: "/workflows/:id", component: EditorPage },
+  { pattern: "/workflows/:id/runs/:execution_id", component: RunPage },
+  { pattern: "/contacts", component: ContactList },
+  { pattern: "/contacts/:id", component: ContactPage },
 ];
