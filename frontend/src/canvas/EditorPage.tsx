@@ -1,9 +1,24 @@
-/** `/workflows/:id`: the editor for one workflow (toolbar, palette, canvas, inspector). */
-import { useEffect, useState } from "react";
+/** `/workflows/:id`: the editor for one workflow (toolbar, palette, canvas, inspector, side panels). */
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api";
-import { useEditor } from "../store/editor";
+import { HistoryPanel } from "../history/HistoryPanel";
+import { Inspector } from "../inspector/Inspector";
+import { SettingsPanel } from "../inspector/SettingsPanel";
+import { Palette } from "../palette/Palette";
+import { type Params, setLeaveGuard } from "../router";
+import { isDirty, useEditor } from "../store/editor";
 import { useNodeTypes } from "../store/nodeTypes";
-import type { Params } from "../router";
+import { type Conflict, save, setActive, validateNow } from "../store/persist";
+import type { WorkflowGraph } from "../store/types";
+import { ImportDialog } from "../workflows/ImportDialog";
+import { navigate } from "../router";
+import { Canvas } from "./Canvas";
+import { ConflictDialog, HelpDialog, Notice, ReadOnlyBanner } from "./EditorChrome";
+import { type Panel, Toolbar } from "./Toolbar";
+import { useShortcuts } from "./useShortcuts";
+
+const LEAVE_MESSAGE = "You have unsaved changes. Leave without saving?";
 
 export default function EditorPage({ params }: { params: Params }) {
   const id = Number(params.id);
@@ -11,9 +26,116 @@ export default function EditorPage({ params }: { params: Params }) {
   const workflow = useEditor((s) => s.workflow);
   const loadTypes = useNodeTypes((s) => s.load);
   useEffect(() => {
-    Promise.all([api.workflow(id), loadTypes()]).then(([wf]) => useEditor.getState().open(wf), (e) => setError(String(e.message)));
+    useEditor.setState({ workflow: null });
+    Promise.all([api.workflow(id), loadTypes()]).then(
+      ([wf]) => useEditor.getState().open(wf),
+      (e) => setError(String(e.message)),
+    );
   }, [id, loadTypes]);
+  useEffect(() => {
+    setLeaveGuard(() => (isDirty(useEditor.getState()) ? LEAVE_MESSAGE : null));
+    const onUnload = (e: BeforeUnloadEvent) => {
+      if (isDirty(useEditor.getState())) e.preventDefault();
+    };
+    window.addEventListener("beforeunload", onUnload);
+    return () => {
+      setLeaveGuard(null);
+      window.removeEventListener("beforeunload", onUnload);
+    };
+  }, []);
   if (error) return <div className="page-message error">{error}</div>;
-  if (!workflow) return <div className="page-message muted">Loading…</div>;
-  return <div className="editor" dir="auto">{workflow.name}</div>;
+  if (!workflow || workflow.id !== id) return <div className="page-message muted">Loading…</div>;
+  return (
+    <ReactFlowProvider>
+      <Editor />
+    </ReactFlowProvider>
+  );
+}
+
+function useLiveValidation() {
+  const graph = useEditor((s) => s.graph);
+  const saved = useEditor((s) => s.savedGraph);
+  useEffect(() => {
+    if (graph === saved) return;
+    const timer = setTimeout(validateNow, 500);
+    return () => clearTimeout(timer);
+  }, [graph, saved]);
+}
+
+function Editor() {
+  const [panel, setPanel] = useState<Panel>(null);
+  const [saving, setSaving] = useState(false);
+  const [conflict, setConflict] = useState<Conflict | null>(null);
+  const openNodeId = useEditor((s) => s.openNodeId);
+  const readOnly = useEditor((s) => s.readOnly);
+  const flow = useReactFlow();
+  const savingRef = useRef(false);
+  useLiveValidation();
+
+  const doSave = useCallback(async (baseVersion?: number) => {
+    if (savingRef.current || useEditor.getState().readOnly) return false;
+    savingRef.current = true;
+    setSaving(true);
+    const result = await save({ baseVersion });
+    savingRef.current = false;
+    setSaving(false);
+    if (result.ok) useEditor.getState().setNotice(`Saved as version ${result.workflow.version}.`);
+    else if (result.conflict) setConflict(result.conflict);
+    else useEditor.getState().setNotice(`Not saved: ${result.error}`);
+    return result.ok;
+  }, []);
+  const toggleActive = useCallback(async () => {
+    const state = useEditor.getState();
+    const active = state.workflow?.status === "active";
+    if (!active && state.report && state.report.errors.length) {
+      state.setNotice(`Cannot activate: fix the ${state.report.errors.length} problem(s) marked on the canvas first.`);
+      return;
+    }
+    if (isDirty(state) && !(await doSave())) return;
+    const problem = await setActive(!active);
+    useEditor.getState().setNotice(problem ? `Cannot ${active ? "pause" : "activate"}: ${problem}` : active ? "Paused." : "Active: new events start runs.");
+  }, [doSave]);
+  const handlers = useMemo(() => ({ flow, onSave: () => void doSave(), onHelp: () => setPanel("help") }), [flow, doSave]);
+  useShortcuts(handlers);
+
+  const replaceGraph = (graph: WorkflowGraph) => {
+    useEditor.getState().edit(() => graph);
+    setPanel(null);
+    setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.2 }), 50);
+  };
+
+  return (
+    <div className="editor-page">
+      <Toolbar onSave={() => void doSave()} onToggleActive={toggleActive} onPanel={setPanel} saving={saving} />
+      {readOnly && <ReadOnlyBanner />}
+      <div className="editor-body">
+        <Palette />
+        <div className="canvas-wrap">
+          <Canvas />
+          <Notice />
+        </div>
+        {openNodeId && panel !== "history" && panel !== "settings" ? (
+          <Inspector key={openNodeId} nodeId={openNodeId} />
+        ) : panel === "settings" ? (
+          <SettingsPanel onClose={() => setPanel(null)} />
+        ) : panel === "history" ? (
+          <HistoryPanel onClose={() => setPanel(null)} />
+        ) : null}
+      </div>
+      {panel === "import" && (
+        <ImportDialog onClose={() => setPanel(null)} onImported={(wf) => navigate(`/workflows/${wf.id}`)} onReplace={replaceGraph} />
+      )}
+      {panel === "help" && <HelpDialog onClose={() => setPanel(null)} />}
+      {conflict && (
+        <ConflictDialog
+          conflict={conflict}
+          onClose={() => setConflict(null)}
+          onOverwrite={() => {
+            setConflict(null);
+            void doSave(conflict.current_version);
+          }}
+        />
+      )}
+    </div>
+  );
 }

@@ -20,9 +20,10 @@ export interface EditorState {
   report: ValidationReport | null;
   openNodeId: string | null;
   notice: string | null;
+  addFrom: { node: string; port: string } | null;
 
   open: (workflow: Workflow, options?: { readOnly?: boolean; graph?: WorkflowGraph }) => void;
-  edit: (change: (graph: WorkflowGraph) => WorkflowGraph) => void;
+  edit: (change: (graph: WorkflowGraph) => WorkflowGraph, coalesceKey?: string) => void;
   markSaved: (workflow: Workflow) => void;
   setReport: (report: ValidationReport | null) => void;
   select: (ids: string[], additive?: boolean) => void;
@@ -30,6 +31,7 @@ export interface EditorState {
   setMeasured: (id: string, size: { width: number; height: number }) => void;
   setOpenNode: (id: string | null) => void;
   setNotice: (text: string | null) => void;
+  setAddFrom: (from: { node: string; port: string } | null) => void;
   dragMove: (positions: Map<string, XY>, done: boolean) => void;
   addNode: (type: NodeType, position: XY, from?: { node: string; port: string }) => string;
   connect: (conn: Connection, types: Record<string, NodeType>) => string | null;
@@ -39,6 +41,9 @@ export interface EditorState {
 }
 
 let dragSnapshot: WorkflowGraph | null = null;
+// Typing into one field is one undo step: edits with the same key within COALESCE_MS merge.
+const COALESCE_MS = 1500;
+let lastEdit = { key: "", at: 0 };
 
 export const useEditor = create<EditorState>()(
   temporal(
@@ -52,6 +57,7 @@ export const useEditor = create<EditorState>()(
       report: null,
       openNodeId: null,
       notice: null,
+      addFrom: null,
 
       open: (workflow, options = {}) => {
         const graph = options.graph ?? normalise(workflow.graph);
@@ -66,9 +72,15 @@ export const useEditor = create<EditorState>()(
         });
         useEditor.temporal.getState().clear();
       },
-      edit: (change) => {
+      edit: (change, coalesceKey) => {
         if (get().readOnly) return;
+        const now = Date.now();
+        const merge = !!coalesceKey && coalesceKey === lastEdit.key && now - lastEdit.at < COALESCE_MS;
+        lastEdit = { key: coalesceKey ?? "", at: now };
+        const history = useEditor.temporal.getState();
+        if (merge) history.pause();
         set({ graph: change(get().graph) });
+        if (merge) history.resume();
       },
       markSaved: (workflow) => set({ workflow, savedGraph: get().graph, report: workflow.validation ?? null }),
       setReport: (report) => set({ report }),
@@ -83,6 +95,7 @@ export const useEditor = create<EditorState>()(
       setMeasured: (id, size) => set({ measured: { ...get().measured, [id]: size } }),
       setOpenNode: (id) => set({ openNodeId: id }),
       setNotice: (notice) => set({ notice }),
+      setAddFrom: (addFrom) => set({ addFrom }),
 
       dragMove: (positions, done) => {
         if (get().readOnly) return;
@@ -123,7 +136,8 @@ export const useEditor = create<EditorState>()(
         get().edit((g) => ({ ...g, edges: [...g.edges, edgeFor(g, conn)] }));
         return null;
       },
-      updateNode: (id, patch) => get().edit((g) => ops.patchNode(g, id, (n) => ({ ...n, ...patch }))),
+      updateNode: (id, patch) =>
+        get().edit((g) => ops.patchNode(g, id, (n) => ({ ...n, ...patch })), `node:${id}:${Object.keys(patch).join()}`),
       removeSelected: () => {
         const ids = new Set(Object.keys(get().selected));
         if (!ids.size) return;
@@ -154,8 +168,14 @@ export function normalise(graph: Partial<WorkflowGraph> | null | undefined): Wor
   } as WorkflowGraph;
 }
 
-export const undo = () => useEditor.temporal.getState().undo();
-export const redo = () => useEditor.temporal.getState().redo();
+export const undo = () => {
+  lastEdit = { key: "", at: 0 };
+  useEditor.temporal.getState().undo();
+};
+export const redo = () => {
+  lastEdit = { key: "", at: 0 };
+  useEditor.temporal.getState().redo();
+};
 
 export function isDirty(state: EditorState): boolean {
   return state.graph !== state.savedGraph;

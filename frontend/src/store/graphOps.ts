@@ -7,11 +7,10 @@ export function notesOf(graph: WorkflowGraph): StickyNote[] {
 }
 
 export function withNotes(graph: WorkflowGraph, notes: StickyNote[]): WorkflowGraph {
-  const ui = { ...graph.ui, notes };
-  if (!notes.length) delete ui.notes;
-  const out = { ...graph, ui };
-  if (!Object.keys(ui).length) delete out.ui;
-  return out;
+  const { notes: _old, ...rest } = graph.ui ?? {};
+  const ui: WorkflowGraph["ui"] = notes.length ? { ...rest, notes } : rest;
+  const { ui: _drop, ...bare } = graph;
+  return Object.keys(ui).length ? { ...bare, ui } : bare;
 }
 
 export function allIds(graph: WorkflowGraph): string[] {

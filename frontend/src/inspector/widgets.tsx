@@ -1,0 +1,128 @@
+/** Custom rjsf fields and widgets: the condition builder, template text with `{{` suggestions and preview, custom code. */
+import type { FieldProps, WidgetProps } from "@rjsf/utils";
+import { lazy, Suspense, useRef, useState } from "react";
+import { api, ApiError } from "../api";
+import { ConditionBuilder } from "./ConditionBuilder";
+import { useContextPaths } from "./contextPaths";
+
+const CodeEditor = lazy(() => import("./CodeEditor"));
+
+export const SAMPLE_CONTEXT = {
+  user: { first_name: "Sara", last_name: "Ahmadi", email: "sara@example.com", phone: "+989120000000", channel: "telegram", tags: ["interested"], fields: {} },
+  event: { type: "MESSAGE_RECEIVED", data: { content: "سلام، کد تخفیف دارید؟" }, user_id: "customer123", conversation_id: "conv1" },
+};
+
+function FieldErrors({ errors }: { errors?: string[] }) {
+  if (!errors?.length) return null;
+  return (
+    <ul className="field-errors">
+      {errors.map((e, i) => (
+        <li key={i}>{e}</li>
+      ))}
+    </ul>
+  );
+}
+
+export function RulesField(props: FieldProps) {
+  const { formData, onChange, fieldPathId, schema, rawErrors, readonly, disabled, name } = props;
+  return (
+    <div className="form-group field-rules" data-field={name}>
+      <label className="control-label">{schema.title ?? name}</label>
+      <ConditionBuilder
+        value={formData}
+        idPrefix={fieldPathId.$id}
+        readOnly={readonly || disabled}
+        onChange={(rule) => onChange(rule as never, fieldPathId.path)}
+      />
+      <FieldErrors errors={rawErrors} />
+    </div>
+  );
+}
+
+/** The `{{ path` being typed just before the caret, or null. */
+export function openTemplateVar(text: string, caret: number): string | null {
+  const before = text.slice(0, caret);
+  const open = before.lastIndexOf("{{");
+  if (open < 0 || before.lastIndexOf("}}") > open) return null;
+  const partial = before.slice(open + 2).trimStart();
+  return /^[\w.]*$/.test(partial) ? partial : null;
+}
+
+export function TemplateWidget(props: WidgetProps) {
+  const { id, value, onChange, readonly, disabled, schema, options } = props;
+  const text = typeof value === "string" ? value : "";
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const [partial, setPartial] = useState<string | null>(null);
+  const [preview, setPreview] = useState<{ ok: boolean; text: string } | null>(null);
+  const paths = useContextPaths();
+  const suggestions = partial === null ? [] : paths.filter((p) => p.path.startsWith(partial) && p.path !== partial).slice(0, 8);
+  const multiline = options.multiline !== false && ((schema.maxLength as number | undefined) ?? 10000) > 300;
+
+  const track = (el: HTMLTextAreaElement | HTMLInputElement) => setPartial(openTemplateVar(el.value, el.selectionStart ?? el.value.length));
+  const insert = (path: string) => {
+    const el = ref.current;
+    const caret = el?.selectionStart ?? text.length;
+    const open = text.slice(0, caret).lastIndexOf("{{");
+    const next = `${text.slice(0, open)}{{ ${path} }}${text.slice(caret)}`;
+    onChange(next);
+    setPartial(null);
+    requestAnimationFrame(() => el?.focus());
+  };
+  const runPreview = async () => {
+    try {
+      setPreview(await api.renderTemplate(text, SAMPLE_CONTEXT));
+    } catch (e) {
+      setPreview({ ok: false, text: e instanceof ApiError ? e.message : String(e) });
+    }
+  };
+  const common = {
+    id, dir: "auto", value: text, readOnly: readonly, disabled, className: "form-control template-input",
+    onChange: (e: { target: HTMLTextAreaElement }) => {
+      onChange(e.target.value === "" ? undefined : e.target.value);
+      track(e.target);
+    },
+    onKeyUp: (e: { currentTarget: HTMLTextAreaElement }) => track(e.currentTarget),
+    onBlur: () => setTimeout(() => setPartial(null), 150),
+  };
+  return (
+    <div className="template-widget">
+      {multiline ? <textarea ref={ref} rows={4} {...common} /> : <textarea ref={ref} rows={1} {...common} />}
+      {suggestions.length > 0 && (
+        <ul className="suggestions" role="listbox" aria-label="Variables">
+          {suggestions.map((p) => (
+            <li key={p.path}>
+              <button type="button" role="option" aria-selected={false} onMouseDown={(e) => e.preventDefault()} onClick={() => insert(p.path)}>
+                <code>{p.path}</code> <span className="muted small">{p.type}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="template-tools">
+        <button type="button" className="link small" onClick={runPreview} data-preview-for={id}>
+          Preview for a sample contact
+        </button>
+        <span className="muted small">Type {"{{"} for variables</span>
+      </div>
+      {preview && (
+        <div className={`template-preview${preview.ok ? "" : " bad"}`} dir="auto" data-preview={id}>
+          {preview.text || <span className="muted">(empty)</span>}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function CodeField(props: FieldProps) {
+  const { formData, onChange, fieldPathId, schema, rawErrors, readonly, name } = props;
+  return (
+    <div className="form-group field-code" data-field={name}>
+      <label className="control-label">{schema.title ?? name}</label>
+      {schema.description && <p className="field-description">{schema.description}</p>}
+      <Suspense fallback={<textarea className="form-control code-fallback" readOnly value={String(formData ?? "")} />}>
+        <CodeEditor value={String(formData ?? "")} readOnly={readonly} onChange={(code) => onChange(code as never, fieldPathId.path)} />
+      </Suspense>
+      <FieldErrors errors={rawErrors} />
+    </div>
+  );
+}
