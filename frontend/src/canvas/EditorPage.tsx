@@ -17,6 +17,8 @@ import { Canvas } from "./Canvas";
 import { ConflictDialog, HelpDialog, Notice, ReadOnlyBanner } from "./EditorChrome";
 import { type Panel, Toolbar } from "./Toolbar";
 import { useShortcuts } from "./useShortcuts";
+import { RunsSide, canRunTests } from "../runs/RunsSide";
+import { useLiveRuns } from "../runs/useLiveRuns";
 
 const LEAVE_MESSAGE = "You have unsaved changes. Leave without saving?";
 
@@ -71,6 +73,9 @@ function Editor() {
   const flow = useReactFlow();
   const savingRef = useRef(false);
   useLiveValidation();
+  const workflowId = useEditor((s) => s.workflow?.id ?? null);
+  const graph = useEditor((s) => s.graph);
+  useLiveRuns(workflowId, graph.edges);
 
   const doSave = useCallback(async (baseVersion?: number) => {
     if (savingRef.current || useEditor.getState().readOnly) return false;
@@ -120,6 +125,8 @@ function Editor() {
           <SettingsPanel onClose={() => setPanel(null)} />
         ) : panel === "history" ? (
           <HistoryPanel onClose={() => setPanel(null)} />
+        ) : workflowId ? (
+          <RunsSide workflowId={workflowId} graph={graph} canTest={canRunTests() && !readOnly} />
         ) : null}
       </div>
       {panel === "import" && (

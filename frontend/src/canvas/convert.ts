@@ -64,7 +64,7 @@ export function noteToFlow(note: StickyNote, ctx: FlowContext): NoteNode {
   };
 }
 
-export function edgeToFlow(edge: GraphEdge, selected = false, invalid = false): Edge {
+export function edgeToFlow(edge: GraphEdge, selected = false, invalid = false, taken = false): Edge {
   const port = edge.source_port || DEFAULT_PORT;
   return {
     id: edge.id,
@@ -73,7 +73,7 @@ export function edgeToFlow(edge: GraphEdge, selected = false, invalid = false): 
     sourceHandle: port,
     targetHandle: "in",
     selected,
-    className: [port === ERROR_PORT ? "edge-error" : "", invalid ? "edge-invalid" : ""].join(" ").trim() || undefined,
+    className: [port === ERROR_PORT ? "edge-error" : "", invalid ? "edge-invalid" : "", taken ? "edge-taken" : ""].join(" ").trim() || undefined,
     domAttributes: { "data-edge-id": edge.id } as Edge["domAttributes"],
   };
 }

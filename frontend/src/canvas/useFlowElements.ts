@@ -26,6 +26,7 @@ export function useFlowElements(): { nodes: FlowNode[]; edges: Edge[] } {
   const report = useEditor((s) => s.report);
   const types = useNodeTypes((s) => s.byType);
   const status = useRuns((s) => s.runStatus);
+  const taken = useRuns((s) => s.edgeTaken);
   const nodeCache = useRef<Cache<FlowNode>>(new Map());
   const edgeCache = useRef<Cache<Edge>>(new Map());
   const issues = useMemo(() => issuesByNode(issuesOf(report), graph), [report, graph.edges]); // eslint-disable-line
@@ -50,12 +51,12 @@ export function useFlowElements(): { nodes: FlowNode[]; edges: Edge[] } {
   const edges = useMemo(() => {
     const next: Cache<Edge> = new Map();
     const out = graph.edges.map((e) => {
-      const key = [e, !!selected[e.id], invalidEdges.has(e.id)];
-      return cached(edgeCache.current, next, e.id, key, () => edgeToFlow(e, !!selected[e.id], invalidEdges.has(e.id)));
+      const key = [e, !!selected[e.id], invalidEdges.has(e.id), !!taken[e.id]];
+      return cached(edgeCache.current, next, e.id, key, () => edgeToFlow(e, !!selected[e.id], invalidEdges.has(e.id), !!taken[e.id]));
     });
     edgeCache.current = next;
     return out;
-  }, [graph.edges, selected, invalidEdges]);
+  }, [graph.edges, selected, invalidEdges, taken]);
 
   return { nodes, edges };
 }
