@@ -88,8 +88,11 @@ function FilterBar({ value, onChange }: { value: PanelFilters; onChange: (f: Pan
         {STATUSES.map((s) => <option key={s} value={s}>{s || "any status"}</option>)}
       </select>
       <input aria-label="Contact" placeholder="contact id" value={value.contact} onChange={(e) => set({ contact: e.target.value })} />
-      <label>from <input type="datetime-local" aria-label="From" value={value.from} onChange={(e) => set({ from: e.target.value })} /></label>
-      <label>to <input type="datetime-local" aria-label="To" value={value.to} onChange={(e) => set({ to: e.target.value })} /></label>
+      <div className="runs-dates">
+        <input type="datetime-local" aria-label="From" title="created from" value={value.from} onChange={(e) => set({ from: e.target.value })} />
+        <span className="muted">–</span>
+        <input type="datetime-local" aria-label="To" title="created before" value={value.to} onChange={(e) => set({ to: e.target.value })} />
+      </div>
       {value !== NO_FILTERS && <button type="button" className="link" onClick={() => onChange(NO_FILTERS)}>clear</button>}
     </div>
   );
