@@ -71,6 +71,11 @@ def test_a_run_lights_up_live_on_the_open_canvas(page, story, editor_api, tmp_pa
     expect(row.locator(".run-contact")).to_have_text(CONTACT, timeout=LIVE_TIMEOUT)
     story["run"] = int(row.get_attribute("data-run-id"))
     assert save_shot(page, "live-canvas", tmp_path).stat().st_size > 10_000  # noqa: F405
+    page.click(".counts-picker button[data-window='24h']")
+    counts = _node(page, "send").locator(".run-badge .counts")
+    expect(counts).to_have_attribute("data-entered", "1")
+    expect(_node(page, "mail").locator(".run-badge .counts")).to_have_attribute("data-entered", "0")
+    save_shot(page, "node-counts", tmp_path)  # noqa: F405
 
 
 def test_the_run_page_shows_a_nodes_output(page, story, tmp_path):

@@ -10,6 +10,7 @@ import { runsApi, type Contact, type TimelineItem } from "../runs/api";
 import { clock, duration } from "../runs/format";
 import type { ExecutionJson } from "../runs/traceState";
 import { Timeline } from "./Timeline";
+import "../runs/runs.css";
 import "./contacts.css";
 
 export function contactName(c: Contact): string {

@@ -39,13 +39,13 @@ function Body({ item }: { item: TimelineItem }) {
           <strong dir="auto">{str(item.workflow_name) || `workflow ${str(item.workflow_id)}`}</strong>{" "}
           <span className={`status-pill status-${str(item.status)}`}>{str(item.status)}</span>{" "}
           <span className="muted">{duration(item.duration_ms as number | null)}</span>
-          {item.error ? <p className="error small">{str(item.error)}</p> : null}
+          {item.error && item.status === "failed" ? <p className="error small">{str(item.error)}</p> : null}
         </>
       );
     case "message":
       return (
         <>
-          <span className="muted">{str(item.channel)} → {str(item.to)} ({str(item.status)})</span>
+          <div className="muted small">{str(item.channel)} → {str(item.to)} · {str(item.status)}</div>
           {item.subject ? <p><strong dir="auto">{str(item.subject)}</strong></p> : null}
           <p className="bubble-inline" dir="auto">{str(item.text)}</p>
         </>
