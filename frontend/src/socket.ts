@@ -34,6 +34,14 @@ function socket(): Socket {
   return shared;
 }
 
+/** Drop / restore the live connection by hand (for scripts and tests of the catch-up). */
+export const liveConnection = {
+  disconnect: () => socket().disconnect(),
+  connect: () => socket().connect(),
+  connected: () => socket().connected,
+};
+if (typeof window !== "undefined") (window as unknown as Record<string, unknown>).flowmarketLive = liveConnection;
+
 function nextFrame(cb: () => void): void {
   if (typeof document !== "undefined" && !document.hidden && typeof requestAnimationFrame === "function") {
     requestAnimationFrame(cb);

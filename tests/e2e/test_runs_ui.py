@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from browserkit import *  # noqa: F403
@@ -76,6 +77,42 @@ def test_a_run_lights_up_live_on_the_open_canvas(page, story, editor_api, tmp_pa
     expect(counts).to_have_attribute("data-entered", "1")
     expect(_node(page, "mail").locator(".run-badge .counts")).to_have_attribute("data-entered", "0")
     save_shot(page, "node-counts", tmp_path)  # noqa: F405
+
+
+def test_the_canvas_catches_up_after_a_socket_gap(page, story, editor_api):
+    assert story["run"], "needs the live run"
+    editor_api.post("/contacts/", {"external_id": "e2e-reza", "first_name": "Reza",
+                                   "tags": ["interested"]}, expect=201)  # fmt: skip
+    sign_in(page, "editor@example.com")  # noqa: F405
+    page.goto(f"/workflows/{story['workflow']}")
+    expect(page.locator(".live-dot.live-live")).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(page.locator(f"#runs-table tr[data-run-id='{story['run']}']")).to_be_visible()
+    page.evaluate("window.flowmarketLive.disconnect()")
+    expect(page.locator(".live-dot.live-offline")).to_be_visible()
+    editor_api.post("/triggers/process_event/", {
+        "event_type": "MESSAGE_RECEIVED", "user_id": "e2e-reza", "data": {"content": "coupon?"},
+    }, expect=202)  # fmt: skip
+    runs = _wait_for(lambda: editor_api.get("/workflow-executions/?contact=e2e-reza")["results"])
+    _wait_for(
+        lambda: editor_api.get(f"/workflow-executions/{runs[0]['id']}/")["status"] == "waiting"
+    )
+    assert page.locator(f"#runs-table tr[data-run-id='{runs[0]['id']}']").count() == 0
+    page.evaluate("window.flowmarketLive.connect()")
+    row = page.locator(f"#runs-table tr[data-run-id='{runs[0]['id']}']")
+    expect(row).to_have_attribute("data-run-status", "waiting", timeout=LIVE_TIMEOUT)
+    expect(row.locator(".run-contact")).to_have_text("e2e-reza")
+    expect(_node(page, "wait")).to_have_attribute("data-status", "waiting")
+    expect(_node(page, "send")).to_have_attribute("data-status", "succeeded")
+
+
+def _wait_for(check, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
 
 
 def test_the_run_page_shows_a_nodes_output(page, story, tmp_path):

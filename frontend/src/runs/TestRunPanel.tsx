@@ -3,7 +3,7 @@
  * unsaved) graph with POST /workflows/test-run/, paint the result on the canvas like a live run
  * and show what it would have sent. Nothing reaches a customer: the server runs it in memory.
  */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, ApiError } from "../api";
 import { useRuns } from "../store/runs";
 import type { WorkflowGraph } from "../store/types";
@@ -50,6 +50,11 @@ export function TestRunPanel({ workflowId, graph, onClose }: { workflowId: numbe
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<TestRunResult | null>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // braces: newer Chromium returns a promise from scrollIntoView, which is no effect cleanup
+    resultRef.current?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }, [result]);
   useEffect(() => {
     api.contextPaths(workflowId).then((paths) => {
       const names = paths.map((p) => p.path).filter((p) => p.startsWith("user.fields."));
@@ -84,8 +89,8 @@ export function TestRunPanel({ workflowId, graph, onClose }: { workflowId: numbe
       <p className="muted small">Runs the graph on the canvas (saved or not) with this event and contact.
         Messages are captured here, never sent; no contact is changed.</p>
       <div className="test-run-inputs">
-        <label>Sample event <span className="muted small">(JSON)</span><textarea id="test-event" spellCheck={false} dir="auto" value={eventText} onChange={(e) => setEventText(e.target.value)} /></label>
-        <label>Sample contact <span className="muted small">(JSON)</span><textarea id="test-contact" spellCheck={false} dir="auto" value={contactText} onChange={(e) => setContactText(e.target.value)} /></label>
+        <label><span>Sample event <span className="muted small">(JSON)</span></span><textarea id="test-event" spellCheck={false} dir="ltr" value={eventText} onChange={(e) => setEventText(e.target.value)} /></label>
+        <label><span>Sample contact <span className="muted small">(JSON)</span></span><textarea id="test-contact" spellCheck={false} dir="ltr" value={contactText} onChange={(e) => setContactText(e.target.value)} /></label>
       </div>
       <div className="test-run-actions">
         <label className="check"><input type="checkbox" checked={fastForward} onChange={(e) => setFastForward(e.target.checked)} /> skip waits</label>
@@ -93,7 +98,7 @@ export function TestRunPanel({ workflowId, graph, onClose }: { workflowId: numbe
       </div>
       {error && <div className="error" id="test-run-error">{error}</div>}
       {result && (
-        <div className="test-run-result" id="test-run-result" data-result-status={result.result.status}>
+        <div className="test-run-result" id="test-run-result" ref={resultRef} data-result-status={result.result.status}>
           <p className={`status-line status-${result.result.status}`}>{describe(result)}</p>
           <Captured messages={result.messages} />
         </div>

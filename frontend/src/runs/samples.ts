@@ -36,7 +36,7 @@ function eventData(trigger: GraphNode | undefined): Record<string, unknown> {
     const keywords = Array.isArray(params.keywords) ? (params.keywords as string[]) : [];
     const filtered = [...ruleValues(params.filter, "event.data.content", new Set())];
     const word = keywords[0] ?? filtered[0];
-    return { content: word ? `Hi! ${word}?` : "Hi!" };
+    return { content: word ?? "Hello" };
   }
   if (trigger?.type === "trigger.tag_added") return { tag: (params.tag as string) || "vip" };
   if (trigger?.type === "trigger.conversation_status_changed") {

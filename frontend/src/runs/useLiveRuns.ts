@@ -25,7 +25,9 @@ export function useLiveRuns(workflowId: number | null, edges: EdgeRef[]): void {
     // only a new workflow starts over; edits change `edges`, which the next effect follows
     useRuns.getState().reset(edges);
   }, [workflowId]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => useRuns.getState().setEdges(edges), [edges]);
+  useEffect(() => {
+    useRuns.getState().setEdges(edges);
+  }, [edges]);
   useEffect(() => {
     if (!workflowId) return undefined;
     let timer: ReturnType<typeof setTimeout> | null = null;
