@@ -34,11 +34,18 @@ function socket(): Socket {
   return shared;
 }
 
-/** Drop / restore the live connection by hand (for scripts and tests of the catch-up). */
+/** Every watcher's trace handler in this page (for `liveConnection.inject`). */
+const listeners = new Set<(trace: Trace) => void>();
+
+/**
+ * Drop / restore the live connection by hand, or feed traces as if the server had sent them
+ * (scripts, the catch-up test, and the canvas benchmark's synthetic stream).
+ */
 export const liveConnection = {
   disconnect: () => socket().disconnect(),
   connect: () => socket().connect(),
   connected: () => socket().connected,
+  inject: (traces: Trace[]) => traces.forEach((t) => listeners.forEach((listen) => listen(t))),
 };
 if (typeof window !== "undefined") (window as unknown as Record<string, unknown>).flowmarketLive = liveConnection;
 
@@ -87,6 +94,7 @@ export function watchLive(room: Room, handlers: LiveHandlers): () => void {
   const onDisconnect = () => handlers.onState?.("offline");
 
   sock.on("trace", onTrace);
+  listeners.add(onTrace);
   sock.on("connect", join);
   sock.on("disconnect", onDisconnect);
   if (sock.connected) join();
@@ -95,6 +103,7 @@ export function watchLive(room: Room, handlers: LiveHandlers): () => void {
   return () => {
     closed = true;
     sock.off("trace", onTrace);
+    listeners.delete(onTrace);
     sock.off("connect", join);
     sock.off("disconnect", onDisconnect);
     const left = (watchers.get(name) ?? 1) - 1;

@@ -3,12 +3,12 @@
  * duration), updating live; filters by status, date range and contact (matching runs are fetched
  * from the API too, so older ones show). A click paints a run on the canvas; "open" goes to its page.
  */
-import { useEffect, useMemo, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "../router";
 import { useRuns } from "../store/runs";
 import { runsApi, type RunFilters } from "./api";
 import { clock, duration } from "./format";
-import { newestFirst, runDuration, type RunInfo } from "./traceState";
+import { isTerminal, newestFirst, runDuration, type RunInfo } from "./traceState";
 import "./runs.css";
 
 const STATUSES = ["", "running", "waiting", "succeeded", "failed", "cancelled", "pending"];
@@ -55,7 +55,27 @@ function useTick(ms: number): number {
   return now;
 }
 
-function RunRow({ run, workflowId, shown, now }: { run: RunInfo; workflowId: number; shown: boolean; now: number }) {
+/** `value`, updated at most every `ms` (the list need not re-render at 60 Hz under a stream). */
+function useThrottled<T>(value: T, ms: number): T {
+  const [current, setCurrent] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - Date.now();
+    const apply = () => {
+      last.current = Date.now();
+      setCurrent(value);
+    };
+    if (wait <= 0) {
+      apply();
+      return undefined;
+    }
+    const timer = setTimeout(apply, wait);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return current;
+}
+
+const RunRow = memo(function RunRow({ run, workflowId, shown, now }: { run: RunInfo; workflowId: number; shown: boolean; now: number }) {
   return (
     <tr
       className={shown ? "run-row shown" : "run-row"}
@@ -78,7 +98,7 @@ function RunRow({ run, workflowId, shown, now }: { run: RunInfo; workflowId: num
       </td>
     </tr>
   );
-}
+});
 
 function FilterBar({ value, onChange }: { value: PanelFilters; onChange: (f: PanelFilters) => void }) {
   const set = (patch: Partial<PanelFilters>) => onChange({ ...value, ...patch });
@@ -99,7 +119,7 @@ function FilterBar({ value, onChange }: { value: PanelFilters; onChange: (f: Pan
 }
 
 export function RunsPanel({ workflowId }: { workflowId: number }) {
-  const runs = useRuns((s) => s.runs);
+  const runs = useThrottled(useRuns((s) => s.runs), 250);
   const shown = useRuns((s) => s.shown);
   const follow = useRuns((s) => s.follow);
   const live = useRuns((s) => s.live);
@@ -134,7 +154,9 @@ export function RunsPanel({ workflowId }: { workflowId: number }) {
         <table className="runs-table" id="runs-table">
           <thead><tr><th>Status</th><th>Contact</th><th>Started</th><th>Duration</th><th /></tr></thead>
           <tbody>
-            {list.map((run) => <RunRow key={run.id} run={run} workflowId={workflowId} shown={run.id === shown} now={now} />)}
+            {list.map((run) => (
+              <RunRow key={run.id} run={run} workflowId={workflowId} shown={run.id === shown} now={isTerminal(run.status) ? 0 : now} />
+            ))}
           </tbody>
         </table>
         </div>
