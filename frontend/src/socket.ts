@@ -45,6 +45,7 @@ export const liveConnection = {
   disconnect: () => socket().disconnect(),
   connect: () => socket().connect(),
   connected: () => socket().connected,
+  transport: () => socket().io.engine?.transport?.name ?? null,
   inject: (traces: Trace[]) => traces.forEach((t) => listeners.forEach((listen) => listen(t))),
 };
 if (typeof window !== "undefined") (window as unknown as Record<string, unknown>).flowmarketLive = liveConnection;
