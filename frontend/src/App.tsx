@@ -2,6 +2,7 @@
 import { Suspense } from "react";
 import { resolve, usePath } from "./router";
 import { ROUTES } from "./routes";
+import { ErrorBoundary } from "./ui/ErrorBoundary";
 
 export function App() {
   const path = usePath();
@@ -18,8 +19,10 @@ export function App() {
   }
   const Page = match.route.component;
   return (
-    <Suspense fallback={<div className="page-message muted">Loading…</div>}>
-      <Page key={path} params={match.params} />
-    </Suspense>
+    <ErrorBoundary key={path}>
+      <Suspense fallback={<div className="page-message muted">Loading…</div>}>
+        <Page params={match.params} />
+      </Suspense>
+    </ErrorBoundary>
   );
 }

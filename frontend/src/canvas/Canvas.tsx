@@ -4,7 +4,7 @@ import {
   ReactFlow, useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { type DragEvent, useCallback } from "react";
+import { type DragEvent, useCallback, useState } from "react";
 import { useEditor } from "../store/editor";
 import { useNodeTypes } from "../store/nodeTypes";
 import type { XY } from "../store/types";
@@ -55,6 +55,8 @@ export function Canvas() {
   const readOnly = useEditor((s) => s.readOnly);
   const types = useNodeTypes((s) => s.byType);
   const flow = useReactFlow();
+  // Fit the view once on open (an empty canvas must not re-fit when its first node arrives).
+  const [fitOnOpen] = useState(() => useEditor.getState().graph.nodes.length > 0);
 
   const isValidConnection = useCallback(
     (conn: Connection | { source: string; target: string; sourceHandle?: string | null }) => {
@@ -105,7 +107,7 @@ export function Canvas() {
       multiSelectionKeyCode={["Shift", "Meta", "Control"]}
       snapToGrid
       snapGrid={GRID}
-      fitView
+      fitView={fitOnOpen}
       fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
       minZoom={0.1}
       maxZoom={2}

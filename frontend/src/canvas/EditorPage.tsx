@@ -76,6 +76,9 @@ function Editor() {
   const workflowId = useEditor((s) => s.workflow?.id ?? null);
   const graph = useEditor((s) => s.graph);
   useLiveRuns(workflowId, graph.edges);
+  useEffect(() => {
+    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" ? null : p));
+  }, [openNodeId]);
 
   const doSave = useCallback(async (baseVersion?: number) => {
     if (savingRef.current || useEditor.getState().readOnly) return false;
@@ -111,7 +114,15 @@ function Editor() {
 
   return (
     <div className="editor-page">
-      <Toolbar onSave={() => void doSave()} onToggleActive={toggleActive} onPanel={setPanel} saving={saving} />
+      <Toolbar
+        onSave={() => void doSave()}
+        onToggleActive={toggleActive}
+        onPanel={(p) => {
+          if (p === "settings" || p === "history") useEditor.getState().setOpenNode(null);
+          setPanel(p);
+        }}
+        saving={saving}
+      />
       {readOnly && <ReadOnlyBanner />}
       <div className="editor-body">
         <Palette />
@@ -119,7 +130,7 @@ function Editor() {
           <Canvas />
           <Notice />
         </div>
-        {openNodeId && panel !== "history" && panel !== "settings" ? (
+        {openNodeId && panel !== "history" && panel !== "settings" && !readOnly ? (
           <Inspector key={openNodeId} nodeId={openNodeId} />
         ) : panel === "settings" ? (
           <SettingsPanel onClose={() => setPanel(null)} />

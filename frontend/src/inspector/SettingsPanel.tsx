@@ -11,9 +11,11 @@ function zones(): string[] {
 }
 
 export function SettingsPanel({ onClose }: { onClose: () => void }) {
-  const settings = useEditor((s) => s.graph.settings ?? {});
+  const stored = useEditor((s) => s.graph.settings);
+  const settings = stored ?? {};
   const readOnly = useEditor((s) => s.readOnly);
-  const issues = useEditor((s) => (s.report?.errors ?? []).filter((i) => (i.field ?? i.path ?? "").startsWith("settings")));
+  const report = useEditor((s) => s.report);
+  const issues = useMemo(() => (report?.errors ?? []).filter((i) => (i.field ?? i.path ?? "").startsWith("settings")), [report]);
   const tzList = useMemo(zones, []);
   const set = (patch: Partial<WorkflowSettings>) =>
     useEditor.getState().edit((g) => {

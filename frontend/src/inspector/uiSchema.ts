@@ -33,7 +33,7 @@ function place(ui: Ui, schema: JsonSchema, parts: string[], leaf: Ui): void {
 export function uiSchemaFor(type: NodeType): Ui {
   const ui: Ui = { "ui:submitButtonOptions": { norender: true } };
   const schema = type.params_schema;
-  for (const path of type.rule_fields) place(ui, schema, splitPath(path), { "ui:field": "rules" });
+  for (const path of type.rule_fields) place(ui, schema, splitPath(path), { "ui:field": "rules", "ui:fieldReplacesAnyOrOneOf": true });
   for (const path of type.code_fields) place(ui, schema, splitPath(path), { "ui:field": "code" });
   for (const path of type.template_fields) place(ui, schema, splitPath(path), { "ui:widget": "template" });
   return ui;

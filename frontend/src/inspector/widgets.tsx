@@ -56,7 +56,7 @@ export function TemplateWidget(props: WidgetProps) {
   const [preview, setPreview] = useState<{ ok: boolean; text: string } | null>(null);
   const paths = useContextPaths();
   const suggestions = partial === null ? [] : paths.filter((p) => p.path.startsWith(partial) && p.path !== partial).slice(0, 8);
-  const multiline = options.multiline !== false && ((schema.maxLength as number | undefined) ?? 10000) > 300;
+  const multiline = options.multiline !== false && ((schema.maxLength as number | undefined) ?? 10000) > 2000;
 
   const track = (el: HTMLTextAreaElement | HTMLInputElement) => setPartial(openTemplateVar(el.value, el.selectionStart ?? el.value.length));
   const insert = (path: string) => {
@@ -86,7 +86,7 @@ export function TemplateWidget(props: WidgetProps) {
   };
   return (
     <div className="template-widget">
-      {multiline ? <textarea ref={ref} rows={4} {...common} /> : <textarea ref={ref} rows={1} {...common} />}
+      <textarea ref={ref} rows={multiline ? 4 : 1} {...common} className={`${common.className}${multiline ? "" : " single-line"}`} />
       {suggestions.length > 0 && (
         <ul className="suggestions" role="listbox" aria-label="Variables">
           {suggestions.map((p) => (
@@ -100,9 +100,9 @@ export function TemplateWidget(props: WidgetProps) {
       )}
       <div className="template-tools">
         <button type="button" className="link small" onClick={runPreview} data-preview-for={id}>
-          Preview for a sample contact
+          Preview
         </button>
-        <span className="muted small">Type {"{{"} for variables</span>
+        <span className="muted small">type {"{{"} for variables</span>
       </div>
       {preview && (
         <div className={`template-preview${preview.ok ? "" : " bad"}`} dir="auto" data-preview={id}>

@@ -124,7 +124,7 @@ export const useEditor = create<EditorState>()(
         let next: WorkflowGraph = { ...graph, nodes: [...graph.nodes, node] };
         if (from) next = { ...next, edges: [...next.edges, edgeFor(next, { source: from.node, sourceHandle: from.port, target: id })] };
         get().edit(() => next);
-        set({ selected: { [id]: true }, openNodeId: id });
+        set({ selected: { [id]: true } });
         return id;
       },
       connect: (conn, types) => {

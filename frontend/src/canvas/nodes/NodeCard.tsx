@@ -25,17 +25,14 @@ export function NodeCard({ id, data, selected }: NodeProps<CardNode>) {
         <TypeIcon name={nodeType?.icon} size={18} />
       </div>
       <div className="card-text">
-        <div className="card-title" dir="auto">
-          {node.title || nodeType?.title || node.type}
-        </div>
-        <div className="card-sub">
+        <div className="card-head">
+          <span className="card-title" dir="auto">
+            {node.title || nodeType?.title || node.type}
+          </span>
           <span className="card-id">{id}</span>
-          {summary && (
-            <span className="card-summary" dir="auto">
-              {" · "}
-              {summary}
-            </span>
-          )}
+        </div>
+        <div className="card-sub" dir="auto">
+          {summary || <span className="card-empty">{nodeType?.category === "trigger" ? "trigger" : "not configured"}</span>}
         </div>
       </div>
       {errors.length > 0 && (
