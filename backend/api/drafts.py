@@ -86,7 +86,8 @@ def report_json(report) -> dict:
     return out
 
 
-@operation(bp, "/workflows/validate/", "POST", body={"type": "object"}, response=VALIDATION_REF)
+@operation(bp, "/workflows/validate/", "POST", role="editor", body={"type": "object"},
+           response=VALIDATION_REF)  # fmt: skip
 def validate_graph(body):
     """Validate a graph without saving it: every error names its node or edge id."""
     from backend.services.workflows import validation_report

@@ -14,6 +14,18 @@ from sqlalchemy import select
 pytestmark = [pytest.mark.redis]
 
 
+@pytest.fixture(autouse=True)
+def fresh_interpreters():
+    """These tests run workflows: drop this process's cached interpreters afterwards, since the
+    next test's workflow reuses the ids (tables are truncated) and a manual run does not
+    consult the trigger version that normally invalidates that cache."""
+    yield
+    from backend.services import discovery
+
+    discovery.reset()
+    discovery._interpreters.clear()
+
+
 def _coupon_run(app, user="c1"):
     """A real run of the runtime's coupon graph: event, run, message, tag, note."""
     from backend.extensions import db
