@@ -62,18 +62,30 @@ def live_server(tmp_path_factory, redis_url):
     server.stop()
 
 
+_shared: dict = {}  # one Playwright + Chromium per test process (see ``browser``)
+
+
 @pytest.fixture(scope="session")
 def browser():
+    """Debian's Chromium. Each test module that star-imports this file gets its own copy of the
+    fixture, but Playwright's sync API allows one instance per thread: the copies share it."""
     if not os.path.exists(CHROMIUM):
         from support import unavailable
 
         unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    if not _shared:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+        pw = sync_playwright().start()
+        _shared.update(pw=pw, users=0,
+                       browser=pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))  # fmt: skip
+    _shared["users"] += 1
+    yield _shared["browser"]
+    _shared["users"] -= 1
+    if _shared["users"] == 0:
+        _shared.pop("browser").close()
+        _shared.pop("pw").stop()
+        _shared.clear()
 
 
 @pytest.fixture

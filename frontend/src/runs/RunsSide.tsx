@@ -4,6 +4,7 @@
  * live connection itself (useLiveRuns), so closing this panel loses no run.
  */
 import { useState } from "react";
+import { useEditor } from "../store/editor";
 import { useRuns } from "../store/runs";
 import type { WorkflowGraph } from "../store/types";
 import { CountsPicker } from "./CountsPicker";
@@ -18,7 +19,11 @@ export function canRunTests(): boolean {
 }
 
 export function RunsSide({ workflowId, graph, canTest }: { workflowId: number; graph: WorkflowGraph; canTest: boolean }) {
-  const [view, setView] = useState<"runs" | "test" | null>("runs");
+  // until the user picks: open on an active workflow or once runs exist, a slim strip otherwise
+  const [picked, setView] = useState<"runs" | "test" | null | undefined>(undefined);
+  const active = useEditor((s) => s.workflow?.status === "active");
+  const hasRuns = useRuns((s) => Object.keys(s.runs).some((id) => Number(id) > 0));
+  const view = picked === undefined ? (active || hasRuns ? "runs" : null) : picked;
   const closeTest = () => {
     useRuns.getState().forget(TEST_RUN_ID);
     useRuns.getState().show(null, true);
@@ -31,7 +36,7 @@ export function RunsSide({ workflowId, graph, canTest }: { workflowId: number; g
         {canTest && (
           <button type="button" id="test-button" className={view === "test" ? "active" : ""} onClick={() => (view === "test" ? closeTest() : setView("test"))}>Test</button>
         )}
-        <CountsPicker workflowId={workflowId} />
+        {view && <CountsPicker workflowId={workflowId} />}
       </div>
       {view === "runs" && <RunsPanel workflowId={workflowId} />}
       {view === "test" && <TestRunPanel workflowId={workflowId} graph={graph} onClose={closeTest} />}
