@@ -29,7 +29,7 @@ def test_login_lands_on_the_app_page_and_logout(editor, client):
 
 
 def test_every_app_url_serves_the_app_page_behind_the_login(editor, client):
-    paths = ["/workflows", "/workflows/7", "/workflows/7/runs/3", "/contacts/5"]
+    paths = ["/workflows", "/workflows/7", "/workflows/7/runs/3", "/contacts", "/contacts/5"]
     for path in paths:
         assert client.get(path).status_code == 302, path  # to the login page
     client.post("/login", data={"email": "editor@example.com", "password": "password123"})
