@@ -182,6 +182,10 @@ def test_the_contact_page_lists_the_event_the_run_and_the_message(page, story, t
     expect(timeline.locator("[data-kind=tag_added]").first).to_contain_text("coupon_sent")
     expect(page.locator("#contact-tags")).to_contain_text("interested")
     save_shot(page, "contact", tmp_path)  # noqa: F405
+    page.goto("/contacts")
+    expect(page.locator("#contact-table")).to_contain_text(CONTACT)
+    save_shot(page, "contacts", tmp_path)  # noqa: F405
+    page.locator(f"#contact-table a[href='/contacts/{story['contact']}']").click()
     page.click("#contact-runs-tab")
     page.locator(f"#contact-runs a[href$='/runs/{story['run']}']").click()
     page.wait_for_url(f"**/runs/{story['run']}")
