@@ -137,12 +137,16 @@ def _last_run(app) -> int:
 def latencies(app, page, port, token, runs: int) -> list[float]:
     """Post ``runs`` events one by one; ``finished_at -> painted`` in ms for every step."""
     page.evaluate(RECORDER)
+    page.evaluate("window.flowmarketLive.lags()")  # forget the warm-up's
     first = _last_run(app) + 1
     for i, event in enumerate(_events(runs, offset=1000)):
         post_events(port, token, [event], threads=1)
         assert wait_until(lambda i=i: _succeeded(app) >= 10 + i + 1, 30, interval=0.02)
         time.sleep(0.25)  # let the page paint it before the next run replaces it
     paints = page.evaluate("window.__paints")
+    receipts = {(e, s): at / 1000 for e, s, kind, _ts, at in page.evaluate(
+        "window.flowmarketLive.lags()") if kind == "step_finished"}  # fmt: skip
+    received, painted = [], []
     steps = _steps(app, first)
     done = _finished_at(app, {e for e, *_ in steps})
     out = []
@@ -152,7 +156,10 @@ def latencies(app, page, port, token, runs: int) -> list[float]:
                 if n == node and s == SHOWN.get(status) and t / 1000 >= finished - 0.005]  # fmt: skip
         if seen:
             out.append((min(seen) - finished) * 1000)
-    return sorted(out)
+            if (execution, seq) in receipts:
+                received.append((receipts[execution, seq] - finished) * 1000)
+                painted.append((min(seen) - receipts[execution, seq]) * 1000)
+    return sorted(out), (sorted(received), sorted(painted))
 
 
 def frames(page, port, token, rate: float, seconds: float, app) -> dict:
@@ -213,11 +220,12 @@ def run(pg_url: str, redis_url: str, n_runs: int, rate: float, seconds: float) -
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = _open_canvas(browser, f"http://127.0.0.1:{port}", workflow_id)
             time.sleep(1.0)  # workers cache the watcher set for 0.5 s
-            lat = latencies(app, page, port, token, n_runs)
+            lat, received = latencies(app, page, port, token, n_runs)
             print(f"    Socket.IO transport: {page.evaluate('window.flowmarketLive.transport()')}")
             fps = frames(page, port, token, rate, seconds, app)
             fps["synthetic"] = synthetic(page, workflow_id, rate, seconds)
             browser.close()
+        fps["received"] = received
         return lat, fps
     finally:
         workers.kill()
@@ -240,6 +248,11 @@ def _print(lat: list[float], fps: dict, n_runs: int, rate: float) -> None:
         print("step committed -> node repainted: no repaint matched a step")
     if lat:
         print(f"  (repaint latency p90 {_pct(lat, 0.9):.1f} ms, p95 {_pct(lat, 0.95):.1f} ms)")
+    for label, got in zip(("committed -> page receives the trace", "page receives -> node repainted"),
+                          fps["received"], strict=True):  # fmt: skip
+        if got:
+            print(f"{'  ' + label:<40} | {len(got):>6} | {_pct(got, 0.5):>8.1f} | "
+                  f"{_pct(got, 0.99):>8.1f} | {got[-1]:>8.1f} |")  # fmt: skip
     per_s = fps["frames"] / fps["seconds"]
     print(f"{'frames per second under the stream':<40} | {fps['frames']:>6} | {per_s:>8.1f} | "
           f"{'':>8} | {fps['worst']:>8.1f} | >= 30 fps (max = longest frame, ms)")  # fmt: skip

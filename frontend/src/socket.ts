@@ -2,9 +2,9 @@
  * The live-trace connection: one Socket.IO client per page, rooms joined with `watch`.
  *
  * The client reconnects on its own; every (re)connect re-joins the rooms and calls `onSync`, so
- * the page catches up from the API on whatever it missed while the socket was down. Traces are
- * handed over in batches, at most once per animation frame, so a busy workflow costs one store
- * update per frame instead of one per trace. The server only lets a client join rooms of
+ * the page catches up from the API on whatever it missed while the socket was down. A lone trace
+ * is handed over at once; under a stream, traces are handed over in batches, at most once per
+ * animation frame, so a busy workflow costs one store update per frame instead of one per trace. The server only lets a client join rooms of
  * workflows its user may read (backend/events.py).
  */
 import { io, type Socket } from "socket.io-client";
@@ -24,6 +24,8 @@ export interface LiveHandlers {
 export type LiveState = "connecting" | "live" | "offline" | "denied";
 
 let shared: Socket | null = null;
+/** Traces further apart than this are not batched (ms). */
+const IDLE_MS = 50;
 /** Watchers per room in this page: the room is left when the last one stops. */
 const watchers = new Map<string, number>();
 
@@ -33,6 +35,10 @@ function socket(): Socket {
   }
   return shared;
 }
+
+/** The last traces' receipts: [execution id, step, kind, server stamp ts (s), received (ms)]. */
+const lags: [number, number | null, string, number, number][] = [];
+const MAX_LAGS = 2000;
 
 /** Every watcher's trace handler in this page (for `liveConnection.inject`). */
 const listeners = new Set<(trace: Trace) => void>();
@@ -47,6 +53,8 @@ export const liveConnection = {
   connected: () => socket().connected,
   transport: () => socket().io.engine?.transport?.name ?? null,
   inject: (traces: Trace[]) => traces.forEach((t) => listeners.forEach((listen) => listen(t))),
+  /** The receipts recorded so far (and forget them): for measuring delivery and repaint. */
+  lags: () => lags.splice(0),
 };
 if (typeof window !== "undefined") (window as unknown as Record<string, unknown>).flowmarketLive = liveConnection;
 
@@ -56,6 +64,11 @@ function nextFrame(cb: () => void): void {
   } else {
     setTimeout(cb, 50);
   }
+}
+
+function recordLag(trace: Trace): void {
+  if (lags.length >= MAX_LAGS) lags.shift();
+  lags.push([trace.execution_id, trace.step ?? null, trace.kind, trace.ts, Date.now()]);
 }
 
 /** Watch `room` until the returned function is called. */
@@ -69,8 +82,10 @@ export function watchLive(room: Room, handlers: LiveHandlers): () => void {
   const name = `${key}:${id}`;
   watchers.set(name, (watchers.get(name) ?? 0) + 1);
 
+  let lastFlush = -Infinity;
   const flush = () => {
     scheduled = false;
+    lastFlush = performance.now();
     if (closed || buffer.length === 0) return;
     const batch = buffer;
     buffer = [];
@@ -79,10 +94,11 @@ export function watchLive(room: Room, handlers: LiveHandlers): () => void {
   const onTrace = (trace: Trace) => {
     if ((trace as unknown as Record<string, number>)[key] !== id) return;
     buffer.push(trace);
-    if (!scheduled) {
-      scheduled = true;
-      nextFrame(flush);
-    }
+    if (scheduled) return;
+    scheduled = true;
+    // a lone trace is handed over at once; under a stream, once per frame
+    if (performance.now() - lastFlush > IDLE_MS) queueMicrotask(flush);
+    else nextFrame(flush);
   };
   const join = () => {
     handlers.onState?.("connecting");
@@ -95,6 +111,7 @@ export function watchLive(room: Room, handlers: LiveHandlers): () => void {
   const onDisconnect = () => handlers.onState?.("offline");
 
   sock.on("trace", onTrace);
+  sock.on("trace", recordLag);
   listeners.add(onTrace);
   sock.on("connect", join);
   sock.on("disconnect", onDisconnect);
@@ -104,6 +121,7 @@ export function watchLive(room: Room, handlers: LiveHandlers): () => void {
   return () => {
     closed = true;
     sock.off("trace", onTrace);
+    sock.off("trace", recordLag);
     listeners.delete(onTrace);
     sock.off("connect", join);
     sock.off("disconnect", onDisconnect);
