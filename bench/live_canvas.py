@@ -18,7 +18,8 @@ Debian's Chromium driven by Playwright with the editor open on the workflow::
    same page idle for 2 s first, for comparison (the machine's own ceiling). The workers may
    not keep up with ``--rate`` on a small machine, so the same rate is then also fed straight
    into the page's trace handler (``window.flowmarketLive.inject``, synthetic runs of 12 traces):
-   that isolates the browser side at the full rate.
+   that isolates the browser side at the full rate. Last, the page stops listening and the
+   stream is posted again: the frames per second the machine's load alone leaves the page.
 
 The bundle must be built (``scripts/bootstrap``). Clocks: wall time of this machine on both sides.
 """
@@ -224,6 +225,8 @@ def run(pg_url: str, redis_url: str, n_runs: int, rate: float, seconds: float) -
             print(f"    Socket.IO transport: {page.evaluate('window.flowmarketLive.transport()')}")
             fps = frames(page, port, token, rate, seconds, app)
             fps["synthetic"] = synthetic(page, workflow_id, rate, seconds)
+            page.evaluate("window.flowmarketLive.disconnect()")  # control: same load, no traces
+            fps["control"] = frames(page, port, token, rate, seconds, app)
             browser.close()
         fps["received"] = received
         return lat, fps
@@ -259,6 +262,10 @@ def _print(lat: list[float], fps: dict, n_runs: int, rate: float) -> None:
     idle = fps["idle"]
     print(f"{'frames per second, idle (same page)':<40} | {idle['frames']:>6} | "
           f"{idle['frames'] / idle['seconds']:>8.1f} | {'':>8} | {idle['worst']:>8.1f} |")  # fmt: skip
+    ctl = fps["control"]
+    print(f"{'fps, same stream, page not subscribed':<40} | {ctl['frames']:>6} | "
+          f"{ctl['frames'] / ctl['seconds']:>8.1f} | {'':>8} | {ctl['worst']:>8.1f} | "
+          "control: the machine's load alone")  # fmt: skip
     syn = fps["synthetic"]
     print(f"{f'fps, {rate:g} runs/s fed into the page':<40} | {syn['frames']:>6} | "
           f"{syn['frames'] / syn['seconds']:>8.1f} | {'':>8} | {syn['worst']:>8.1f} | "

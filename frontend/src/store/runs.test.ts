@@ -25,6 +25,19 @@ describe("the runs store", () => {
     expect(s.edgeTaken).toEqual({});
   });
 
+  it("while following, keeps a run that is still going for a moment, then moves on", () => {
+    useRuns.getState().ingest(run(1, "trigger"));
+    expect(useRuns.getState().shown).toBe(1);
+    useRuns.setState({ shownAt: Date.now() + 60_000 }); // "just shown", whatever the machine's speed
+    useRuns.getState().ingest(run(2, "trigger"));
+    expect(useRuns.getState().shown).toBe(1);
+    useRuns.getState().ingest([{ kind: "run_finished", execution_id: 1, workflow_id: 1, ts: 2, status: "succeeded", steps: 1 }]);
+    expect(useRuns.getState().shown).toBe(2);
+    useRuns.setState({ shownAt: 0 }); // shown long ago: a newer run replaces it though it goes on
+    useRuns.getState().ingest(run(3, "trigger"));
+    expect(useRuns.getState().shown).toBe(3);
+  });
+
   it("keeps a picked run on the canvas while new runs arrive", () => {
     useRuns.getState().ingest(run(1, "trigger", "send", "tag"));
     useRuns.getState().show(1);

@@ -17,6 +17,8 @@ export type LiveState = "idle" | "connecting" | "live" | "offline" | "denied";
 
 /** How many runs a long-open page keeps. */
 export const KEEP_RUNS = 200;
+/** While following, a run still going is kept on the canvas this long before a newer one replaces it. */
+export const HOLD_MS = 1000;
 
 interface RunsState {
   runStatus: Record<string, RunStatus>;
@@ -28,6 +30,8 @@ interface RunsState {
   edges: EdgeRef[];
   /** The run the canvas paints; with `follow`, always the newest one. */
   shown: number | null;
+  /** When `shown` last changed (client clock, ms). */
+  shownAt: number;
   follow: boolean;
   live: LiveState;
   setRunStatus: (statuses: Record<string, RunStatus>) => void;
@@ -63,11 +67,22 @@ function newestId(runs: RunMap): number | null {
   return best;
 }
 
+/**
+ * The run to paint while following: the newest, except that a run still going stays up to
+ * HOLD_MS so each run's path can be seen (and the canvas is not repainted at the stream's rate).
+ */
+function followed(prev: RunsState, runs: RunMap, now: number): number | null {
+  const current = prev.shown !== null ? runs[prev.shown] : undefined;
+  const going = current && (current.status === "running" || current.status === "pending");
+  return going && now - prev.shownAt < HOLD_MS ? prev.shown : newestId(runs);
+}
+
 /** The painted state for `next`, reusing the old objects where nothing changed. */
-function derive(prev: RunsState, next: Partial<RunsState>): Partial<RunsState> {
+function derive(prev: RunsState, next: Partial<RunsState>, now = Date.now()): Partial<RunsState> {
   const runs = next.runs ?? prev.runs;
   const follow = next.follow ?? prev.follow;
-  const shown = follow ? newestId(runs) : next.shown !== undefined ? next.shown : prev.shown;
+  const picked = next.shown !== undefined ? next.shown : prev.shown;
+  const shown = !follow ? picked : next.follow ? newestId(runs) : followed(prev, runs, now);
   const run = shown !== null ? runs[shown] : undefined;
   const edges = next.edges ?? prev.edges;
   const info = run ? nodeStatuses(run, edges) : {};
@@ -78,6 +93,7 @@ function derive(prev: RunsState, next: Partial<RunsState>): Partial<RunsState> {
   return {
     ...next,
     shown,
+    shownAt: shown !== prev.shown ? now : prev.shownAt,
     runStatus: sameFlat(status, prev.runStatus) ? prev.runStatus : status,
     nodeInfo: sameInfo(info, prev.nodeInfo) ? prev.nodeInfo : info,
     edgeTaken: sameFlat(taken, prev.edgeTaken) ? prev.edgeTaken : taken,
@@ -93,12 +109,13 @@ export const useRuns = create<RunsState>()((set) => ({
   runs: {},
   edges: [],
   shown: null,
+  shownAt: 0,
   follow: true,
   live: "idle",
   setRunStatus: (statuses) => set({ runStatus: statuses }),
   clearRunStatus: () => set({ runStatus: {}, nodeInfo: {}, edgeTaken: {} }),
   reset: (edges) =>
-    set({ runs: {}, edges, shown: null, follow: true, runStatus: {}, nodeInfo: {}, edgeTaken: {},
+    set({ runs: {}, edges, shown: null, shownAt: 0, follow: true, runStatus: {}, nodeInfo: {}, edgeTaken: {},
       counts: null, countsWindow: null, live: "idle" }),
   setEdges: (edges) => set((s) => derive(s, { edges })),
   ingest: (traces) =>
