@@ -1,6 +1,6 @@
 /** The card every graph node renders: icon, name, one-line summary, validation state and its ports. */
 import { Handle, type NodeProps, Position } from "@xyflow/react";
-import { AlertTriangle, Plus } from "lucide-react";
+import { AlertTriangle } from "lucide-react";
 import { TypeIcon } from "../../ui/icons";
 import { useEditor } from "../../store/editor";
 import type { CardNode } from "../convert";
@@ -65,7 +65,7 @@ function OutPort({ nodeId, port, labelled, readOnly }: { nodeId: string; port: s
             setAddFrom({ node: nodeId, port });
           }}
         >
-          <Plus size={10} />
+          +
         </button>
       )}
     </div>
