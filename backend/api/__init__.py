@@ -19,7 +19,7 @@ PREFIX = "/api/v1/workflow/api"
 MODULES = (
     "workflows", "triggers", "actions", "node_types", "executions", "event_logs", "contacts",
     "tags", "conversations", "event_types", "users", "tokens", "credentials", "health", "openapi",
-    "versions", "drafts", "samples", "authoring",
+    "versions", "drafts", "samples", "authoring", "messages", "notes", "timeline", "node_stats",
 )  # fmt: skip
 
 

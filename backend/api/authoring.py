@@ -46,7 +46,8 @@ PATH_REF = component("ContextPath", {
 })  # fmt: skip
 
 
-@operation(bp, "/tools/render-template/", "POST", body=RENDER_BODY, response=RENDER_REF)
+@operation(bp, "/tools/render-template/", "POST", role="editor", body=RENDER_BODY,
+           response=RENDER_REF)  # fmt: skip
 def render_template(body):
     """Preview a template against a sample context (400 with the template's error)."""
     from graph_engine.errors import TemplateError
@@ -59,7 +60,7 @@ def render_template(body):
     return jsonify({"ok": True, "text": text})
 
 
-@operation(bp, "/tools/check-code/", "POST", body=CODE_BODY, response=CODE_REF)
+@operation(bp, "/tools/check-code/", "POST", role="editor", body=CODE_BODY, response=CODE_REF)
 def check_code(body):
     """Compile custom code with RestrictedPython; list its errors with line and column."""
     errors = authoring.check_code(body["code"])

@@ -18,7 +18,7 @@ from backend.api.workflows import WORKFLOW_REF, workflow_json
 from backend.auth import current_principal
 from backend.models import Workflow
 from backend.services import versions
-from backend.services.test_run import BadSample, TestRunInvalid, test_run
+from backend.services.dry_run import BadSample, DryRunInvalid, dry_run
 
 bp = Blueprint("drafts", __name__)
 
@@ -86,7 +86,8 @@ def report_json(report) -> dict:
     return out
 
 
-@operation(bp, "/workflows/validate/", "POST", body={"type": "object"}, response=VALIDATION_REF)
+@operation(bp, "/workflows/validate/", "POST", role="editor", body={"type": "object"},
+           response=VALIDATION_REF)  # fmt: skip
 def validate_graph(body):
     """Validate a graph without saving it: every error names its node or edge id."""
     from backend.services.workflows import validation_report
@@ -99,13 +100,13 @@ def validate_graph(body):
 def test_run_graph(body):
     """Run a (draft) graph in memory on a sample event and contact; nothing is sent or saved."""
     try:
-        outcome = test_run(
+        outcome = dry_run(
             body["graph"], body.get("event"), body.get("contact"),
             fast_forward=bool(body.get("fast_forward")),
             trigger_node_id=body.get("trigger_node_id"), workflow_id=body.get("workflow_id"),
             max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500),
         )  # fmt: skip
-    except TestRunInvalid as exc:
+    except DryRunInvalid as exc:
         first = exc.errors[0]
         raise ApiError(
             400,

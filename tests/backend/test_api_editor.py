@@ -30,19 +30,19 @@ def _runs(workflow_id, *rows):
 # -- validate ------------------------------------------------------------------------------------
 
 
-def test_validate_reports_errors_naming_nodes_without_saving(viewer):
-    ok = viewer.post("/workflows/validate/", simple_graph())
+def test_validate_reports_errors_naming_nodes_without_saving(api):
+    ok = api.post("/workflows/validate/", simple_graph())
     assert ok.status_code == 200 and ok.json == {"ok": True, "errors": [], "warnings": []}
     graph = simple_graph()
     graph["nodes"][1]["params"] = {}
     graph["edges"].append({"id": "e2", "source": "send", "target": "ghost"})
-    report = viewer.post("/workflows/validate/", graph).json
+    report = api.post("/workflows/validate/", graph).json
     assert report["ok"] is False
     assert {e.get("node_id") for e in report["errors"]} >= {"send"}
     assert any(e.get("edge_id") == "e2" for e in report["errors"])
     send_error = next(e for e in report["errors"] if e.get("node_id") == "send")
     assert send_error["severity"] == "error" and send_error["code"]
-    assert viewer.get("/workflows/").json["count"] == 0
+    assert api.get("/workflows/").json["count"] == 0
 
 
 def test_validate_reports_a_non_graph_instead_of_failing(api):
@@ -177,46 +177,46 @@ def test_list_figures_count_today_from_utc_midnight(api):
 # -- samples, template preview, code check, context paths -----------------------------------------
 
 
-def test_samples_are_the_bootstrap_graphs_and_valid(viewer):
+def test_samples_are_the_bootstrap_graphs_and_valid(api, viewer):
     samples = viewer.get("/workflow-samples/").json
     assert [s["key"] for s in samples] == ["coupon", "welcome"]
     assert samples[0]["graph"] == coupon_graph() and samples[0]["description"]
     for sample in samples:
-        assert viewer.post("/workflows/validate/", sample["graph"]).json["ok"] is True
+        assert api.post("/workflows/validate/", sample["graph"]).json["ok"] is True
 
 
-def test_render_template_previews_persian_text(viewer):
+def test_render_template_previews_persian_text(api):
     body = {
         "template": "{{ user.first_name }} عزیز، {{ event.data.content | upper }}{{ user.x }}",
         "context": {"user": {"first_name": "سارا"}, "event": {"data": {"content": "hi"}}},
     }
-    resp = viewer.post("/tools/render-template/", body)
+    resp = api.post("/tools/render-template/", body)
     assert resp.status_code == 200 and resp.json == {"ok": True, "text": "سارا عزیز، HI"}
-    plain = viewer.post("/tools/render-template/", {"template": "no vars"}).json
+    plain = api.post("/tools/render-template/", {"template": "no vars"}).json
     assert plain["text"] == "no vars"
 
 
-def test_render_template_errors_are_400_naming_the_template(viewer):
-    bad = viewer.post("/tools/render-template/", {"template": "{{ user.name }", "context": {}})
+def test_render_template_errors_are_400_naming_the_template(api):
+    bad = api.post("/tools/render-template/", {"template": "{{ user.name }", "context": {}})
     assert bad.status_code == 400
     assert bad.json["error"] == "template_error" and bad.json["field"] == "template"
     assert "syntax error" in bad.json["detail"]
-    unsafe = viewer.post("/tools/render-template/", {"template": "{{ user.__class__ }}"})
+    unsafe = api.post("/tools/render-template/", {"template": "{{ user.__class__ }}"})
     assert unsafe.status_code == 400 and unsafe.json["error"] == "template_error"
-    missing = viewer.post("/tools/render-template/", {"context": {}})
+    missing = api.post("/tools/render-template/", {"context": {}})
     assert missing.status_code == 400 and missing.json["field"] == "template"
 
 
-def test_check_code_lists_errors_with_line_and_column(viewer):
-    ok = viewer.post("/tools/check-code/", {"code": "return user['tags'] == ['vip']"}).json
+def test_check_code_lists_errors_with_line_and_column(api):
+    ok = api.post("/tools/check-code/", {"code": "return user['tags'] == ['vip']"}).json
     assert ok == {"ok": True, "errors": []}
-    syntax = viewer.post("/tools/check-code/", {"code": "a = 1\nb = (2"}).json
+    syntax = api.post("/tools/check-code/", {"code": "a = 1\nb = (2"}).json
     assert syntax["ok"] is False
     assert syntax["errors"][0]["line"] == 2 and syntax["errors"][0]["column"] == 5
     assert "never closed" in syntax["errors"][0]["message"]
-    policy = viewer.post("/tools/check-code/", {"code": "x = 1\nreturn x.__class__"}).json
+    policy = api.post("/tools/check-code/", {"code": "x = 1\nreturn x.__class__"}).json
     assert policy["errors"][0]["line"] == 2 and "__class__" in policy["errors"][0]["message"]
-    bad = viewer.post("/tools/check-code/", {"code": 5})
+    bad = api.post("/tools/check-code/", {"code": 5})
     assert bad.status_code == 400 and bad.json["field"] == "code"
 
 
@@ -243,9 +243,15 @@ def test_context_paths_include_seen_fields_event_keys_and_nodes(api, viewer):
     assert bad.status_code == 400 and bad.json["field"] == "workflow_id"
 
 
-def test_viewer_may_read_but_anonymous_may_not(anon):
+def test_viewer_may_read_but_not_use_the_editing_tools(viewer, anon):
+    assert viewer.get("/workflow-samples/").status_code == 200
+    assert viewer.get("/context-paths/").status_code == 200
+    for path, body in (("/workflows/validate/", simple_graph()),
+                       ("/tools/render-template/", {"template": "x"}),
+                       ("/tools/check-code/", {"code": "return 1"})):  # fmt: skip
+        assert viewer.post(path, body).status_code == 403, path
+        assert anon.post(path, body).status_code == 401, path
     assert anon.get("/workflow-samples/").status_code == 401
-    assert anon.post("/workflows/validate/", simple_graph()).status_code == 401
 
 
 def test_validate_does_not_change_the_graph_it_is_given(api):

@@ -1,4 +1,4 @@
-"""Test runs: a draft graph run in memory against a sample event and contact.
+"""Test (dry) runs: a draft graph run in memory against a sample event and contact.
 
 The same recipe as ``python -m graph_engine run``: validate the graph, match the event against
 its triggers, and run the engine's :class:`~graph_engine.interpreter.Interpreter` on
@@ -10,7 +10,7 @@ the run on the canvas and show the messages as chat bubbles and an inbox preview
 
 from __future__ import annotations
 
-__all__ = ["TestRunInvalid", "BadSample", "test_run", "step_dict", "edges_taken"]
+__all__ = ["DryRunInvalid", "BadSample", "dry_run", "step_dict", "edges_taken"]
 
 from datetime import UTC, datetime
 
@@ -18,10 +18,8 @@ DEFAULT_CONTACT_ID = "test-contact"
 MAX_RESUMES = 1000
 
 
-class TestRunInvalid(Exception):
+class DryRunInvalid(Exception):
     """The graph did not validate; ``errors`` are the engine's issues (each names its node)."""
-
-    __test__ = False  # not a pytest class
 
     def __init__(self, errors: list[dict]):
         super().__init__("graph is not valid")
@@ -61,14 +59,17 @@ def step_dict(record) -> dict:
 
 
 def edges_taken(graph: dict, steps: list[dict]) -> list[str]:
-    """Ids of the edges leaving each step's node through the port it chose, in step order."""
+    """Ids of the edges the run went along: the port a step chose, to a node that ran after it
+    (an edge out of a wait is taken once its successor runs, not while the run waits)."""
     out: list[str] = []
     for step in steps:
         if step["port"] is None or step["status"] == "retrying":
             continue
+        later = {s["node_id"] for s in steps if s["seq"] > step["seq"]}
         for edge in graph.get("edges", []):
-            leaves = edge["source"] == step["node_id"]
-            if leaves and edge.get("source_port", "out") == step["port"] and edge["id"] not in out:
+            if (edge["source"] == step["node_id"] and edge["target"] in later
+                    and edge.get("source_port", "out") == step["port"]
+                    and edge["id"] not in out):  # fmt: skip
                 out.append(edge["id"])
     return out
 
@@ -121,45 +122,11 @@ def _match(graph: dict, context: dict, workflow_id, trigger_node_id: str | None)
     return matched[0].node_id if matched else None
 
 
-def _result(state) -> dict:
-    out = {"status": state.status}
-    if state.status == "waiting":
-        out["waiting_until"] = state.resume_at
-    if state.error:
-        out["error"] = state.error.get("message")
-    return out
-
-
-def test_run(graph: dict, event: dict | None = None, contact: dict | None = None, *,
-             fast_forward: bool = False, trigger_node_id: str | None = None,
-             workflow_id=None, max_nodes: int = 500) -> dict:  # fmt: skip
-    """Run ``graph`` in memory; raise :class:`TestRunInvalid` when it does not validate."""
-    from graph_engine.context import build_context, event_from_payload
+def _run(graph: dict, trigger: str, context: dict, clock: _Clock, workflow_id, fast_forward: bool):
+    """``(state, steps, effects log)``; each effect is tagged with the node that performed it."""
     from graph_engine.effects import InMemoryEffects
-    from graph_engine.errors import GraphError
     from graph_engine.interpreter import Interpreter
-    from graph_engine.validate import validate
 
-    # 1. Validate the draft; build the event and the contact's context.
-    report = validate(graph, max_nodes=max_nodes)
-    if not report.ok:
-        raise TestRunInvalid([issue.to_dict() for issue in report.errors])
-    workflow_id = workflow_id if workflow_id is not None else "test"
-    payload, contact = _event_and_contact(graph, event, contact, workflow_id)
-    clock = _Clock(_start_time(payload.get("timestamp")))
-    try:
-        context = build_context(event_from_payload(payload, now=clock.now), contact)
-    except GraphError as exc:
-        raise BadSample("event", str(exc)) from None
-    # 2. Match the event against the graph's triggers.
-    trigger = _match(graph, context, workflow_id, trigger_node_id)
-    if trigger is None:
-        kind = context["event"]["type"]
-        return {"result": {"status": "not_matched",
-                           "error": f"no trigger of this graph matches this {kind} event"},
-                "steps": [], "edges_taken": [], "messages": [], "effects": [],
-                "event": payload, "contact": contact}  # fmt: skip
-    # 3. Run on in-memory effects; tag each effect with the node whose step performed it.
     effects = InMemoryEffects(clock=clock)
     engine = Interpreter(graph, effects=effects, workflow_id=workflow_id)
     state = engine.start(trigger, context, execution_id="test-run")
@@ -176,7 +143,48 @@ def test_run(graph: dict, event: dict | None = None, contact: dict | None = None
         clock.now = max(clock.now, datetime.fromisoformat(state.resume_at))
         engine.run(state, on_step=on_step)
         resumes += 1
+    return state, steps, effects.log
+
+
+def _result(state) -> dict:
+    out = {"status": state.status}
+    if state.status == "waiting":
+        out["waiting_until"] = state.resume_at
+    if state.error:
+        out["error"] = state.error.get("message")
+    return out
+
+
+def dry_run(graph: dict, event: dict | None = None, contact: dict | None = None, *,
+             fast_forward: bool = False, trigger_node_id: str | None = None,
+             workflow_id=None, max_nodes: int = 500) -> dict:  # fmt: skip
+    """Run ``graph`` in memory; raise :class:`DryRunInvalid` when it does not validate."""
+    from graph_engine.context import build_context, event_from_payload
+    from graph_engine.errors import GraphError
+    from graph_engine.validate import validate
+
+    # 1. Validate the draft; build the event and the contact's context.
+    report = validate(graph, max_nodes=max_nodes)
+    if not report.ok:
+        raise DryRunInvalid([issue.to_dict() for issue in report.errors])
+    workflow_id = workflow_id if workflow_id is not None else "test"
+    payload, contact = _event_and_contact(graph, event, contact, workflow_id)
+    clock = _Clock(_start_time(payload.get("timestamp")))
+    try:
+        context = build_context(event_from_payload(payload, now=clock.now), contact)
+    except GraphError as exc:
+        raise BadSample("event", str(exc)) from None
+    # 2. Match the event against the graph's triggers.
+    trigger = _match(graph, context, workflow_id, trigger_node_id)
+    if trigger is None:
+        kind = context["event"]["type"]
+        return {"result": {"status": "not_matched",
+                           "error": f"no trigger of this graph matches this {kind} event"},
+                "steps": [], "edges_taken": [], "messages": [], "effects": [],
+                "event": payload, "contact": contact}  # fmt: skip
+    # 3. Run on in-memory effects, past waits when fast-forwarding.
+    state, steps, effects = _run(graph, trigger, context, clock, workflow_id, fast_forward)
     # 4. What it did: statuses, the path, the captured messages and every effect.
     return {"result": _result(state), "trigger_node_id": trigger, "steps": steps,
-            "edges_taken": edges_taken(graph, steps), "messages": _messages(effects.log),
-            "effects": effects.log, "context": state.context}  # fmt: skip
+            "edges_taken": edges_taken(graph, steps), "messages": _messages(effects),
+            "effects": effects, "context": state.context}  # fmt: skip
