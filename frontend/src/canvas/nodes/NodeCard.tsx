@@ -16,6 +16,7 @@ export function NodeCard({ id, data, selected }: NodeProps<CardNode>) {
   const readOnly = useEditor((s) => s.readOnly);
   return (
     <div
+      style={ports.length > 3 ? { minHeight: ports.length * 20 + 4 } : undefined}
       className={`card-node cat-${category}${selected ? " selected" : ""}${errors.length ? " has-errors" : ""}${node.disabled ? " disabled" : ""}`}
       title={errors.map((e) => e.message).join("\n") || nodeType?.description}
     >
