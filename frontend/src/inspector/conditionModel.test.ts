@@ -1,5 +1,7 @@
 import { describe, expect, test } from "vitest";
+import { coupon } from "../test/fixtures";
 import * as m from "./conditionModel";
+import { earlierNodes } from "./contextPaths";
 
 describe("condition builder model", () => {
   test("operators fit the field's type", () => {
@@ -54,4 +56,10 @@ describe("condition builder model", () => {
     expect(m.asRoot(undefined)).toEqual({ all: [] });
     expect(m.asRoot({ any: [] })).toEqual({ any: [] });
   });
+});
+
+test("the field picker offers the outputs of earlier nodes only", () => {
+  const g = coupon();
+  expect([...earlierNodes(g.edges, "send")].sort()).toEqual(["interested", "trigger"]);
+  expect([...earlierNodes(g.edges, "trigger")]).toEqual([]);
 });
