@@ -1,9 +1,9 @@
 /** The pages of the single-page app, by URL. Add a page: one line here (and a Flask page route). */
 import { lazy } from "react";
+import EditorPage from "./canvas/EditorPage";
 import type { Route } from "./router";
 import { WorkflowList } from "./workflows/WorkflowList";
 
-const EditorPage = lazy(() => import("./canvas/EditorPage"));
 const RunPage = lazy(() => import("./runs/RunPage"));
 const ContactList = lazy(() => import("./contacts/ContactList"));
 const ContactPage = lazy(() => import("./contacts/ContactPage"));

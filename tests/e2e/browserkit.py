@@ -10,7 +10,15 @@ import threading
 
 import pytest
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "live_server", "browser", "page", "LiveServer"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "live_server",
+    "browser",
+    "page",
+    "LiveServer",
+    "close_browser",
+]
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -62,30 +70,32 @@ def live_server(tmp_path_factory, redis_url):
     server.stop()
 
 
-_shared: dict = {}  # one Playwright + Chromium per test process (see ``browser``)
+# One Playwright + Chromium for the whole run: every module that star-imports these fixtures gets
+# its own session fixture, and Playwright's sync API cannot start twice in one process.
+_shared: dict = {}
+
+
+def close_browser() -> None:
+    """Stop the shared browser (tests/e2e/conftest.py calls it when the session ends)."""
+    if "browser" in _shared:
+        _shared.pop("browser").close()
+        _shared.pop("playwright").stop()
 
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium. Each test module that star-imports this file gets its own copy of the
-    fixture, but Playwright's sync API allows one instance per thread: the copies share it."""
     if not os.path.exists(CHROMIUM):
         from support import unavailable
 
         unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    if not _shared:
+    if "browser" not in _shared:
         from playwright.sync_api import sync_playwright
 
-        pw = sync_playwright().start()
-        _shared.update(pw=pw, users=0,
-                       browser=pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))  # fmt: skip
-    _shared["users"] += 1
-    yield _shared["browser"]
-    _shared["users"] -= 1
-    if _shared["users"] == 0:
-        _shared.pop("browser").close()
-        _shared.pop("pw").stop()
-        _shared.clear()
+        _shared["playwright"] = sync_playwright().start()
+        _shared["browser"] = _shared["playwright"].chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+    return _shared["browser"]
 
 
 @pytest.fixture

@@ -9,7 +9,16 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["sign_in", "Api", "open_editor", "drag_from_palette", "connect", "node", "shot", "saved_graph"]
+__all__ = [
+    "sign_in",
+    "Api",
+    "open_editor",
+    "drag_from_palette",
+    "connect",
+    "node",
+    "shot",
+    "saved_graph",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1/workflow/api"
@@ -65,6 +74,7 @@ class Api:
 
 
 def open_editor(page, wf_id: int) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"/workflows/{wf_id}")
     page.wait_for_selector(".react-flow__renderer")
     page.wait_for_selector("[data-palette-type]")
@@ -76,7 +86,9 @@ def node(page, node_id: str):
 
 def drag_from_palette(page, type_name: str, x: float, y: float) -> str:
     """Drag a palette entry onto the canvas at (x, y) relative to the canvas; the new node's id."""
-    before = set(page.eval_on_selector_all("[data-node-id]", "els => els.map(e => e.dataset.nodeId)"))
+    before = set(
+        page.eval_on_selector_all("[data-node-id]", "els => els.map(e => e.dataset.nodeId)")
+    )
     pane = page.locator(".react-flow").bounding_box()
     page.drag_and_drop(
         f'[data-palette-type="{type_name}"]',
@@ -86,7 +98,9 @@ def drag_from_palette(page, type_name: str, x: float, y: float) -> str:
     page.wait_for_function(
         "n => document.querySelectorAll('[data-node-id]').length > n", arg=len(before)
     )
-    after = set(page.eval_on_selector_all("[data-node-id]", "els => els.map(e => e.dataset.nodeId)"))
+    after = set(
+        page.eval_on_selector_all("[data-node-id]", "els => els.map(e => e.dataset.nodeId)")
+    )
     assert pane is not None
     (new_id,) = after - before
     return new_id

@@ -93,7 +93,9 @@ def build(page) -> dict[str, str]:
              ("send", "out", "tag"), ("tag", "out", "wait"), ("wait", "out", "mail")]  # fmt: skip
     for n, (source, port, target) in enumerate(wires, start=1):
         connect(page, ids[source], port, ids[target])
-        page.wait_for_function("n => document.querySelectorAll('[data-edge-id]').length >= n", arg=n)
+        page.wait_for_function(
+            "n => document.querySelectorAll('[data-edge-id]').length >= n", arg=n
+        )
     return ids
 
 

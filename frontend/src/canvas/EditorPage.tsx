@@ -1,9 +1,8 @@
 /** `/workflows/:id`: the editor for one workflow (toolbar, palette, canvas, inspector, side panels). */
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api";
 import { HistoryPanel } from "../history/HistoryPanel";
-import { Inspector } from "../inspector/Inspector";
 import { SettingsPanel } from "../inspector/SettingsPanel";
 import { Palette } from "../palette/Palette";
 import { type Params, setLeaveGuard } from "../router";
@@ -21,6 +20,8 @@ import { RunsSide, canRunTests } from "../runs/RunsSide";
 import { useLiveRuns } from "../runs/useLiveRuns";
 
 const LEAVE_MESSAGE = "You have unsaved changes. Leave without saving?";
+// The node panel (schema forms + their validator) loads when a node is first opened.
+const Inspector = lazy(() => import("../inspector/Inspector"));
 
 export default function EditorPage({ params }: { params: Params }) {
   const id = Number(params.id);
@@ -131,7 +132,9 @@ function Editor() {
           <Notice />
         </div>
         {openNodeId && panel !== "history" && panel !== "settings" && !readOnly ? (
-          <Inspector key={openNodeId} nodeId={openNodeId} />
+          <Suspense fallback={<aside className="inspector" />}>
+            <Inspector key={openNodeId} nodeId={openNodeId} />
+          </Suspense>
         ) : panel === "settings" ? (
           <SettingsPanel onClose={() => setPanel(null)} />
         ) : panel === "history" ? (

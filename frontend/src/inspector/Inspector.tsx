@@ -14,7 +14,7 @@ import { CodeField, RulesField, TemplateWidget } from "./widgets";
 const FIELDS = { rules: RulesField, code: CodeField };
 const WIDGETS = { template: TemplateWidget };
 
-export function Inspector({ nodeId }: { nodeId: string }) {
+export default function Inspector({ nodeId }: { nodeId: string }) {
   const node = useEditor((s) => s.graph.nodes.find((n) => n.id === nodeId));
   const report = useEditor((s) => s.report);
   const readOnly = useEditor((s) => s.readOnly);

@@ -19,14 +19,10 @@ function subSchema(schema: JsonSchema | undefined, key: string): JsonSchema | un
 }
 
 function place(ui: Ui, schema: JsonSchema, parts: string[], leaf: Ui): void {
+  const target = parts.reduce<JsonSchema | undefined>((s, part) => subSchema(s, part), schema);
+  if (leaf["ui:widget"] && target?.type !== "string") return; // templates inside objects stay plain
   let node = ui;
-  let s: JsonSchema | undefined = schema;
-  for (const part of parts) {
-    const key = part === "*" || /^\d+$/.test(part) ? "items" : part;
-    s = subSchema(s, part);
-    node = (node[key] ??= {}) as Ui;
-  }
-  if (leaf["ui:widget"] && s && s.type !== "string") return; // templates inside objects stay plain
+  for (const part of parts) node = (node[part === "*" || /^\d+$/.test(part) ? "items" : part] ??= {}) as Ui;
   Object.assign(node, leaf);
 }
 

@@ -12,19 +12,10 @@ export const SAMPLE_CONTEXT = {
   event: { type: "MESSAGE_RECEIVED", data: { content: "سلام، کد تخفیف دارید؟" }, user_id: "customer123", conversation_id: "conv1" },
 };
 
-function FieldErrors({ errors }: { errors?: string[] }) {
-  if (!errors?.length) return null;
-  return (
-    <ul className="field-errors">
-      {errors.map((e, i) => (
-        <li key={i}>{e}</li>
-      ))}
-    </ul>
-  );
-}
+// The field's own errors (rawErrors) are shown by rjsf's field template around these fields.
 
 export function RulesField(props: FieldProps) {
-  const { formData, onChange, fieldPathId, schema, rawErrors, readonly, disabled, name } = props;
+  const { formData, onChange, fieldPathId, schema, readonly, disabled, name } = props;
   return (
     <div className="form-group field-rules" data-field={name}>
       <label className="control-label">{schema.title ?? name}</label>
@@ -34,7 +25,6 @@ export function RulesField(props: FieldProps) {
         readOnly={readonly || disabled}
         onChange={(rule) => onChange(rule as never, fieldPathId.path)}
       />
-      <FieldErrors errors={rawErrors} />
     </div>
   );
 }
@@ -114,7 +104,7 @@ export function TemplateWidget(props: WidgetProps) {
 }
 
 export function CodeField(props: FieldProps) {
-  const { formData, onChange, fieldPathId, schema, rawErrors, readonly, name } = props;
+  const { formData, onChange, fieldPathId, schema, readonly, name } = props;
   return (
     <div className="form-group field-code" data-field={name}>
       <label className="control-label">{schema.title ?? name}</label>
@@ -122,7 +112,6 @@ export function CodeField(props: FieldProps) {
       <Suspense fallback={<textarea className="form-control code-fallback" readOnly value={String(formData ?? "")} />}>
         <CodeEditor value={String(formData ?? "")} readOnly={readonly} onChange={(code) => onChange(code as never, fieldPathId.path)} />
       </Suspense>
-      <FieldErrors errors={rawErrors} />
     </div>
   );
 }

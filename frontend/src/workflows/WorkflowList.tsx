@@ -95,7 +95,7 @@ function NewMenu({ samples, onCreate }: { samples: Sample[]; onCreate: (s?: Samp
   const [open, setOpen] = useState(false);
   return (
     <div className="menu-wrap">
-      <button className="btn primary" id="new-workflow" onClick={() => (samples.length ? setOpen(!open) : onCreate())}>
+      <button className="btn primary" id="new-workflow" onClick={() => setOpen(!open)}>
         New workflow
       </button>
       {open && (
@@ -153,7 +153,8 @@ function WorkflowTable({ workflows, onToggle, onDuplicate, onDelete }: TableProp
             <td className="muted small">{w.last_run_at ? relativeTime(w.last_run_at) : "—"}</td>
             <td>{w.runs_today ?? "—"}</td>
             <td>{w.success_rate == null ? "—" : `${Math.round(w.success_rate * 100)} %`}</td>
-            <td className="row-actions">
+            <td>
+              <div className="row-actions">
               <button className="btn small" data-action="toggle" onClick={() => onToggle(w)}>
                 {w.status === "active" ? "Pause" : "Activate"}
               </button>
@@ -163,6 +164,7 @@ function WorkflowTable({ workflows, onToggle, onDuplicate, onDelete }: TableProp
               <button className="btn small danger" data-action="delete" onClick={() => onDelete(w)}>
                 Delete
               </button>
+              </div>
             </td>
           </tr>
         ))}

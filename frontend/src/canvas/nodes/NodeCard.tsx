@@ -1,6 +1,6 @@
 /** The card every graph node renders: icon, name, one-line summary, validation state and its ports. */
 import { Handle, type NodeProps, Position } from "@xyflow/react";
-import { AlertTriangle, Plus } from "lucide-react";
+import { AlertTriangle } from "lucide-react";
 import { TypeIcon } from "../../ui/icons";
 import { RunBadge } from "../../runs/RunBadge";
 import { useEditor } from "../../store/editor";
@@ -17,6 +17,7 @@ export function NodeCard({ id, data, selected }: NodeProps<CardNode>) {
   const readOnly = useEditor((s) => s.readOnly);
   return (
     <div
+      style={ports.length > 3 ? { minHeight: ports.length * 20 + 4 } : undefined}
       className={`card-node cat-${category}${selected ? " selected" : ""}${errors.length ? " has-errors" : ""}${node.disabled ? " disabled" : ""}`}
       title={errors.map((e) => e.message).join("\n") || nodeType?.description}
     >
@@ -67,7 +68,7 @@ function OutPort({ nodeId, port, labelled, readOnly }: { nodeId: string; port: s
             setAddFrom({ node: nodeId, port });
           }}
         >
-          <Plus size={10} />
+          +
         </button>
       )}
     </div>
