@@ -61,6 +61,7 @@ def live_worker(live_server):
 
 
 def sign_in(page, email: str, password: str = "password123") -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.goto("/login")
     page.fill("#email", email)
     page.fill("#password", password)
