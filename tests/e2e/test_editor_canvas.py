@@ -81,8 +81,8 @@ def test_undo_redo_of_delete_and_move(page):
     page.wait_for_function("() => !document.querySelector('[data-node-id=\"send\"]')")
     assert page.locator('[data-edge-id="e2"]').count() == 0  # its edges went with it
     page.keyboard.press("Control+z")
-    page.wait_for_selector('[data-node-id="send"]')
-    assert sorted(node_ids(page)) == start and page.locator('[data-edge-id="e2"]').count() == 1
+    page.wait_for_selector('[data-edge-id="e2"]')  # drawn once the restored node is measured
+    assert sorted(node_ids(page)) == start
     page.keyboard.press("Control+Shift+z")
     page.wait_for_function("() => !document.querySelector('[data-node-id=\"send\"]')")
     page.click("#undo")

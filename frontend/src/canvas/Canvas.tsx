@@ -50,14 +50,10 @@ function applyEdgeChanges(changes: EdgeChange[]) {
 
 const endDrag = () => useEditor.getState().dragMove(new Map(), true);
 
-export function Canvas() {
-  const { nodes, edges } = useFlowElements();
-  const readOnly = useEditor((s) => s.readOnly);
+/** The connection check (the reason goes to the notice) and the palette drop. */
+function useCanvasHandlers() {
   const types = useNodeTypes((s) => s.byType);
   const flow = useReactFlow();
-  // Fit the view once on open (an empty canvas must not re-fit when its first node arrives).
-  const [fitOnOpen] = useState(() => useEditor.getState().graph.nodes.length > 0);
-
   const isValidConnection = useCallback(
     (conn: Connection | { source: string; target: string; sourceHandle?: string | null }) => {
       const store = useEditor.getState();
@@ -69,8 +65,7 @@ export function Canvas() {
   );
   const onDrop = useCallback(
     (event: DragEvent) => {
-      const typeName = event.dataTransfer.getData(TYPE_MIME);
-      const type = useNodeTypes.getState().byType[typeName];
+      const type = useNodeTypes.getState().byType[event.dataTransfer.getData(TYPE_MIME)];
       if (!type) return;
       event.preventDefault();
       const p = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
@@ -78,39 +73,35 @@ export function Canvas() {
     },
     [flow],
   );
+  const onConnect = useCallback((conn: Connection) => useEditor.getState().connect(conn, types), [types]);
+  return { isValidConnection, onDrop, onConnect };
+}
 
+const onDragOver = (e: DragEvent) => {
+  e.preventDefault();
+  e.dataTransfer.dropEffect = "move";
+};
+const openNode = (_: unknown, node: { id: string; type?: string }) => node.type !== "note" && useEditor.getState().setOpenNode(node.id);
+
+export function Canvas() {
+  const { nodes, edges } = useFlowElements();
+  const readOnly = useEditor((s) => s.readOnly);
+  const { isValidConnection, onDrop, onConnect } = useCanvasHandlers();
+  // Fit the view once on open (an empty canvas must not re-fit when its first node arrives).
+  const [fitOnOpen] = useState(() => useEditor.getState().graph.nodes.length > 0);
   return (
     <ReactFlow
-      nodes={nodes}
-      edges={edges}
-      nodeTypes={NODE_COMPONENTS}
-      onNodesChange={applyNodeChanges}
-      onEdgesChange={applyEdgeChanges}
-      onNodeDragStop={endDrag}
-      onSelectionDragStop={endDrag}
-      onConnect={(conn) => useEditor.getState().connect(conn, types)}
-      isValidConnection={isValidConnection}
-      onNodeDoubleClick={(_, node) => node.type !== "note" && useEditor.getState().setOpenNode(node.id)}
-      onPaneClick={() => useEditor.getState().setAddFrom(null)}
-      onDrop={onDrop}
-      onDragOver={(e) => {
-        e.preventDefault();
-        e.dataTransfer.dropEffect = "move";
-      }}
-      nodesDraggable={!readOnly}
-      nodesConnectable={!readOnly}
-      deleteKeyCode={null}
-      selectionOnDrag
-      panOnDrag={[1, 2]}
-      panOnScroll
-      selectionKeyCode={null}
-      multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-      snapToGrid
-      snapGrid={GRID}
-      fitView={fitOnOpen}
-      fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
-      minZoom={0.1}
-      maxZoom={2}
+      nodes={nodes} edges={edges} nodeTypes={NODE_COMPONENTS}
+      onNodesChange={applyNodeChanges} onEdgesChange={applyEdgeChanges}
+      onNodeDragStop={endDrag} onSelectionDragStop={endDrag}
+      onConnect={onConnect} isValidConnection={isValidConnection}
+      onNodeDoubleClick={openNode} onPaneClick={() => useEditor.getState().setAddFrom(null)}
+      onDrop={onDrop} onDragOver={onDragOver}
+      nodesDraggable={!readOnly} nodesConnectable={!readOnly}
+      deleteKeyCode={null} selectionKeyCode={null} multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+      selectionOnDrag panOnDrag={[1, 2]} panOnScroll
+      snapToGrid snapGrid={GRID}
+      fitView={fitOnOpen} fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }} minZoom={0.1} maxZoom={2}
       proOptions={{ hideAttribution: true }}
     >
       <Background variant={BackgroundVariant.Dots} gap={GRID[0]} size={1.2} color="#c9ced6" />

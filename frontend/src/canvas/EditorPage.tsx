@@ -65,22 +65,11 @@ function useLiveValidation() {
   }, [graph, saved]);
 }
 
-function Editor() {
-  const [panel, setPanel] = useState<Panel>(null);
+/** Save (conflicts surface as `conflict`) and activate / pause (refused while invalid; saves first). */
+function useEditorActions() {
   const [saving, setSaving] = useState(false);
   const [conflict, setConflict] = useState<Conflict | null>(null);
-  const openNodeId = useEditor((s) => s.openNodeId);
-  const readOnly = useEditor((s) => s.readOnly);
-  const flow = useReactFlow();
   const savingRef = useRef(false);
-  useLiveValidation();
-  const workflowId = useEditor((s) => s.workflow?.id ?? null);
-  const graph = useEditor((s) => s.graph);
-  useLiveRuns(workflowId, graph.edges);
-  useEffect(() => {
-    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" ? null : p));
-  }, [openNodeId]);
-
   const doSave = useCallback(async (baseVersion?: number) => {
     if (savingRef.current || useEditor.getState().readOnly) return false;
     savingRef.current = true;
@@ -102,28 +91,59 @@ function Editor() {
     }
     if (isDirty(state) && !(await doSave())) return;
     const problem = await setActive(!active);
-    useEditor.getState().setNotice(problem ? `Cannot ${active ? "pause" : "activate"}: ${problem}` : active ? "Paused." : "Active: new events start runs.");
+    const done = active ? "Paused." : "Active: new events start runs.";
+    useEditor.getState().setNotice(problem ? `Cannot ${active ? "pause" : "activate"}: ${problem}` : done);
   }, [doSave]);
+  return { saving, conflict, setConflict, doSave, toggleActive };
+}
+
+function SidePanel({ panel, onClose }: { panel: Panel; onClose: () => void }) {
+  const openNodeId = useEditor((s) => s.openNodeId);
+  const readOnly = useEditor((s) => s.readOnly);
+  if (panel === "settings") return <SettingsPanel onClose={onClose} />;
+  if (panel === "history") return <HistoryPanel onClose={onClose} />;
+  if (!openNodeId || readOnly) return <Runs readOnly={readOnly} />;
+  return (
+    <Suspense fallback={<aside className="inspector" />}>
+      <Inspector key={openNodeId} nodeId={openNodeId} />
+    </Suspense>
+  );
+}
+
+/** The live runs of the open workflow, the Test run and the per-node counts (runs/). */
+function Runs({ readOnly }: { readOnly: boolean }) {
+  const workflowId = useEditor((s) => s.workflow?.id ?? null);
+  const graph = useEditor((s) => s.graph);
+  return workflowId ? <RunsSide workflowId={workflowId} graph={graph} canTest={canRunTests() && !readOnly} /> : null;
+}
+
+function Editor() {
+  const [panel, setPanel] = useState<Panel>(null);
+  const openNodeId = useEditor((s) => s.openNodeId);
+  const readOnly = useEditor((s) => s.readOnly);
+  const flow = useReactFlow();
+  const { saving, conflict, setConflict, doSave, toggleActive } = useEditorActions();
+  useLiveValidation();
+  const workflowId = useEditor((s) => s.workflow?.id ?? null);
+  const edges = useEditor((s) => s.graph.edges);
+  useLiveRuns(workflowId, edges);
+  useEffect(() => {
+    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" ? null : p));
+  }, [openNodeId]);
   const handlers = useMemo(() => ({ flow, onSave: () => void doSave(), onHelp: () => setPanel("help") }), [flow, doSave]);
   useShortcuts(handlers);
-
+  const openPanel = (p: Panel) => {
+    if (p === "settings" || p === "history") useEditor.getState().setOpenNode(null);
+    setPanel(p);
+  };
   const replaceGraph = (graph: WorkflowGraph) => {
     useEditor.getState().edit(() => graph);
     setPanel(null);
     setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.2 }), 50);
   };
-
   return (
     <div className="editor-page">
-      <Toolbar
-        onSave={() => void doSave()}
-        onToggleActive={toggleActive}
-        onPanel={(p) => {
-          if (p === "settings" || p === "history") useEditor.getState().setOpenNode(null);
-          setPanel(p);
-        }}
-        saving={saving}
-      />
+      <Toolbar onSave={() => void doSave()} onToggleActive={toggleActive} onPanel={openPanel} saving={saving} />
       {readOnly && <ReadOnlyBanner />}
       <div className="editor-body">
         <Palette />
@@ -131,31 +151,18 @@ function Editor() {
           <Canvas />
           <Notice />
         </div>
-        {openNodeId && panel !== "history" && panel !== "settings" && !readOnly ? (
-          <Suspense fallback={<aside className="inspector" />}>
-            <Inspector key={openNodeId} nodeId={openNodeId} />
-          </Suspense>
-        ) : panel === "settings" ? (
-          <SettingsPanel onClose={() => setPanel(null)} />
-        ) : panel === "history" ? (
-          <HistoryPanel onClose={() => setPanel(null)} />
-        ) : workflowId ? (
-          <RunsSide workflowId={workflowId} graph={graph} canTest={canRunTests() && !readOnly} />
-        ) : null}
+        <SidePanel panel={panel} onClose={() => setPanel(null)} />
       </div>
       {panel === "import" && (
         <ImportDialog onClose={() => setPanel(null)} onImported={(wf) => navigate(`/workflows/${wf.id}`)} onReplace={replaceGraph} />
       )}
       {panel === "help" && <HelpDialog onClose={() => setPanel(null)} />}
       {conflict && (
-        <ConflictDialog
-          conflict={conflict}
-          onClose={() => setConflict(null)}
+        <ConflictDialog conflict={conflict} onClose={() => setConflict(null)}
           onOverwrite={() => {
             setConflict(null);
             void doSave(conflict.current_version);
-          }}
-        />
+          }} />
       )}
     </div>
   );

@@ -2,11 +2,12 @@
 import Form from "@rjsf/core";
 import type { RJSFSchema } from "@rjsf/utils";
 import validator from "@rjsf/validator-ajv8";
-import { X } from "lucide-react";
 import { useMemo } from "react";
 import { issuesOf, useEditor } from "../store/editor";
 import { useNodeTypes } from "../store/nodeTypes";
+import type { GraphNode, Issue, NodeType } from "../store/types";
 import { TypeIcon } from "../ui/icons";
+import { PanelHeader } from "../ui/PanelHeader";
 import { IssueList } from "../workflows/IssueList";
 import { errorTree, uiSchemaFor } from "./uiSchema";
 import { CodeField, RulesField, TemplateWidget } from "./widgets";
@@ -19,67 +20,54 @@ export default function Inspector({ nodeId }: { nodeId: string }) {
   const report = useEditor((s) => s.report);
   const readOnly = useEditor((s) => s.readOnly);
   const type = useNodeTypes((s) => (node ? s.byType[node.type] : undefined));
-  const uiSchema = useMemo(() => (type ? uiSchemaFor(type) : {}), [type]);
   const issues = useMemo(() => issuesOf(report).filter((i) => i.node_id === nodeId), [report, nodeId]);
-  const extraErrors = useMemo(() => errorTree(issues, uiSchema), [issues, uiSchema]);
   if (!node) return null;
-  const close = () => useEditor.getState().setOpenNode(null);
-  const params = node.params ?? {};
+  const icon = (
+    <span className={`panel-icon cat-${type?.category ?? "action"}`}>
+      <TypeIcon name={type?.icon} />
+    </span>
+  );
   return (
     <aside className="inspector" aria-label="Node settings" data-inspector-for={nodeId}>
-      <header className="panel-head">
-        <span className={`panel-icon cat-${type?.category ?? "action"}`}>
-          <TypeIcon name={type?.icon} />
-        </span>
-        <div className="panel-title">
-          <strong>{type?.title ?? node.type}</strong>
-          <span className="muted small">
-            <code>{node.id}</code> · {node.type}
-          </span>
-        </div>
-        <button className="icon-btn" aria-label="Close panel" onClick={close}>
-          <X size={16} />
-        </button>
-      </header>
+      <PanelHeader icon={icon} title={type?.title ?? node.type} subtitle={<><code>{node.id}</code> · {node.type}</>}
+        onClose={() => useEditor.getState().setOpenNode(null)} />
       <div className="panel-body">
         {type?.description && <p className="muted small">{type.description}</p>}
         <label className="control-label" htmlFor="node-title">
           Name on the canvas
         </label>
-        <input
-          id="node-title"
-          className="form-control"
-          dir="auto"
-          value={node.title ?? ""}
-          placeholder={type?.title}
-          readOnly={readOnly}
-          onChange={(e) => useEditor.getState().updateNode(nodeId, { title: e.target.value || undefined })}
-        />
+        <input id="node-title" className="form-control" dir="auto" value={node.title ?? ""} placeholder={type?.title} readOnly={readOnly}
+          onChange={(e) => useEditor.getState().updateNode(nodeId, { title: e.target.value || undefined })} />
         <IssueList issues={issues} />
-        {type ? (
-          <Form
-            schema={type.params_schema as RJSFSchema}
-            uiSchema={uiSchema}
-            formData={params}
-            validator={validator}
-            fields={FIELDS}
-            widgets={WIDGETS}
-            extraErrors={extraErrors as never}
-            showErrorList={false}
-            readonly={readOnly}
-            idPrefix={`p_${nodeId}`}
-            onChange={(e) => {
-              if (JSON.stringify(e.formData ?? {}) !== JSON.stringify(params)) {
-                useEditor.getState().updateNode(nodeId, { params: e.formData ?? {} });
-              }
-            }}
-          >
-            <></>
-          </Form>
-        ) : (
-          <p className="error">Unknown node type {node.type}.</p>
-        )}
+        {type ? <ParamsForm node={node} type={type} issues={issues} readOnly={readOnly} /> : <p className="error">Unknown node type {node.type}.</p>}
       </div>
     </aside>
+  );
+}
+
+function ParamsForm({ node, type, issues, readOnly }: { node: GraphNode; type: NodeType; issues: Issue[]; readOnly: boolean }) {
+  const uiSchema = useMemo(() => uiSchemaFor(type), [type]);
+  const extraErrors = useMemo(() => errorTree(issues, uiSchema), [issues, uiSchema]);
+  const params = node.params ?? {};
+  return (
+    <Form
+      schema={type.params_schema as RJSFSchema}
+      uiSchema={uiSchema}
+      formData={params}
+      validator={validator}
+      fields={FIELDS}
+      widgets={WIDGETS}
+      extraErrors={extraErrors as never}
+      showErrorList={false}
+      readonly={readOnly}
+      idPrefix={`p_${node.id}`}
+      onChange={(e) => {
+        if (JSON.stringify(e.formData ?? {}) !== JSON.stringify(params)) {
+          useEditor.getState().updateNode(node.id, { params: e.formData ?? {} });
+        }
+      }}
+    >
+      <></>
+    </Form>
   );
 }

@@ -1,8 +1,8 @@
 /** Workflow settings: re-entry, runs per contact per day, time zone (the graph's `settings`). */
-import { X } from "lucide-react";
 import { useMemo } from "react";
 import { useEditor } from "../store/editor";
 import type { WorkflowSettings } from "../store/types";
+import { PanelHeader } from "../ui/PanelHeader";
 import { IssueList } from "../workflows/IssueList";
 
 function zones(): string[] {
@@ -26,15 +26,7 @@ export function SettingsPanel({ onClose }: { onClose: () => void }) {
   const reentry = settings.reentry ?? "always";
   return (
     <aside className="inspector settings-panel" aria-label="Workflow settings" id="settings-panel">
-      <header className="panel-head">
-        <div className="panel-title">
-          <strong>Workflow settings</strong>
-          <span className="muted small">How and when runs may start</span>
-        </div>
-        <button className="icon-btn" aria-label="Close panel" onClick={onClose}>
-          <X size={16} />
-        </button>
-      </header>
+      <PanelHeader title="Workflow settings" subtitle="How and when runs may start" onClose={onClose} />
       <div className="panel-body">
         <IssueList issues={issues} />
         <label className="control-label" htmlFor="set-reentry">Re-entry</label>

@@ -1,7 +1,7 @@
 /** Custom rjsf fields and widgets: the condition builder, template text with `{{` suggestions and preview, custom code. */
 import type { FieldProps, WidgetProps } from "@rjsf/utils";
 import { lazy, Suspense, useRef, useState } from "react";
-import { api, ApiError } from "../api";
+import { api, ApiError, type ContextPath } from "../api";
 import { ConditionBuilder } from "./ConditionBuilder";
 import { useContextPaths } from "./contextPaths";
 
@@ -38,58 +38,34 @@ export function openTemplateVar(text: string, caret: number): string | null {
   return /^[\w.]*$/.test(partial) ? partial : null;
 }
 
-export function TemplateWidget(props: WidgetProps) {
-  const { id, value, onChange, readonly, disabled, schema, options } = props;
-  const text = typeof value === "string" ? value : "";
-  const ref = useRef<HTMLTextAreaElement>(null);
-  const [partial, setPartial] = useState<string | null>(null);
-  const [preview, setPreview] = useState<{ ok: boolean; text: string } | null>(null);
-  const paths = useContextPaths();
-  const suggestions = partial === null ? [] : paths.filter((p) => p.path.startsWith(partial) && p.path !== partial).slice(0, 8);
-  const multiline = options.multiline !== false && ((schema.maxLength as number | undefined) ?? 10000) > 2000;
+function Suggestions({ paths, onPick }: { paths: ContextPath[]; onPick: (path: string) => void }) {
+  if (!paths.length) return null;
+  return (
+    <ul className="suggestions" role="listbox" aria-label="Variables">
+      {paths.map((p) => (
+        <li key={p.path}>
+          <button type="button" role="option" aria-selected={false} onMouseDown={(e) => e.preventDefault()} onClick={() => onPick(p.path)}>
+            <code>{p.path}</code> <span className="muted small">{p.type}</span>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
 
-  const track = (el: HTMLTextAreaElement | HTMLInputElement) => setPartial(openTemplateVar(el.value, el.selectionStart ?? el.value.length));
-  const insert = (path: string) => {
-    const el = ref.current;
-    const caret = el?.selectionStart ?? text.length;
-    const open = text.slice(0, caret).lastIndexOf("{{");
-    const next = `${text.slice(0, open)}{{ ${path} }}${text.slice(caret)}`;
-    onChange(next);
-    setPartial(null);
-    requestAnimationFrame(() => el?.focus());
-  };
-  const runPreview = async () => {
+function TemplatePreview({ id, text }: { id: string; text: string }) {
+  const [preview, setPreview] = useState<{ ok: boolean; text: string } | null>(null);
+  const run = async () => {
     try {
       setPreview(await api.renderTemplate(text, SAMPLE_CONTEXT));
     } catch (e) {
       setPreview({ ok: false, text: e instanceof ApiError ? e.message : String(e) });
     }
   };
-  const common = {
-    id, dir: "auto", value: text, readOnly: readonly, disabled, className: "form-control template-input",
-    onChange: (e: { target: HTMLTextAreaElement }) => {
-      onChange(e.target.value === "" ? undefined : e.target.value);
-      track(e.target);
-    },
-    onKeyUp: (e: { currentTarget: HTMLTextAreaElement }) => track(e.currentTarget),
-    onBlur: () => setTimeout(() => setPartial(null), 150),
-  };
   return (
-    <div className="template-widget">
-      <textarea ref={ref} rows={multiline ? 4 : 1} {...common} className={`${common.className}${multiline ? "" : " single-line"}`} />
-      {suggestions.length > 0 && (
-        <ul className="suggestions" role="listbox" aria-label="Variables">
-          {suggestions.map((p) => (
-            <li key={p.path}>
-              <button type="button" role="option" aria-selected={false} onMouseDown={(e) => e.preventDefault()} onClick={() => insert(p.path)}>
-                <code>{p.path}</code> <span className="muted small">{p.type}</span>
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+    <>
       <div className="template-tools">
-        <button type="button" className="link small" onClick={runPreview} data-preview-for={id}>
+        <button type="button" className="link small" onClick={run} data-preview-for={id}>
           Preview
         </button>
         <span className="muted small">type {"{{"} for variables</span>
@@ -99,6 +75,38 @@ export function TemplateWidget(props: WidgetProps) {
           {preview.text || <span className="muted">(empty)</span>}
         </div>
       )}
+    </>
+  );
+}
+
+export function TemplateWidget(props: WidgetProps) {
+  const { id, value, onChange, readonly, disabled, schema, options } = props;
+  const text = typeof value === "string" ? value : "";
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const [partial, setPartial] = useState<string | null>(null);
+  const paths = useContextPaths();
+  const suggestions = partial === null ? [] : paths.filter((p) => p.path.startsWith(partial) && p.path !== partial).slice(0, 8);
+  const multiline = options.multiline !== false && ((schema.maxLength as number | undefined) ?? 10000) > 2000;
+  const track = (el: HTMLTextAreaElement) => setPartial(openTemplateVar(el.value, el.selectionStart ?? el.value.length));
+  const insert = (path: string) => {
+    const caret = ref.current?.selectionStart ?? text.length;
+    const open = text.slice(0, caret).lastIndexOf("{{");
+    onChange(`${text.slice(0, open)}{{ ${path} }}${text.slice(caret)}`);
+    setPartial(null);
+    requestAnimationFrame(() => ref.current?.focus());
+  };
+  return (
+    <div className="template-widget">
+      <textarea ref={ref} id={id} dir="auto" value={text} readOnly={readonly} disabled={disabled} rows={multiline ? 4 : 1}
+        className={`form-control template-input${multiline ? "" : " single-line"}`}
+        onChange={(e) => {
+          onChange(e.target.value === "" ? undefined : e.target.value);
+          track(e.target);
+        }}
+        onKeyUp={(e) => track(e.currentTarget)}
+        onBlur={() => setTimeout(() => setPartial(null), 150)} />
+      <Suggestions paths={suggestions} onPick={insert} />
+      <TemplatePreview id={id} text={text} />
     </div>
   );
 }

@@ -12,12 +12,12 @@ interface Props {
   onReplace?: (graph: WorkflowGraph) => void;
 }
 
-export function ImportDialog({ onClose, onImported, onReplace }: Props) {
+/** Parse and validate pasted / loaded JSON; nothing is saved. */
+function useImportCheck() {
   const [text, setText] = useState("");
   const [report, setReport] = useState<ValidationReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [graph, setGraph] = useState<WorkflowGraph | null>(null);
-
   const check = async (raw: string) => {
     setText(raw);
     setReport(null);
@@ -38,6 +38,24 @@ export function ImportDialog({ onClose, onImported, onReplace }: Props) {
       setError(e instanceof ApiError ? `The server could not check it: ${e.message}` : String(e));
     }
   };
+  return { text, report, error, graph, check, setError };
+}
+
+function ImportReport({ report, graph }: { report: ValidationReport; graph: WorkflowGraph | null }) {
+  return (
+    <div className="import-report" data-ok={report.ok}>
+      {report.ok ? (
+        <p className="ok-text">Valid graph: {graph?.nodes.length} nodes, {graph?.edges.length} edges.</p>
+      ) : (
+        <p className="error-text">This graph has problems (it can still be imported as a draft and fixed):</p>
+      )}
+      <IssueList issues={[...report.errors, ...report.warnings]} />
+    </div>
+  );
+}
+
+export function ImportDialog({ onClose, onImported, onReplace }: Props) {
+  const { text, report, error, graph, check, setError } = useImportCheck();
   const importNew = async () => {
     if (!graph) return;
     try {
@@ -46,39 +64,18 @@ export function ImportDialog({ onClose, onImported, onReplace }: Props) {
       setError(e instanceof ApiError ? e.message : String(e));
     }
   };
-
   return (
     <Dialog title="Import a workflow" onClose={onClose} wide id="import-dialog">
       <p className="muted small">Choose an exported <code>.workflow.json</code> file or paste graph JSON.</p>
-      <input
-        type="file"
-        accept="application/json,.json"
-        aria-label="Graph file"
+      <input type="file" accept="application/json,.json" aria-label="Graph file"
         onChange={async (e) => {
           const file = e.target.files?.[0];
           if (file) await check(await file.text());
-        }}
-      />
-      <textarea
-        className="json-input"
-        aria-label="Graph JSON"
-        placeholder='{"format": "workflow-graph/v1", "nodes": [...], "edges": [...]}'
-        value={text}
-        onChange={(e) => check(e.target.value)}
-        rows={10}
-        spellCheck={false}
-      />
+        }} />
+      <textarea className="json-input" aria-label="Graph JSON" rows={10} spellCheck={false} value={text}
+        placeholder='{"format": "workflow-graph/v1", "nodes": [...], "edges": [...]}' onChange={(e) => check(e.target.value)} />
       {error && <div className="error">{error}</div>}
-      {report && (
-        <div className="import-report" data-ok={report.ok}>
-          {report.ok ? (
-            <p className="ok-text">Valid graph: {graph?.nodes.length} nodes, {graph?.edges.length} edges.</p>
-          ) : (
-            <p className="error-text">This graph has problems (it can still be imported as a draft and fixed):</p>
-          )}
-          <IssueList issues={[...report.errors, ...report.warnings]} />
-        </div>
-      )}
+      {report && <ImportReport report={report} graph={graph} />}
       <footer className="dialog-actions">
         <button className="btn" onClick={onClose}>
           Cancel

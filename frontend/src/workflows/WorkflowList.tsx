@@ -7,13 +7,10 @@ import { EMPTY_GRAPH } from "../store/types";
 import { ImportDialog } from "./ImportDialog";
 import { relativeTime } from "../lib/format";
 
-export function WorkflowList() {
+function useWorkflows() {
   const [workflows, setWorkflows] = useState<Workflow[] | null>(null);
   const [samples, setSamples] = useState<Sample[]>([]);
-  const [search, setSearch] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const [importing, setImporting] = useState(false);
-
   const reload = useCallback(() => {
     api.workflows().then(setWorkflows, (e) => setError(String(e.message)));
   }, []);
@@ -21,12 +18,6 @@ export function WorkflowList() {
     reload();
     api.samples().then(setSamples, () => setSamples([]));
   }, [reload]);
-
-  const shown = useMemo(() => {
-    const q = search.trim().toLowerCase();
-    return (workflows ?? []).filter((w) => !q || w.name.toLowerCase().includes(q));
-  }, [workflows, search]);
-
   const act = async (work: () => Promise<unknown>) => {
     setError(null);
     try {
@@ -36,32 +27,36 @@ export function WorkflowList() {
       setError(e instanceof ApiError ? e.message : String(e));
     }
   };
-  const create = async (sample?: Sample) => {
-    const graph = sample?.graph ?? { ...EMPTY_GRAPH, name: "Untitled workflow" };
-    const name = sample ? sample.name : "Untitled workflow";
-    const wf = await api.create({ name, graph: { ...graph, name } });
-    navigate(`/workflows/${wf.id}`);
-  };
+  return { workflows, samples, error, act };
+}
 
+async function create(sample?: Sample) {
+  const name = sample ? sample.name : "Untitled workflow";
+  const graph = sample?.graph ?? EMPTY_GRAPH;
+  const wf = await api.create({ name, graph: { ...graph, name } });
+  navigate(`/workflows/${wf.id}`);
+}
+
+export function WorkflowList() {
+  const { workflows, samples, error, act } = useWorkflows();
+  const [search, setSearch] = useState("");
+  const [importing, setImporting] = useState(false);
+  const shown = useMemo(() => {
+    const q = search.trim().toLowerCase();
+    return (workflows ?? []).filter((w) => !q || w.name.toLowerCase().includes(q));
+  }, [workflows, search]);
   return (
     <div className="page list-page">
       <header className="list-head">
         <div>
           <h1>Workflows</h1>
           <p className="muted small">
-            Automations that react to your customers. Drive everything from the{" "}
-            <a href="/api/v1/workflow/api/docs/">REST API</a> too.
+            Automations that react to your customers. Drive everything from the <a href="/api/v1/workflow/api/docs/">REST API</a> too.
           </p>
         </div>
         <div className="list-actions">
-          <input
-            type="search"
-            className="search"
-            placeholder="Search workflows…"
-            aria-label="Search workflows"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-          />
+          <input type="search" className="search" placeholder="Search workflows…" aria-label="Search workflows" value={search}
+            onChange={(e) => setSearch(e.target.value)} />
           <button className="btn" id="import-workflow" onClick={() => setImporting(true)}>
             Import
           </button>
@@ -81,12 +76,7 @@ export function WorkflowList() {
           onDelete={(w) => window.confirm(`Delete “${w.name}”? This cannot be undone.`) && act(() => api.remove(w.id))}
         />
       )}
-      {importing && (
-        <ImportDialog
-          onClose={() => setImporting(false)}
-          onImported={(wf) => navigate(`/workflows/${wf.id}`)}
-        />
-      )}
+      {importing && <ImportDialog onClose={() => setImporting(false)} onImported={(wf) => navigate(`/workflows/${wf.id}`)} />}
     </div>
   );
 }
