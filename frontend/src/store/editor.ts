@@ -45,117 +45,117 @@ let dragSnapshot: WorkflowGraph | null = null;
 const COALESCE_MS = 1500;
 let lastEdit = { key: "", at: 0 };
 
-export const useEditor = create<EditorState>()(
-  temporal(
-    (set, get) => ({
-      workflow: null,
-      graph: EMPTY_GRAPH,
-      savedGraph: EMPTY_GRAPH,
-      readOnly: false,
-      selected: {},
-      measured: {},
-      report: null,
-      openNodeId: null,
-      notice: null,
-      addFrom: null,
+type SetState = (partial: Partial<EditorState>) => void;
+type GetState = () => EditorState;
 
-      open: (workflow, options = {}) => {
-        const graph = options.graph ?? normalise(workflow.graph);
-        set({
-          workflow,
-          graph,
-          savedGraph: graph,
-          readOnly: !!options.readOnly,
-          selected: {},
-          report: workflow.validation ?? null,
-          openNodeId: null,
-        });
-        useEditor.temporal.getState().clear();
-      },
-      edit: (change, coalesceKey) => {
-        if (get().readOnly) return;
-        const now = Date.now();
-        const merge = !!coalesceKey && coalesceKey === lastEdit.key && now - lastEdit.at < COALESCE_MS;
-        lastEdit = { key: coalesceKey ?? "", at: now };
-        const history = useEditor.temporal.getState();
-        if (merge) history.pause();
-        set({ graph: change(get().graph) });
-        if (merge) history.resume();
-      },
-      markSaved: (workflow) => set({ workflow, savedGraph: get().graph, report: workflow.validation ?? null }),
-      setReport: (report) => set({ report }),
-      select: (ids, additive = false) =>
-        set({ selected: { ...(additive ? get().selected : {}), ...Object.fromEntries(ids.map((id) => [id, true])) } }),
-      setSelected: (id, on) => {
-        const selected = { ...get().selected };
-        if (on) selected[id] = true;
-        else delete selected[id];
-        set({ selected });
-      },
-      setMeasured: (id, size) => set({ measured: { ...get().measured, [id]: size } }),
-      setOpenNode: (id) => set({ openNodeId: id }),
-      setNotice: (notice) => set({ notice }),
-      setAddFrom: (addFrom) => set({ addFrom }),
+const INITIAL = {
+  workflow: null, graph: EMPTY_GRAPH, savedGraph: EMPTY_GRAPH, readOnly: false, selected: {}, measured: {},
+  report: null, openNodeId: null, notice: null, addFrom: null,
+};
 
-      dragMove: (positions, done) => {
-        if (get().readOnly) return;
-        const history = useEditor.temporal.getState();
-        if (!dragSnapshot) {
-          dragSnapshot = get().graph;
-          history.pause();
-        }
-        const moved = ops.setPositions(get().graph, positions);
-        if (!done) {
-          set({ graph: moved });
-          return;
-        }
-        // Record the whole drag as one step: restore the pre-drag graph unrecorded, then set the result.
-        set({ graph: dragSnapshot });
-        dragSnapshot = null;
-        history.resume();
-        set({ graph: moved });
-      },
-
-      addNode: (type, position, from) => {
-        const graph = get().graph;
-        const base = type.type.split(".").pop() ?? "node";
-        const id = freshId(base, ops.allIds(graph));
-        const node: GraphNode = { id, type: type.type, position, params: ops.defaultParams(type.params_schema) };
-        let next: WorkflowGraph = { ...graph, nodes: [...graph.nodes, node] };
-        if (from) next = { ...next, edges: [...next.edges, edgeFor(next, { source: from.node, sourceHandle: from.port, target: id })] };
-        get().edit(() => next);
-        set({ selected: { [id]: true } });
-        return id;
-      },
-      connect: (conn, types) => {
-        const problem = connectionProblem(get().graph, types, conn);
-        if (problem) {
-          set({ notice: problem });
-          return problem;
-        }
-        get().edit((g) => ({ ...g, edges: [...g.edges, edgeFor(g, conn)] }));
-        return null;
-      },
-      updateNode: (id, patch) =>
-        get().edit((g) => ops.patchNode(g, id, (n) => ({ ...n, ...patch })), `node:${id}:${Object.keys(patch).join()}`),
-      removeSelected: () => {
-        const ids = new Set(Object.keys(get().selected));
-        if (!ids.size) return;
-        get().edit((g) => ops.removeIds(g, ids));
-        set({ selected: {}, openNodeId: ids.has(get().openNodeId ?? "") ? null : get().openNodeId });
-      },
-      pasteGraph: (clip, offset) => {
-        const { graph, ids } = ops.pasteInto(get().graph, clip, offset);
-        get().edit(() => graph);
-        set({ selected: Object.fromEntries(ids.map((id) => [id, true])) });
-      },
-    }),
-    {
-      partialize: (state) => ({ graph: state.graph }),
-      equality: (a, b) => a.graph === b.graph,
-      limit: 200,
+/** Opening, saving, selection and the other view state (none of it is in the undo history). */
+function viewSlice(set: SetState, get: GetState) {
+  return {
+    open: (workflow: Workflow, options: { readOnly?: boolean; graph?: WorkflowGraph } = {}) => {
+      const graph = options.graph ?? normalise(workflow.graph);
+      set({ workflow, graph, savedGraph: graph, readOnly: !!options.readOnly, selected: {}, report: workflow.validation ?? null, openNodeId: null });
+      useEditor.temporal.getState().clear();
     },
-  ),
+    markSaved: (workflow: Workflow) => set({ workflow, savedGraph: get().graph, report: workflow.validation ?? null }),
+    setReport: (report: ValidationReport | null) => set({ report }),
+    select: (ids: string[], additive = false) =>
+      set({ selected: { ...(additive ? get().selected : {}), ...Object.fromEntries(ids.map((id) => [id, true])) } }),
+    setSelected: (id: string, on: boolean) => {
+      const selected = { ...get().selected };
+      if (on) selected[id] = true;
+      else delete selected[id];
+      set({ selected });
+    },
+    setMeasured: (id: string, size: { width: number; height: number }) => set({ measured: { ...get().measured, [id]: size } }),
+    setOpenNode: (id: string | null) => set({ openNodeId: id }),
+    setNotice: (notice: string | null) => set({ notice }),
+    setAddFrom: (addFrom: { node: string; port: string } | null) => set({ addFrom }),
+  };
+}
+
+/** `edit` (one undo step, or merged with the previous one of the same key) and drags (one step each). */
+function historySlice(set: SetState, get: GetState) {
+  return {
+    edit: (change: (graph: WorkflowGraph) => WorkflowGraph, coalesceKey?: string) => {
+      if (get().readOnly) return;
+      const now = Date.now();
+      const merge = !!coalesceKey && coalesceKey === lastEdit.key && now - lastEdit.at < COALESCE_MS;
+      lastEdit = { key: coalesceKey ?? "", at: now };
+      const history = useEditor.temporal.getState();
+      if (merge) history.pause();
+      set({ graph: change(get().graph) });
+      if (merge) history.resume();
+    },
+    dragMove: (positions: Map<string, XY>, done: boolean) => {
+      if (get().readOnly) return;
+      const history = useEditor.temporal.getState();
+      if (!dragSnapshot) {
+        dragSnapshot = get().graph;
+        history.pause();
+      }
+      const moved = ops.setPositions(get().graph, positions);
+      if (!done) {
+        set({ graph: moved });
+        return;
+      }
+      // Record the whole drag as one step: restore the pre-drag graph unrecorded, then set the result.
+      set({ graph: dragSnapshot });
+      dragSnapshot = null;
+      history.resume();
+      set({ graph: moved });
+    },
+  };
+}
+
+/** Graph edits from the canvas: add, connect, update, remove, paste. */
+function graphSlice(set: SetState, get: GetState) {
+  return {
+    addNode: (type: NodeType, position: XY, from?: { node: string; port: string }) => {
+      const graph = get().graph;
+      const id = freshId(type.type.split(".").pop() ?? "node", ops.allIds(graph));
+      const node: GraphNode = { id, type: type.type, position, params: ops.defaultParams(type.params_schema) };
+      let next: WorkflowGraph = { ...graph, nodes: [...graph.nodes, node] };
+      if (from) next = { ...next, edges: [...next.edges, edgeFor(next, { source: from.node, sourceHandle: from.port, target: id })] };
+      get().edit(() => next);
+      set({ selected: { [id]: true } });
+      return id;
+    },
+    connect: (conn: Connection, types: Record<string, NodeType>) => {
+      const problem = connectionProblem(get().graph, types, conn);
+      if (problem) {
+        set({ notice: problem });
+        return problem;
+      }
+      get().edit((g) => ({ ...g, edges: [...g.edges, edgeFor(g, conn)] }));
+      return null;
+    },
+    updateNode: (id: string, patch: Partial<GraphNode>) =>
+      get().edit((g) => ops.patchNode(g, id, (n) => ({ ...n, ...patch })), `node:${id}:${Object.keys(patch).join()}`),
+    removeSelected: () => {
+      const ids = new Set(Object.keys(get().selected));
+      if (!ids.size) return;
+      get().edit((g) => ops.removeIds(g, ids));
+      set({ selected: {}, openNodeId: ids.has(get().openNodeId ?? "") ? null : get().openNodeId });
+    },
+    pasteGraph: (clip: WorkflowGraph, offset: XY) => {
+      const { graph, ids } = ops.pasteInto(get().graph, clip, offset);
+      get().edit(() => graph);
+      set({ selected: Object.fromEntries(ids.map((id) => [id, true])) });
+    },
+  };
+}
+
+export const useEditor = create<EditorState>()(
+  temporal((set, get) => ({ ...INITIAL, ...viewSlice(set, get), ...historySlice(set, get), ...graphSlice(set, get) }), {
+    partialize: (state) => ({ graph: state.graph }),
+    equality: (a, b) => a.graph === b.graph,
+    limit: 200,
+  }),
 );
 
 /** The graph with the envelope filled in (format, lists) so the editor can rely on it. */
