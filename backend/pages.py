@@ -1,7 +1,8 @@
-"""Browser pages: login / logout (session + CSRF) and the authenticated shell the editor mounts in.
+"""Browser pages: login / logout (session + CSRF) and the single-page editor app behind the login.
 
-Until the editor bundle exists, the shell page lists the workflows server-side with links to
-their JSON export and to the API docs.
+Every app URL (``/workflows``, ``/workflows/<id>``, a run, a contact) renders the same page,
+``templates/app.html``, which loads the Vite bundle named by its manifest (backend/bundle.py); the
+app's own router picks the view. ``/`` leads to ``/workflows``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from backend.bundle import entry_assets
 from backend.extensions import db
 from backend.models import StepExecution, User, Workflow, WorkflowExecution, utcnow
 
@@ -40,7 +43,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("pages.shell")
+    return url_for("pages.workflows")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -48,7 +51,7 @@ def login():
     """Sign in with email and password."""
     form = LoginForm()
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(url_for("pages.shell"))
+        return redirect(url_for("pages.workflows"))
     error = None
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
@@ -75,13 +78,55 @@ def logout():
 
 @bp.get("/")
 @login_required
-def shell():
-    """The editor shell: workflows at a glance, links to exports, runs and the API docs."""
-    workflows = db.session.scalars(select(Workflow).order_by(Workflow.updated_at.desc())).all()
-    counts = dict(db.session.execute(
-        select(WorkflowExecution.workflow_id, func.count()).group_by(WorkflowExecution.workflow_id)
-    ).all())  # fmt: skip
-    return render_template("shell.html", workflows=workflows, run_counts=counts, api_base=API_BASE)
+def home():
+    """The home page leads to the workflow list."""
+    return redirect(url_for("pages.workflows"))
+
+
+def _app_page():
+    return render_template("app.html", assets=entry_assets(), api_base=API_BASE)
+
+
+@bp.get("/workflows")
+@login_required
+def workflows():
+    """The workflow list (the editor app)."""
+    return _app_page()
+
+
+@bp.get("/workflows/<int:workflow_id>")
+@login_required
+def editor(workflow_id: int):
+    """The editor for one workflow (the app loads it through the API)."""
+    return _app_page()
+
+
+@bp.get("/workflows/<int:workflow_id>/runs/<int:execution_id>")
+@login_required
+def run_view(workflow_id: int, execution_id: int):
+    """One run of a workflow on the canvas (the app's run view)."""
+    return _app_page()
+
+
+@bp.get("/contacts")
+@login_required
+def contacts():
+    """The contact list (the app's contacts view)."""
+    return _app_page()
+
+
+@bp.get("/contacts/<int:contact_id>")
+@login_required
+def contact_view(contact_id: int):
+    """One contact's timeline (the app's contact view)."""
+    return _app_page()
+
+
+@bp.get("/session.json")
+@login_required
+def session_info():
+    """The signed-in user and the session's CSRF token (for the Vite dev server's pages)."""
+    return {"csrf_token": generate_csrf(), "email": current_user.email, "role": current_user.role}
 
 
 @bp.get("/workflows/<int:workflow_id>/picture.svg")

@@ -14,7 +14,14 @@ unknown extra keys) do not.
 
 from __future__ import annotations
 
-__all__ = ["Report", "validate", "validate_or_raise", "SETTINGS_SCHEMA", "RETRY_SCHEMA"]
+__all__ = [
+    "Report",
+    "validate",
+    "validate_or_raise",
+    "SETTINGS_SCHEMA",
+    "RETRY_SCHEMA",
+    "UI_SCHEMA",
+]
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,11 +59,39 @@ RETRY_SCHEMA = {
     "additionalProperties": False,
 }
 
-_TOP_KEYS = {"format", "name", "description", "settings", "nodes", "edges"}
+#: The editor's own space in a graph (the engine ignores it): sticky notes, and more keys later.
+UI_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "notes": {
+            "type": "array",
+            "maxItems": 500,
+            "items": {
+                "type": "object",
+                "required": ["id", "text", "position"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "text": {"type": "string", "maxLength": 10_000},
+                    "position": {
+                        "type": "object",
+                        "required": ["x", "y"],
+                        "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
+                    },
+                    "width": {"type": "number", "minimum": 0, "maximum": 10_000},
+                    "height": {"type": "number", "minimum": 0, "maximum": 10_000},
+                },
+            },
+        },
+    },
+}
+
+_TOP_KEYS = {"format", "name", "description", "settings", "nodes", "edges", "ui"}
 _NODE_KEYS = {"id", "type", "position", "params", "title", "retry", "disabled"}
 _EDGE_KEYS = {"id", "source", "target", "source_port"}
 _SETTINGS_VALIDATOR = Draft202012Validator(SETTINGS_SCHEMA)
 _RETRY_VALIDATOR = Draft202012Validator(RETRY_SCHEMA)
+_UI_VALIDATOR = Draft202012Validator(UI_SCHEMA)
 
 
 @dataclass
@@ -148,6 +183,8 @@ def _check_envelope(data: dict, report: Report) -> None:
         report.warn("unknown_key", f"unknown top-level key {key!r}", field=str(key))
     if "settings" in data:
         _check_settings(data["settings"], report)
+    for err in _UI_VALIDATOR.iter_errors(data.get("ui", {})):
+        report.error("bad_ui", err.message, field=json_path(("ui", *err.absolute_path)))
 
 
 def _check_settings(settings: Any, report: Report) -> None:

@@ -53,6 +53,8 @@ GRAPH = component("Graph", {
         "settings": {"type": "object"},
         "nodes": {"type": "array", "maxItems": 2000, "items": NODE},
         "edges": {"type": "array", "maxItems": 5000, "items": EDGE},
+        "ui": {"type": "object", "description": "The editor's own data (sticky notes under "
+               "ui.notes); ignored by the engine, checked by the graph validator."},
     },
     "additionalProperties": False,
 })  # fmt: skip

@@ -52,16 +52,16 @@ def _coupon_graph() -> dict:
         "nodes": [
             {"id": "trigger", "type": "trigger.message_received", "position": {"x": 0, "y": 0},
              "params": {"keywords": ["کد تخفیف", "coupon", "discount"]}},
-            {"id": "interested", "type": "logic.condition", "position": {"x": 0, "y": 120},
+            {"id": "interested", "type": "logic.condition", "position": {"x": 320, "y": 0},
              "params": {"rules": {"all": [
                  {"field": "user.tags", "op": "contains", "value": "interested"}]}}},
-            {"id": "send", "type": "action.send_message", "position": {"x": 0, "y": 240},
+            {"id": "send", "type": "action.send_message", "position": {"x": 640, "y": 0},
              "params": {"text": "{{ user.first_name }} عزیز، کد تخفیف شما: SAVE10 🎁"}},
-            {"id": "tag", "type": "action.add_tag", "position": {"x": 0, "y": 360},
+            {"id": "tag", "type": "action.add_tag", "position": {"x": 960, "y": 0},
              "params": {"tag": "coupon_sent"}},
-            {"id": "wait", "type": "flow.wait", "position": {"x": 0, "y": 480},
+            {"id": "wait", "type": "flow.wait", "position": {"x": 1280, "y": 0},
              "params": {"minutes": 10}},
-            {"id": "mail", "type": "action.send_email", "position": {"x": 0, "y": 600},
+            {"id": "mail", "type": "action.send_email", "position": {"x": 1600, "y": 0},
              "params": {"subject": "Your coupon is waiting",
                         "body": "Hi {{ user.first_name }}, your code SAVE10 is valid this week."}},
         ],
@@ -83,9 +83,9 @@ def _welcome_graph() -> dict:
         "nodes": [
             {"id": "trigger", "type": "trigger.user_created", "position": {"x": 0, "y": 0},
              "params": {}},
-            {"id": "welcome", "type": "action.send_message", "position": {"x": 0, "y": 120},
+            {"id": "welcome", "type": "action.send_message", "position": {"x": 320, "y": 0},
              "params": {"text": "سلام {{ user.first_name }}! به جمع ما خوش آمدید 🌱"}},
-            {"id": "tag", "type": "action.add_tag", "position": {"x": 0, "y": 240},
+            {"id": "tag", "type": "action.add_tag", "position": {"x": 640, "y": 0},
              "params": {"tag": "welcomed"}},
         ],
         "edges": [

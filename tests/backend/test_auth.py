@@ -107,7 +107,7 @@ def test_session_auth_and_csrf_for_unsafe_api_calls(editor, client, app, monkeyp
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     refused = client.post(BASE + "/workflows/", json={"name": "x"})
     assert refused.status_code == 403 and refused.json["field"] == "X-CSRFToken"
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/workflows").get_data(as_text=True)
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
     ok = client.post(BASE + "/workflows/", json={"name": "x"}, headers={"X-CSRFToken": token})
     assert ok.status_code == 201

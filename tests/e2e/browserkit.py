@@ -10,7 +10,15 @@ import threading
 
 import pytest
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "live_server", "browser", "page", "LiveServer"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "live_server",
+    "browser",
+    "page",
+    "LiveServer",
+    "close_browser",
+]
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -62,18 +70,32 @@ def live_server(tmp_path_factory, redis_url):
     server.stop()
 
 
+# One Playwright + Chromium for the whole run: every module that star-imports these fixtures gets
+# its own session fixture, and Playwright's sync API cannot start twice in one process.
+_shared: dict = {}
+
+
+def close_browser() -> None:
+    """Stop the shared browser (tests/e2e/conftest.py calls it when the session ends)."""
+    if "browser" in _shared:
+        _shared.pop("browser").close()
+        _shared.pop("playwright").stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
         from support import unavailable
 
         unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    if "browser" not in _shared:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+        _shared["playwright"] = sync_playwright().start()
+        _shared["browser"] = _shared["playwright"].chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+    return _shared["browser"]
 
 
 @pytest.fixture

@@ -321,3 +321,21 @@ def test_unknown_keys_are_warnings():
         ("unknown_key", "s", None, "colour"),
         ("unknown_key", None, "e1", "animated"),
     ]
+
+
+def test_editor_notes_under_ui_are_accepted_and_checked():
+    graph = base()
+    graph["ui"] = {"notes": [{"id": "n1", "text": "کد تخفیف: ask Sara", "position": {"x": 5, "y": 9},
+                              "width": 220, "height": 120}]}  # fmt: skip
+    report = validate(graph)
+    assert report.ok and report.warnings == []
+    assert Graph.from_dict(graph).to_dict()["ui"] == graph["ui"]
+    graph["ui"] = {"notes": [{"id": "n1", "position": {"x": "left"}}]}
+    bad = validate(graph)
+    assert {(i.code, i.field) for i in bad.errors} == {
+        ("bad_ui", "ui.notes[0]"),
+        ("bad_ui", "ui.notes[0].position"),
+        ("bad_ui", "ui.notes[0].position.x"),
+    }
+    graph["ui"] = "notes"
+    assert [(i.code, i.field) for i in validate(graph).errors] == [("bad_ui", "ui")]
