@@ -13,7 +13,7 @@ See ``graph_engine/README.md`` for the model, the run state and the step cycle.
 """
 
 from graph_engine.context import build_context, event_from_payload
-from graph_engine.effects import Effects, InMemoryEffects
+from graph_engine.effects import CHANNELS, Effects, InMemoryEffects, Outbound
 from graph_engine.errors import (
     ConditionError,
     EffectError,
@@ -59,8 +59,10 @@ __all__ = [
     "StepRecord",
     "build_context",
     "event_from_payload",
+    "CHANNELS",
     "Effects",
     "InMemoryEffects",
+    "Outbound",
     # errors
     "GraphEngineError",
     "GraphError",

@@ -51,7 +51,7 @@ class _Plan:
             port: graph.successors(self.node_id, port) for port in graph.ports_used(node["id"])
         }
         self.disabled = bool(node.get("disabled"))
-        self.merge = self.params.get("mode", "all") if self.type.type == "logic.merge" else None
+        self.merge = self.type.merge(self.params) if self.type.merge else None
         ports = self.type.output_ports(self.params)
         self.through = "out" if "out" in ports or not ports else ports[0]
 

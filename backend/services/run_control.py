@@ -40,6 +40,8 @@ from backend.services.runner import (
     dispatch_execution,
     owner,
 )
+from backend.services.trigger_rows import trigger_nodes
+from graph_engine import default_registry
 from graph_engine.context import build_context, event_from_payload
 
 WE = WorkflowExecution
@@ -96,15 +98,17 @@ def retry(execution: WorkflowExecution) -> WorkflowExecution:
     return execution
 
 
+def _event_type(node: dict) -> str | None:
+    return default_registry.get(node["type"]).event_type_for(node.get("params"))
+
+
 def _trigger_node(workflow: Workflow, node_id: str | None) -> str:
-    triggers = [
-        n for n in workflow.graph.get("nodes", []) if n.get("type", "").startswith("trigger.")
-    ]
+    triggers = trigger_nodes(workflow.graph)
     if node_id:
         if not any(n["id"] == node_id for n in triggers):
             raise RunControlError(f"node {node_id} is not a trigger of this workflow", 400)
         return node_id
-    manual = [n["id"] for n in triggers if n["type"] == "trigger.manual"]
+    manual = [n["id"] for n in triggers if _event_type(n) == "MANUAL"]
     if not manual and not triggers:
         raise RunControlError("the workflow has no trigger node", 400)
     return (manual or [triggers[0]["id"]])[0]

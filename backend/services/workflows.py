@@ -33,7 +33,7 @@ from flask import current_app
 
 from backend.extensions import db
 from backend.models import Workflow, WorkflowVersion, utcnow
-from backend.services.trigger_rows import materialise_triggers
+from backend.services.trigger_rows import materialise_triggers, trigger_nodes
 
 log = logging.getLogger(__name__)
 FORMAT = "workflow-graph/v1"
@@ -143,7 +143,7 @@ def activate(workflow: Workflow, user=None) -> Workflow:
     if workflow.status == "archived":
         raise WorkflowError(409, "an archived workflow cannot be activated", field="status")
     _require_valid(workflow.graph)
-    if not any(n.get("type", "").startswith("trigger.") for n in workflow.graph["nodes"]):
+    if not trigger_nodes(workflow.graph):
         raise WorkflowError(400, "a workflow needs a trigger node to be activated",
                             field="graph.nodes")  # fmt: skip
     workflow.status = "active"

@@ -24,10 +24,10 @@ EXPECTED = {
 
 
 def test_every_expected_type_is_registered_in_its_category():
-    got: dict[str, set] = {}
-    for node_type in default_registry.all():
-        got.setdefault(node_type.category, set()).add(node_type.type)
-    assert got == EXPECTED
+    """The built-in types are there, each in its category (new types may join them)."""
+    for category, names in EXPECTED.items():
+        for name in names:
+            assert default_registry.get(name).category == category
 
 
 @pytest.mark.parametrize("node_type", default_registry.all(), ids=lambda t: t.type)
