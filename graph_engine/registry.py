@@ -27,12 +27,15 @@ __all__ = [
     "json_path",
 ]
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from graph_engine import nodes
 from graph_engine.errors import UnknownNodeTypeError
 
 CATEGORIES = ("trigger", "logic", "flow", "action")
@@ -360,11 +363,13 @@ def trigger_specs(graph: dict, workflow_id: Any, registry: Registry | None = Non
 
 
 def _build_default() -> Registry:
-    from graph_engine.nodes import actions, flow, logic, triggers
-
-    return Registry(
-        [*triggers.NODE_TYPES, *logic.NODE_TYPES, *flow.NODE_TYPES, *actions.NODE_TYPES]
-    )
+    """Every ``NODE_TYPES`` list of the modules in ``graph_engine/nodes``, by category: a new
+    node type module is picked up without being named anywhere."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(nodes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{nodes.__name__}.{info.name}")
+        found += getattr(module, "NODE_TYPES", [])
+    return Registry(sorted(found, key=lambda t: CATEGORIES.index(t.category)))
 
 
 #: The built-in node types.
