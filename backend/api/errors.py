@@ -150,7 +150,7 @@ def init_app(app) -> None:
     from sqlalchemy.exc import DataError, IntegrityError
 
     from backend.services.workflows import WorkflowError
-    from graph_engine.errors import ValidationError
+    from graph_engine import ValidationError
 
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(WorkflowError, _handle_service)

@@ -11,6 +11,7 @@ from backend.api.common import DATE_QUERY, ID, STR, get_or_404, paginate, within
 from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.models import EXECUTION_STATUSES, FINISHED, Contact, WorkflowExecution, iso
+from backend.services.manual import cancel_run, retry_run
 
 bp = Blueprint("executions", __name__)
 
@@ -118,7 +119,6 @@ def get_execution(run_id):
            response=EXECUTION_REF, errors=(404, 409))  # fmt: skip
 def cancel_execution(run_id):
     """Cancel a pending, running or waiting run."""
-    from backend.services.manual import cancel_run
 
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status in FINISHED:
@@ -131,7 +131,6 @@ def cancel_execution(run_id):
            response=EXECUTION_REF, status=202, errors=(404, 409))  # fmt: skip
 def retry_execution(run_id):
     """Retry a failed (or cancelled) run from its failed step."""
-    from backend.services.manual import retry_run
 
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status not in ("failed", "cancelled"):

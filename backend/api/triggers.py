@@ -13,12 +13,12 @@ from backend.api.spec import component, operation
 from backend.auth import current_principal
 from backend.models import Trigger, Workflow, iso
 from backend.services import manual, nodes
+from graph_engine import GraphEngineError, default_registry, explain
 
 bp = Blueprint("triggers", __name__)
 
 
 def _trigger_types() -> list[str]:
-    from graph_engine.registry import default_registry
 
     return [t.type for t in default_registry.all() if t.category == "trigger"]
 
@@ -125,8 +125,6 @@ def process_event(body):
            errors=(404,))  # fmt: skip
 def test_trigger(trigger_id, body):
     """Would this sample event fire this trigger? Answers with the reason tree."""
-    from graph_engine.conditions import explain
-    from graph_engine.errors import GraphEngineError
 
     row = get_or_404(Trigger, trigger_id)
     context = nodes.sample_context(row.workflow, body["event"], body.get("contact"))

@@ -8,12 +8,14 @@ from flask import Blueprint, jsonify
 from sqlalchemy import select
 
 from backend.api.common import DATE_QUERY, ID, STR, TEXT, created, get_or_404, paginate
+from backend.api.executions import execution_json
 from backend.api.schemas import EVENT, EXTERNAL_ID, GRAPH
 from backend.api.spec import component, operation
 from backend.auth import current_principal
 from backend.models import WORKFLOW_STATUSES, Workflow, WorkflowVersion, iso
 from backend.services import statistics
 from backend.services import workflows as service
+from backend.services.manual import run_manually
 
 bp = Blueprint("workflows", __name__)
 
@@ -139,8 +141,6 @@ def pause_workflow(wf_id):
            errors=(404, 422))  # fmt: skip
 def execute_workflow(wf_id, body):
     """Run a workflow by hand with a given event payload and/or contact."""
-    from backend.api.executions import execution_json
-    from backend.services.manual import run_manually
 
     wf = get_or_404(Workflow, wf_id)
     contact = (body.get("contact") or {}).get("external_id")

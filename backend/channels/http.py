@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from backend.channels.base import register
-from graph_engine.errors import EffectError
+from graph_engine import EffectError
 
 MAX_RESPONSE_BYTES = 1_048_576
 MAX_REQUEST_BYTES = 1_048_576

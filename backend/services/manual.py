@@ -1,6 +1,6 @@
 """The API's door to the runtime: event intake and manual runs, with typed refusals.
 
-The runtime's :mod:`backend.services.ingest` and :mod:`backend.services.runner` do the work;
+The runtime's :mod:`backend.runtime.ingest` and :mod:`backend.runtime.runner` do the work;
 this module checks what the API can check first (the graph is valid) and turns the runtime's
 typed refusals (``IngestError``, ``RunControlError``: both carry ``status_code``) into
 :class:`WorkflowError` so the API answers them as JSON.
@@ -11,7 +11,10 @@ from __future__ import annotations
 __all__ = ["run_manually", "accept_event", "cancel_run", "retry_run"]
 
 from backend.models import Workflow, WorkflowExecution
+from backend.runtime import ingest, run_control
+from backend.runtime.run_control import RunControlError
 from backend.services.workflows import WorkflowError, validation_report
+from graph_engine import GraphError, ValidationError
 
 
 def _refusal(exc: Exception) -> WorkflowError:
@@ -21,7 +24,6 @@ def _refusal(exc: Exception) -> WorkflowError:
 
 def accept_event(payload: dict, source: str = "api"):
     """Commit and dispatch an incoming event; returns ``(EventLog, created)``."""
-    from backend.services import ingest
 
     try:
         return ingest.accept_event(payload, source=source)
@@ -36,9 +38,6 @@ def run_manually(workflow: Workflow, event: dict | None, contact_external_id,
     The contact defaults to the event's ``user_id``; the trigger node to the workflow's
     ``trigger.manual`` node, else its first trigger.
     """
-    from backend.services import runner
-    from backend.services.run_control import RunControlError
-    from graph_engine.errors import GraphError, ValidationError
 
     report = validation_report(workflow.graph)
     if not report.ok:
@@ -48,7 +47,7 @@ def run_manually(workflow: Workflow, event: dict | None, contact_external_id,
         contact_external_id = event["user_id"]
     contact = str(contact_external_id) if contact_external_id is not None else None
     try:
-        return runner.start_manual(workflow, dict(event.get("data") or {}), contact,
+        return run_control.start_manual(workflow, dict(event.get("data") or {}), contact,
                                    trigger_node_id=trigger_node_id)  # fmt: skip
     except RunControlError as exc:
         raise _refusal(exc) from None
@@ -57,20 +56,16 @@ def run_manually(workflow: Workflow, event: dict | None, contact_external_id,
 
 
 def cancel_run(execution: WorkflowExecution) -> WorkflowExecution:
-    from backend.services import runner
-    from backend.services.run_control import RunControlError
 
     try:
-        return runner.cancel(execution) or execution
+        return run_control.cancel(execution) or execution
     except RunControlError as exc:
         raise _refusal(exc) from None
 
 
 def retry_run(execution: WorkflowExecution) -> WorkflowExecution:
-    from backend.services import runner
-    from backend.services.run_control import RunControlError
 
     try:
-        return runner.retry(execution) or execution
+        return run_control.retry(execution) or execution
     except RunControlError as exc:
         raise _refusal(exc) from None

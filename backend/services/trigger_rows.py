@@ -8,17 +8,31 @@ cron, timezone and next fire time (``None`` while inactive).
 
 from __future__ import annotations
 
-__all__ = ["materialise_triggers", "trigger_nodes"]
+__all__ = [
+    "materialise_triggers",
+    "trigger_nodes",
+    "triggers_changed",
+    "local_generation",
+    "VERSION_KEY",
+]
 
+import contextlib
 import logging
 import secrets
 
+import redis
+
 from backend.extensions import db
 from backend.models import Trigger, Workflow, utcnow
+from backend.queue import get_redis
 from graph_engine import default_registry, trigger_spec
 
 log = logging.getLogger(__name__)
 
+
+#: The Redis counter every process's trigger index compares (``backend.runtime.discovery``).
+VERSION_KEY = "fm:triggers-version"
+_generation = 0  # changes made by this process: its own index refreshes at once
 
 #: The event type the webhook endpoint emits: a trigger listening to it gets a secret URL key.
 WEBHOOK_EVENT = "WEBHOOK_RECEIVED"
@@ -93,3 +107,17 @@ def materialise_triggers(workflow: Workflow) -> list[Trigger]:
         _sync_row(row, node, workflow)
         rows.append(row)
     return rows
+
+
+def triggers_changed() -> None:
+    """Tell every process to rebuild its trigger index (call after the change is committed)."""
+    global _generation
+    _generation += 1
+    # Redis down: the DB fingerprint still changes; processes notice within a moment.
+    with contextlib.suppress(redis.RedisError):
+        get_redis().incr(VERSION_KEY)
+
+
+def local_generation() -> int:
+    """How many trigger changes this process made (its index refreshes when this moves)."""
+    return _generation

@@ -33,7 +33,8 @@ from flask import current_app
 
 from backend.extensions import db
 from backend.models import Workflow, WorkflowVersion, utcnow
-from backend.services.trigger_rows import materialise_triggers, trigger_nodes
+from backend.services.trigger_rows import materialise_triggers, trigger_nodes, triggers_changed
+from graph_engine import Graph, GraphError, ValidationError, validate
 
 log = logging.getLogger(__name__)
 FORMAT = "workflow-graph/v1"
@@ -54,8 +55,6 @@ def empty_graph(name: str = "") -> dict:
 
 def check_shape(graph) -> dict:
     """Refuse what is not a workflow graph at all (format tag, node/edge lists, size cap)."""
-    from graph_engine.errors import GraphError
-    from graph_engine.graph import Graph
 
     if not isinstance(graph, dict):
         raise WorkflowError(400, "graph must be a JSON object", field="graph")
@@ -77,13 +76,11 @@ def check_shape(graph) -> dict:
 
 def validation_report(graph: dict):
     """The engine's full validation report of ``graph``."""
-    from graph_engine.validate import validate
 
     return validate(graph, max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500))
 
 
 def _require_valid(graph: dict) -> None:
-    from graph_engine.errors import ValidationError
 
     report = validation_report(graph)
     if not report.ok:
@@ -191,11 +188,7 @@ def import_graph(graph: dict, user=None, name: str | None = None) -> Workflow:
 
 
 def notify_triggers_changed() -> None:
-    """Tell every process's trigger index to refresh (no-op until discovery exists)."""
-    try:
-        from backend.services.discovery import triggers_changed
-    except ImportError:
-        return
+    """Tell every process's trigger index to refresh."""
     try:
         triggers_changed()
     except Exception:  # Redis down: discovery falls back to the DB-derived version

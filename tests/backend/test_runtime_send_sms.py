@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import OutboundMessage, WorkflowExecution
+from backend.runtime.ingest import accept_event
 from backend.services import contacts
-from backend.services.ingest import accept_event
 
 pytestmark = [pytest.mark.redis]
 

@@ -25,8 +25,7 @@ from backend.channels import OutboundRequest, channel_for
 from backend.extensions import db
 from backend.models import Contact, Conversation, Note
 from backend.services import contacts as contact_service
-from graph_engine.effects import Outbound
-from graph_engine.errors import EffectError
+from graph_engine import EffectError, Outbound, run_code
 
 _ATTRS = ("first_name", "last_name", "email", "phone", "channel")
 
@@ -39,7 +38,7 @@ class DbEffects:
         self.db_error: Exception | None = None
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
         # Rows this run loaded. The session holds clean objects only weakly; with the workers'
-        # expire_on_commit=False (runner.worker_session) keeping them here means a contact,
+        # expire_on_commit=False (``backend.runtime.session``) keeping them here means a contact,
         # its tags and the conversation are loaded once per run, not once per effect.
         self._rows: dict = {}
 
@@ -150,6 +149,5 @@ class DbEffects:
         return self._guard(channel_for(message, self.mode).send, message)
 
     def run_code(self, code: str, context: dict, *, timeout: float) -> Any:
-        from graph_engine.sandbox import run_code
 
         return run_code(code, context, timeout=timeout)

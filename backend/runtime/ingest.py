@@ -29,8 +29,7 @@ from backend.extensions import db
 from backend.models import EventLog, EventType
 from backend.queue import request_drain
 from backend.services.redaction import redact
-from graph_engine.context import event_from_payload
-from graph_engine.errors import GraphError
+from graph_engine import GraphError, event_from_payload
 
 
 class IngestError(Exception):

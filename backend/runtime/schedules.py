@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from backend.extensions import db
 from backend.models import Trigger, iso, utcnow
 from backend.queue import request_drain
-from backend.services.ingest import accept_event
+from backend.runtime.ingest import accept_event
 from graph_engine import UnknownNodeTypeError, default_registry
 
 log = logging.getLogger(__name__)
