@@ -46,6 +46,8 @@ def test_retry_job_runs_in_a_fresh_interpreter_that_imports_run_control_first(ap
         work(app)
         run = db.session.scalar(select(WorkflowExecution))
         assert run.status == "failed" and "HTTP 500" in run.error
+        first_job = run.rq_job_id  # the drain job that created and ran it
+        assert first_job
         args = [str(TESTS), app.config["DATABASE_URL"], app.config["REDIS_URL"],
                 app.config["RQ_QUEUE"]]  # fmt: skip
         done = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True,
@@ -56,6 +58,7 @@ def test_retry_job_runs_in_a_fresh_interpreter_that_imports_run_control_first(ap
         db.session.expire_all()
         run = db.session.get(WorkflowExecution, run.id)
         assert run.status == "succeeded" and len(server.requests) == 2
+        assert run.rq_job_id and run.rq_job_id != first_job  # the job the retry dispatched
     finally:
         server.close()
         app.config["OUTBOUND_MODE"] = "capture"
