@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from backend.api.errors import ApiError
+from backend.errors import ServiceError as ApiError
 from backend.extensions import db, login_manager
 from backend.models import ApiToken, User, hash_token, utcnow
 

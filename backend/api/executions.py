@@ -11,7 +11,7 @@ from backend.api.common import DATE_QUERY, ID, STR, get_or_404, paginate, within
 from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.models import EXECUTION_STATUSES, FINISHED, Contact, WorkflowExecution, iso
-from backend.services.manual import cancel_run, retry_run
+from backend.runtime import run_control
 
 bp = Blueprint("executions", __name__)
 
@@ -123,7 +123,7 @@ def cancel_execution(run_id):
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status in FINISHED:
         raise ApiError(409, f"execution {run.id} already {run.status}", field="status")
-    run = cancel_run(run)
+    run = run_control.cancel(run) or run
     return jsonify(execution_json(run, detail=True))
 
 
@@ -136,5 +136,5 @@ def retry_execution(run_id):
     if run.status not in ("failed", "cancelled"):
         raise ApiError(409, f"only failed or cancelled runs can be retried (this one is "
                             f"{run.status})", field="status")  # fmt: skip
-    run = retry_run(run)
+    run = run_control.retry(run) or run
     return jsonify(execution_json(run, detail=True)), 202

@@ -13,9 +13,9 @@ from backend.api.schemas import EVENT, EXTERNAL_ID, GRAPH
 from backend.api.spec import component, operation
 from backend.auth import current_principal
 from backend.models import WORKFLOW_STATUSES, Workflow, WorkflowVersion, iso
+from backend.runtime.run_control import run_manually
 from backend.services import statistics
 from backend.services import workflows as service
-from backend.services.manual import run_manually
 
 bp = Blueprint("workflows", __name__)
 
