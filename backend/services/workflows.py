@@ -35,10 +35,9 @@ from backend.errors import ServiceError
 from backend.extensions import db
 from backend.models import Workflow, WorkflowVersion, utcnow
 from backend.services.trigger_rows import materialise_triggers, trigger_nodes, triggers_changed
-from graph_engine import Graph, GraphError, ValidationError, validate
+from graph_engine import FORMAT, Graph, GraphError, ValidationError, validate
 
 log = logging.getLogger(__name__)
-FORMAT = "workflow-graph/v1"
 
 
 #: The name the workflow services use for the server's one error type.
