@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from backend.channels import OutboundRequest, channel_for
 from backend.extensions import db
 from backend.models import Contact, Conversation, Note
+from backend.models.history import recorded_by
 from backend.services import contacts as contact_service
 from graph_engine import EffectError, Outbound, run_code
 
@@ -83,7 +84,8 @@ class DbEffects:
     def add_tag(self, contact: dict, tag: str) -> dict:
         def run():
             row = self._contact(contact)
-            contact_service.add_tag(row, tag)
+            with recorded_by(execution_id=self.execution_id):
+                contact_service.add_tag(row, tag)
             return contact_service.contact_to_context(row)
 
         return self._guard(run)
@@ -91,7 +93,8 @@ class DbEffects:
     def remove_tag(self, contact: dict, tag: str) -> dict:
         def run():
             row = self._contact(contact)
-            contact_service.remove_tag(row, tag)
+            with recorded_by(execution_id=self.execution_id):
+                contact_service.remove_tag(row, tag)
             return contact_service.contact_to_context(row)
 
         return self._guard(run)
