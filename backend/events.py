@@ -27,10 +27,13 @@ import time
 
 import redis
 from flask import current_app, request, session
+from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room, leave_room
 
 from backend import socket_auth
-from backend.extensions import socketio
+from backend.auth import can_read_workflow, token_row
+from backend.extensions import db, socketio
+from backend.models import ApiToken, User, Workflow, WorkflowExecution
 from backend.queue import get_redis
 
 log = logging.getLogger(__name__)
@@ -80,20 +83,10 @@ def origin_allowed(config: dict, origin: str | None, environ: dict) -> bool:
 
 def _principal(auth):
     """The connecting user and the id of the token they used (None for a browser session)."""
-    from flask_login import current_user
-    from sqlalchemy import select
-
-    from backend.extensions import db
-    from backend.models import ApiToken, hash_token
-
     token = (auth or {}).get("token") if isinstance(auth, dict) else None
     if token:
-        row = db.session.scalar(
-            select(ApiToken).where(
-                ApiToken.token_hash == hash_token(str(token)), ApiToken.revoked_at.is_(None)
-            )
-        )
-        return (row.user, row.id) if row is not None and row.user.is_active else (None, None)
+        row = token_row(str(token))
+        return (row.user, row.id) if row is not None else (None, None)
     if current_user.is_authenticated:
         return current_user._get_current_object(), None
     return None, None
@@ -101,21 +94,10 @@ def _principal(auth):
 
 def _still_allowed(user, token_id) -> bool:
     """The user is active and the token they connected with is not revoked (re-checked per watch)."""
-    from backend.extensions import db
-    from backend.models import ApiToken
-
     if user is None or not user.is_active:
         return False
     token = db.session.get(ApiToken, token_id) if token_id else None
     return token_id is None or (token is not None and token.revoked_at is None)
-
-
-def _may_read(user, workflow_id) -> bool:
-    try:
-        from backend.auth import can_read_workflow
-    except ImportError:  # pragma: no cover - before the auth module landed
-        return user is not None
-    return can_read_workflow(user, workflow_id)
 
 
 def _count(workflow_id, delta: int) -> None:
@@ -140,8 +122,6 @@ def on_connect(auth=None):
 @socketio.on("watch")
 def on_watch(data):
     """Join ``workflow:<id>`` or ``execution:<id>``; answers ``{"ok": bool, "room"?, "error"?}``."""
-    from backend.extensions import db
-    from backend.models import User, Workflow, WorkflowExecution
 
     data = data if isinstance(data, dict) else {}
     user = db.session.get(User, session.get("fm_user_id") or 0)
@@ -162,7 +142,7 @@ def on_watch(data):
         return {"ok": False, "error": "not authenticated"}
     if workflow_id is None or db.session.get(Workflow, workflow_id) is None:
         return {"ok": False, "error": "not found"}
-    if not _may_read(user, workflow_id):
+    if not can_read_workflow(user, workflow_id):
         return {"ok": False, "error": "forbidden"}
     join_room(room)
     with _lock:
@@ -194,8 +174,6 @@ def on_disconnect(*_args):
 
 
 def _forget(sid: str, room: str) -> None:
-    from backend.extensions import db
-    from backend.models import WorkflowExecution
 
     with _lock:
         rooms = _sid_rooms.get(sid, set())

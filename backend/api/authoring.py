@@ -14,6 +14,7 @@ from backend.api.common import ID, TEXT
 from backend.api.spec import component, operation
 from backend.services import authoring
 from backend.services.redaction import redact
+from graph_engine import TemplateError
 
 bp = Blueprint("authoring", __name__)
 
@@ -51,7 +52,6 @@ PATH_REF = component("ContextPath", {
            response=RENDER_REF)  # fmt: skip
 def render_template(body):
     """Preview a template against a sample context (400 with the template's error)."""
-    from graph_engine.errors import TemplateError
 
     try:
         text = authoring.render_preview(body["template"], body.get("context") or {})

@@ -20,6 +20,7 @@ from backend.models import Workflow
 from backend.services import versions
 from backend.services.dry_run import BadSample, DryRunInvalid, dry_run
 from backend.services.redaction import redact
+from backend.services.workflows import validation_report
 
 bp = Blueprint("drafts", __name__)
 
@@ -91,7 +92,6 @@ def report_json(report) -> dict:
            response=VALIDATION_REF)  # fmt: skip
 def validate_graph(body):
     """Validate a graph without saving it: every error names its node or edge id."""
-    from backend.services.workflows import validation_report
 
     return jsonify(report_json(validation_report(body)))
 

@@ -11,7 +11,9 @@ from backend.api.common import DATE_QUERY, ID, STR, get_or_404, paginate, within
 from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.models import EXECUTION_STATUSES, FINISHED, Contact, WorkflowExecution, iso
+from backend.runtime import run_control
 from backend.services.masking import visible
+from backend.services.versions import get_version
 
 bp = Blueprint("executions", __name__)
 
@@ -100,7 +102,6 @@ def execution_json(run: WorkflowExecution, *, detail: bool = False) -> dict:
 
 def ran_graph(run: WorkflowExecution) -> dict | None:
     """The graph of the workflow version the run ran on (the current one if that is gone)."""
-    from backend.services.versions import get_version
 
     version = get_version(run.workflow_id, run.workflow_version)
     if version is not None:
@@ -143,12 +144,11 @@ def get_execution(run_id):
            response=EXECUTION_REF, errors=(404, 409))  # fmt: skip
 def cancel_execution(run_id):
     """Cancel a pending, running or waiting run."""
-    from backend.services.manual import cancel_run
 
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status in FINISHED:
         raise ApiError(409, f"execution {run.id} already {run.status}", field="status")
-    run = cancel_run(run)
+    run = run_control.cancel(run) or run
     return jsonify(execution_json(run, detail=True))
 
 
@@ -156,11 +156,10 @@ def cancel_execution(run_id):
            response=EXECUTION_REF, status=202, errors=(404, 409))  # fmt: skip
 def retry_execution(run_id):
     """Retry a failed (or cancelled) run from its failed step."""
-    from backend.services.manual import retry_run
 
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status not in ("failed", "cancelled"):
         raise ApiError(409, f"only failed or cancelled runs can be retried (this one is "
                             f"{run.status})", field="status")  # fmt: skip
-    run = retry_run(run)
+    run = run_control.retry(run) or run
     return jsonify(execution_json(run, detail=True)), 202

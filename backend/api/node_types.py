@@ -8,10 +8,11 @@ import json
 
 from flask import Blueprint, current_app
 
+from backend.api.errors import ApiError
 from backend.api.spec import operation
+from graph_engine import CATEGORIES, UnknownNodeTypeError, default_registry
 
 bp = Blueprint("node_types", __name__)
-CATEGORIES = ("trigger", "logic", "flow", "action")
 
 
 @operation(
@@ -22,7 +23,6 @@ CATEGORIES = ("trigger", "logic", "flow", "action")
 )
 def list_node_types(query):
     """The node-type registry: ports, params JSON Schema, palette title / icon."""
-    from graph_engine.registry import default_registry
 
     types = default_registry.to_json()
     if query.get("category"):
@@ -35,9 +35,6 @@ def list_node_types(query):
            errors=(404,))  # fmt: skip
 def get_node_type(type_name):
     """One node type by name (e.g. ``action.send_message``)."""
-    from backend.api.errors import ApiError
-    from graph_engine.errors import UnknownNodeTypeError
-    from graph_engine.registry import default_registry
 
     try:
         body = json.dumps(default_registry.get(type_name).to_json())

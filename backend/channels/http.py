@@ -42,7 +42,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from graph_engine.errors import EffectError
+from backend.channels.base import register
+from graph_engine import EffectError
 from graph_engine.urls import address_problem
 
 MAX_RESPONSE_BYTES = 1_048_576
@@ -184,6 +185,9 @@ class HttpChannel:
         try:
             # Credential values are put in only now, for this request, and never stored.
             url, headers, body = resolve_for_send([message.to or "", message.headers, message.body])
+            headers = dict(headers or {})
+            if message.idempotency_key and "idempotency-key" not in {k.lower() for k in headers}:
+                headers["Idempotency-Key"] = message.idempotency_key  # the receiver drops a replay
             result = safe_request(message.method, url, headers=headers, body=body,
                                   timeout=message.timeout, allow=allow)  # fmt: skip
         except EffectError as exc:
@@ -195,4 +199,4 @@ class HttpChannel:
         return redact(result)  # the step's output: an echoed credential is masked
 
 
-HTTP_CHANNEL = HttpChannel()
+HTTP_CHANNEL = register(HttpChannel(), "webhook")

@@ -12,6 +12,7 @@ __all__ = ["NODE_TYPES", "variant_for", "code_runner"]
 
 import hashlib
 
+from graph_engine.conditions import evaluate
 from graph_engine.nodes import RULES_REF, NodeCall, NodeResult, rules_schema
 from graph_engine.registry import NodeType
 
@@ -24,7 +25,6 @@ def code_runner(call: NodeCall):
 
 
 def _evaluate(rules: dict, call: NodeCall) -> bool:
-    from graph_engine.conditions import evaluate
 
     return evaluate(rules, call.context, code_runner=code_runner(call))
 
@@ -173,5 +173,6 @@ NODE_TYPES = [
         type="logic.merge", category="logic", title="Merge",
         description="Join branches: wait for all of them, or continue on the first.",
         icon="git-merge", params_schema=_MERGE_SCHEMA, run=_run_merge,
+        merge=lambda params: params.get("mode", "all"),
     ),
 ]  # fmt: skip

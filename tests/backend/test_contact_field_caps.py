@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import Contact, WorkflowExecution
-from backend.services.ingest import accept_event
+from backend.runtime.ingest import accept_event
 
 
 def test_a_900_kb_field_is_refused_naming_it(api):

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import Credential, OutboundMessage, StepExecution, WorkflowExecution
-from backend.services.ingest import accept_event
+from backend.runtime.ingest import accept_event
 
 SECRET = "sk_live_7f3a9c2e11"
 REF = "{{ credentials.shop_api }}"

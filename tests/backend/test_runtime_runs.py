@@ -6,13 +6,13 @@ import time
 from datetime import timedelta
 
 import pytest
-from runtime_helpers import FlakyServer, linear, setup, work
+from runtime_helpers import FlakyServer, clock_ahead, linear, setup, work
 from sqlalchemy import select, update
 
 from backend.extensions import db
 from backend.models import OutboundMessage, StepExecution, WorkflowExecution, utcnow
-from backend.services import runner
-from backend.services.ingest import accept_event
+from backend.runtime import run_control, runner
+from backend.runtime.ingest import accept_event
 
 pytestmark = [pytest.mark.redis]
 
@@ -41,8 +41,11 @@ def test_wait_schedules_a_resume_that_completes_the_run(app):
     run = _only_run()
     assert run.status == "waiting" and run.resume_at is not None and run.lease_owner is None
     assert len(ScheduledJobRegistry(queue=get_queue(app))) == 1
-    time.sleep(1.1)
-    work(app, scheduler=True)  # the scheduler enqueues the due resume, the worker runs it
+    # RQ's scheduler keeps real time: wait for the condition (generously), not a fixed sleep.
+    deadline = time.monotonic() + 30
+    while _only_run().status != "succeeded" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        work(app, scheduler=True)  # the scheduler enqueues the due resume, the worker runs it
     run = _only_run()
     assert run.status == "succeeded"
     assert _steps(run) == [("t", "succeeded"), ("wait", "waiting"), ("tag", "succeeded")]
@@ -50,16 +53,16 @@ def test_wait_schedules_a_resume_that_completes_the_run(app):
 
 def test_sweeper_resumes_a_waiting_run_whose_job_redis_lost(app):
     from backend.queue import get_redis
-    from backend.services.sweeper import sweep
+    from backend.runtime.sweeper import sweep
 
     setup(app, linear(WAIT, TAG))
     app.config["EVENT_GRACE_SECONDS"] = 0
     accept_event({"event_type": "PING", "user_id": "u1"})
     work(app)
     get_redis(app).flushdb()  # the scheduled resume is gone
-    time.sleep(1.1)
-    assert sweep(force=True)["runs"] == [_only_run().id]
-    work(app)
+    with clock_ahead(app, 5):  # the wait is over, without sleeping through it
+        assert sweep(force=True)["runs"] == [_only_run().id]
+        work(app)
     assert _only_run().status == "succeeded"
 
 
@@ -124,13 +127,13 @@ def test_cancel_a_waiting_run_then_retry_it(app):
     setup(app, linear(WAIT, TAG))
     accept_event({"event_type": "PING", "user_id": "u1"})
     work(app)
-    run = runner.cancel(_only_run())
+    run = run_control.cancel(_only_run())
     assert run.status == "cancelled"
-    from backend.services.run_control import RunControlError
+    from backend.runtime.run_control import RunControlError
 
     with pytest.raises(RunControlError):
-        runner.cancel(run)
-    runner.retry(_only_run())
+        run_control.cancel(run)
+    run_control.retry(_only_run())
     work(app)
     run = _only_run()
     assert run.status == "succeeded" and _steps(run)[-1] == ("tag", "succeeded")
@@ -139,7 +142,7 @@ def test_cancel_a_waiting_run_then_retry_it(app):
 def test_start_manual_runs_for_the_named_contact(app):
     manual = {"id": "m", "type": "trigger.manual"}
     (wf,) = setup(app, linear(TAG, trigger=manual))
-    ex = runner.start_manual(wf, {"why": "test"}, "manual-user")
+    ex = run_control.start_manual(wf, {"why": "test"}, "manual-user")
     assert ex.status == "pending"
     work(app)
     run = _only_run()
@@ -147,11 +150,11 @@ def test_start_manual_runs_for_the_named_contact(app):
 
 
 def test_expired_lease_of_a_dead_worker_is_taken_over_once(app):
-    from backend.services.sweeper import sweep
+    from backend.runtime.sweeper import sweep
 
     manual = {"id": "m", "type": "trigger.manual"}
     (wf,) = setup(app, linear(TAG, trigger=manual))
-    ex = runner.start_manual(wf, {}, "u1")
+    ex = run_control.start_manual(wf, {}, "u1")
     # A worker took the run and died: its lease is someone else's and has expired.
     db.session.execute(update(WorkflowExecution).values(
         status="running", lease_owner="dead-host:1:x", lease_expires_at=utcnow() - timedelta(seconds=1)))  # fmt: skip
@@ -170,7 +173,7 @@ def test_expired_lease_of_a_dead_worker_is_taken_over_once(app):
 def test_a_live_lease_blocks_other_workers(app):
     manual = {"id": "m", "type": "trigger.manual"}
     (wf,) = setup(app, linear(TAG, trigger=manual))
-    ex = runner.start_manual(wf, {}, "u1")
+    ex = run_control.start_manual(wf, {}, "u1")
     db.session.execute(update(WorkflowExecution).values(
         status="running", lease_owner="other:1:x", lease_expires_at=utcnow() + timedelta(minutes=1)))  # fmt: skip
     db.session.commit()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import StepExecution, WorkflowExecution
-from backend.services.ingest import accept_event
+from backend.runtime.ingest import accept_event
 
 UNSAFE = {
     "file:///etc/passwd": "only http(s)",

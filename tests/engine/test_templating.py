@@ -191,10 +191,11 @@ def test_hostile_templates_fail_safely_and_quickly(template, fragment):
     with pytest.raises(TemplateError) as info:
         render(template, CTX)
     assert time.perf_counter() - start < 1.5
+    # Stopped and contained: a work budget ("loop steps", "recursion") and the time limit race
+    # on a loaded machine; either one stopping the render is the right outcome.
     message = str(info.value)
-    # A work budget and a time limit both stop runaway loops; on a busy machine the clock
-    # may win the race: either way the template was contained and stopped.
-    assert fragment in message or (fragment == "loop steps" and "took longer than" in message)
+    budget = fragment in ("loop steps", "recursion") and "took longer than" in message
+    assert fragment in message or budget, message
     assert CTX["user"]["tags"] == ["vip", "new"]  # the context was not changed
 
 

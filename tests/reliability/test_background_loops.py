@@ -58,7 +58,7 @@ def _setup() -> None:
 
 
 def _events(prefix: str, n: int = 3) -> None:
-    from backend.services.ingest import accept_event
+    from backend.runtime.ingest import accept_event
 
     for i in range(n):  # committed whatever Redis says; dispatch may fail
         accept_event({"event_type": "PING", "user_id": f"{prefix}{i}"})

@@ -66,7 +66,7 @@ def _status() -> str | None:
 
 
 def test_a_worker_ahead_of_the_database_does_not_resume_waits_early(skewed):
-    from backend.services.ingest import accept_event
+    from backend.runtime.ingest import accept_event
 
     normal, ahead = skewed
     _setup()

@@ -23,11 +23,12 @@ import redis
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
-from backend.clock import db_now
 from backend.extensions import db
 from backend.models import EventLog, WorkflowExecution
 from backend.queue import get_queue, get_redis
-from backend.services.runner import DISPATCH, dispatch_execution
+from backend.runtime.clock import utcnow
+from backend.runtime.leases import DISPATCH
+from backend.runtime.runner import dispatch_execution
 
 log = logging.getLogger(__name__)
 WE = WorkflowExecution
@@ -72,7 +73,7 @@ def sweep(*, force: bool = False) -> dict:
     config = current_app.config
     if not force and _locked(config.get("SWEEP_INTERVAL_SECONDS", 5) * 0.8):
         return {"skipped": True}
-    now = db_now()  # leases and resume times are database time (backend.clock)
+    now = utcnow()  # leases and resume times are database time (backend.clock)
     grace = timedelta(seconds=config.get("EVENT_GRACE_SECONDS", 10))
     stale_events = db.session.scalar(
         select(func.count(EventLog.id)).where(
