@@ -76,14 +76,14 @@ _shared: dict = {}
 
 
 def close_browser() -> None:
-    """Stop the shared browser (tests/e2e/conftest.py calls it when the session ends)."""
+    """Stop the shared browser (registered to run when pytest finishes)."""
     if "browser" in _shared:
         _shared.pop("browser").close()
         _shared.pop("playwright").stop()
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(request):
     if not os.path.exists(CHROMIUM):
         from support import unavailable
 
@@ -95,6 +95,7 @@ def browser():
         _shared["browser"] = _shared["playwright"].chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
+        request.config.add_cleanup(close_browser)
     return _shared["browser"]
 
 
