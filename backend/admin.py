@@ -31,6 +31,8 @@ from backend.models import (
     WorkflowExecution,
     utcnow,
 )  # fmt: skip
+from backend.services import workflows as service
+from graph_engine import ValidationError
 
 
 def _is_admin() -> bool:
@@ -92,8 +94,6 @@ class WorkflowView(SecureModelView):
     column_details_exclude_list = ()
 
     def _transition(self, ids, verb: str) -> None:
-        from backend.services import workflows as service
-        from graph_engine.errors import ValidationError
 
         for wf in db.session.scalars(db.select(Workflow).where(Workflow.id.in_(_ints(ids)))):
             try:

@@ -23,7 +23,6 @@ __all__ = [
     "retry_failed_actions",
     "call_fallback_webhook",
     "app_context",
-    "worker_session",
 ]
 
 import contextlib
@@ -31,21 +30,25 @@ import threading
 
 from flask import Flask, current_app, has_app_context
 
+from backend import create_app
+from backend.extensions import db
+from backend.queue import DRAIN_FLAG, get_redis
+from backend.runtime.fallback import call_webhook
+from backend.runtime.maintenance import cleanup_old_executions as cleanup
+from backend.runtime.maintenance import retry_failed_actions as retry
+from backend.runtime.processing import drain
+from backend.runtime.runner import advance
+from backend.runtime.schedules import fire_schedules as fire
+from backend.runtime.sweeper import sweep as run_sweep
+
 _local = threading.local()
 
 
 def _app() -> Flask:
     app = getattr(_local, "app", None)
     if app is None:
-        from backend import create_app
-
         app = _local.app = create_app()
     return app
-
-
-def set_app(app: Flask) -> None:
-    """Use ``app`` for the jobs run by this thread (the worker command and tests call this)."""
-    _local.app = app
 
 
 @contextlib.contextmanager
@@ -56,36 +59,14 @@ def app_context():
         return
     app = _app()
     with app.app_context():
-        from backend.extensions import db
-
         try:
             yield app
         finally:
             db.session.remove()
 
 
-@contextlib.contextmanager
-def worker_session():
-    """The session as workers use it: objects are not expired at each commit, so a run's
-    contact, tags and conversation are loaded once, not again after every step's commit (the
-    runner's own writes go through Core statements and keep the in-memory state). Everything
-    is expired on the way out of the outermost one, so the caller sees fresh rows again."""
-    from backend.extensions import db
-
-    session = db.session()
-    outermost, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        yield session
-    finally:
-        if outermost:
-            session.expire_on_commit = True
-            session.expire_all()
-
-
 def process_event(event_id: int | None = None) -> int:
-    """Drain the event log (see :mod:`backend.services.processing`); returns events handled."""
-    from backend.queue import DRAIN_FLAG, get_redis
-    from backend.services.processing import drain
+    """Drain the event log (see :mod:`backend.runtime.processing`); returns events handled."""
 
     with app_context() as app:
         # Let ingestion queue another drain for events committed from now on (a Redis
@@ -97,7 +78,6 @@ def process_event(event_id: int | None = None) -> int:
 
 def execute_workflow_action(execution_id: int, note: dict | None = None) -> str:
     """Advance one run until it finishes or waits."""
-    from backend.services.runner import advance
 
     with app_context():
         return advance(execution_id, note=note)
@@ -105,7 +85,6 @@ def execute_workflow_action(execution_id: int, note: dict | None = None) -> str:
 
 def resume_workflow(execution_id: int) -> str:
     """Continue a run after its wait (or retry backoff)."""
-    from backend.services.runner import advance
 
     with app_context():
         return advance(execution_id)
@@ -113,7 +92,6 @@ def resume_workflow(execution_id: int) -> str:
 
 def sweep() -> dict:
     """Re-dispatch what Redis lost (stale events, expired leases, overdue waits)."""
-    from backend.services.sweeper import sweep as run_sweep
 
     with app_context():
         return run_sweep()
@@ -121,7 +99,6 @@ def sweep() -> dict:
 
 def fire_schedules() -> list[int]:
     """Create the SCHEDULE events that are due."""
-    from backend.services.schedules import fire_schedules as fire
 
     with app_context():
         return fire()
@@ -129,7 +106,6 @@ def fire_schedules() -> list[int]:
 
 def cleanup_old_executions(days: int | None = None) -> dict:
     """Delete finished runs and events older than the retention setting."""
-    from backend.services.maintenance import cleanup_old_executions as cleanup
 
     with app_context():
         return cleanup(days)
@@ -137,7 +113,6 @@ def cleanup_old_executions(days: int | None = None) -> dict:
 
 def retry_failed_actions() -> list[int]:
     """Retry recent runs that failed on a retryable error."""
-    from backend.services.maintenance import retry_failed_actions as retry
 
     with app_context():
         return retry()
@@ -145,7 +120,6 @@ def retry_failed_actions() -> list[int]:
 
 def call_fallback_webhook(event_id: int) -> dict:
     """POST an unmatched message to the AI fallback URL."""
-    from backend.services.fallback import call_webhook
 
     with app_context():
         return call_webhook(event_id)

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length
 
 from backend.extensions import db
 from backend.models import StepExecution, User, Workflow, WorkflowExecution, utcnow
+from graph_engine import to_svg
 
 bp = Blueprint("pages", __name__)
 API_BASE = "/api/v1/workflow/api"
@@ -88,7 +89,6 @@ def shell():
 @login_required
 def workflow_picture(workflow_id: int):
     """The workflow drawn as SVG, each node outlined by its status in the latest run."""
-    from graph_engine.render import to_svg
 
     workflow = db.session.get(Workflow, workflow_id) or abort(404)
     latest = db.session.scalar(

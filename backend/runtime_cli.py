@@ -113,6 +113,6 @@ def worker(burst, no_cron):
 @click.command("sweep")
 def sweep_command():
     """Run one sweeper pass now and print what it re-dispatched."""
-    from backend.services.sweeper import sweep
+    from backend.runtime.sweeper import sweep
 
     click.echo(sweep(force=True))

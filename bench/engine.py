@@ -160,8 +160,7 @@ def _context(content: str, tags: list[str]) -> dict:
 
 
 def bench_interpreter(runs: int, rounds: int) -> dict:
-    from graph_engine.effects import InMemoryEffects
-    from graph_engine.interpreter import Interpreter
+    from graph_engine import InMemoryEffects, Interpreter
 
     effects = InMemoryEffects()
     engine = Interpreter(WORKFLOW, effects=effects, workflow_id="w1")

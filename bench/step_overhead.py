@@ -53,8 +53,7 @@ WARMUP = 10
 
 def bench_engine(runs: int, rounds: int) -> dict:
     """(a): µs/step of the pure interpreter on COUPON with InMemoryEffects."""
-    from graph_engine.effects import InMemoryEffects
-    from graph_engine.interpreter import Interpreter
+    from graph_engine import InMemoryEffects, Interpreter
 
     effects = InMemoryEffects()
     engine = Interpreter(COUPON, effects=effects, workflow_id="w1")
@@ -109,8 +108,8 @@ def _prepare(app, runs: int, watch: bool) -> tuple[list[int], int]:
     from backend.events import WATCHERS_KEY
     from backend.extensions import db
     from backend.models import Workflow
-    from backend.services.ingest import accept_event
-    from backend.services.processing import process_batch
+    from backend.runtime.ingest import accept_event
+    from backend.runtime.processing import process_batch
 
     clean_tables(app)
     redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
@@ -151,8 +150,8 @@ def bench_runner(app, label: str, runs: int, watch: bool) -> dict:
     from sqlalchemy.orm import Session
 
     from backend.extensions import db
-    from backend.services import runner
-    from graph_engine.interpreter import Interpreter
+    from backend.runtime import runner
+    from graph_engine import Interpreter
 
     ids, _ = _prepare(app, runs + WARMUP, watch)
     warm, timed_ids = ids[:WARMUP], ids[WARMUP:]

@@ -12,8 +12,9 @@ True
 See ``graph_engine/README.md`` for the model, the run state and the step cycle.
 """
 
+from graph_engine.conditions import evaluate, explain
 from graph_engine.context import build_context, event_from_payload
-from graph_engine.effects import Effects, InMemoryEffects
+from graph_engine.effects import CHANNELS, Effects, InMemoryEffects, Outbound
 from graph_engine.errors import (
     ConditionError,
     EffectError,
@@ -33,9 +34,20 @@ from graph_engine.errors import (
 )
 from graph_engine.graph import FORMAT, Graph
 from graph_engine.interpreter import Interpreter
+from graph_engine.matching import TriggerIndex, TriggerSpec
 from graph_engine.nodes import NodeCall, NodeResult
-from graph_engine.registry import NodeType, Registry, default_registry, trigger_spec, trigger_specs
+from graph_engine.registry import (
+    CATEGORIES,
+    NodeType,
+    Registry,
+    default_registry,
+    trigger_spec,
+    trigger_specs,
+)
+from graph_engine.render import to_svg
 from graph_engine.run_state import RunState, StepRecord
+from graph_engine.sandbox import check_code, run_code
+from graph_engine.templating import check_template, render, render_value
 from graph_engine.validate import Report, validate, validate_or_raise
 
 __all__ = [
@@ -46,6 +58,7 @@ __all__ = [
     "validate",
     "validate_or_raise",
     # node types
+    "CATEGORIES",
     "NodeType",
     "NodeCall",
     "NodeResult",
@@ -53,14 +66,27 @@ __all__ = [
     "default_registry",
     "trigger_spec",
     "trigger_specs",
+    "TriggerIndex",
+    "TriggerSpec",
+    # conditions, templates, custom code, pictures
+    "evaluate",
+    "explain",
+    "render",
+    "render_value",
+    "check_template",
+    "run_code",
+    "check_code",
+    "to_svg",
     # running
     "Interpreter",
     "RunState",
     "StepRecord",
     "build_context",
     "event_from_payload",
+    "CHANNELS",
     "Effects",
     "InMemoryEffects",
+    "Outbound",
     # errors
     "GraphEngineError",
     "GraphError",

@@ -4,27 +4,68 @@ The engine never performs I/O itself. Action nodes call methods of an :class:`Ef
 object that the caller supplies: the backend implements it on the database and real channels,
 :class:`InMemoryEffects` records everything in lists (tests, the CLI, dry runs).
 
+What leaves the machine (a message, an e-mail, a webhook call, an SMS...) is one generic
+:class:`Outbound` request handed to :meth:`Effects.send`: its ``kind`` names the channel family
+(the backend looks channels up by it), its ``payload`` is what is sent. A new kind of outbound
+action is a new node type building a new ``kind`` of request; the interface does not change.
+
 Contacts and conversations are plain dicts shaped like the ``user.*`` / ``conversation.*``
 context described in DESIGN.md. Methods that change a contact return the updated contact dict;
 the node stores it back into the run context so later nodes see the change.
 
-Every side-effecting call receives an ``idempotency_key`` (execution id + node id + attempt
-scope) so an implementation can refuse to send the same thing twice.
+Every outbound request carries an ``idempotency_key`` (execution id + node id + loop visit) so
+an implementation can refuse to send the same thing twice.
 
 >>> fx = InMemoryEffects()
 >>> fx.add_tag({"external_id": "u1", "tags": []}, "vip")["tags"]
 ['vip']
->>> fx.log[0]["effect"]
-'add_tag'
+>>> fx.send(Outbound("sms", "n1", "x1:n1", {"to": "+98912", "text": "hi"}))
+{'delivered': True}
+>>> [entry["effect"] for entry in fx.log]
+['add_tag', 'send_sms']
 """
 
 from __future__ import annotations
 
-__all__ = ["Effects", "InMemoryEffects"]
+__all__ = ["CHANNELS", "Effects", "InMemoryEffects", "Outbound"]
 
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
+
+#: The channels a contact is reached on (``user.channel``); a message names one of them.
+CHANNELS = ("telegram", "instagram", "email", "web")
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One thing to send.
+
+    ``kind`` names the channel family (``message``, ``email``, ``webhook``, ``sms``...);
+    ``payload`` is what is sent and what effect logs record; ``options`` say how to deliver it
+    and are kept out of logs (request headers may hold credentials, timeouts are not content).
+    ``once`` marks a request whose duplicate the recipient would see: an implementation
+    delivers it at most once per ``idempotency_key``. ``contact`` / ``conversation`` are the
+    run's context dicts (who it is for); ``effect`` names the request in effect logs (default
+    ``send_<kind>``).
+    """
+
+    kind: str
+    node_id: str
+    idempotency_key: str
+    payload: dict
+    options: dict = field(default_factory=dict)
+    once: bool = True
+    contact: dict | None = None
+    conversation: dict | None = None
+    effect: str = ""
+
+    @property
+    def log_name(self) -> str:
+        """The name of this request in effect logs."""
+        return self.effect or f"send_{self.kind}"
 
 
 @runtime_checkable
@@ -34,28 +75,9 @@ class Effects(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
 
-    def send_message(
-        self,
-        contact: dict,
-        text: str,
-        *,
-        channel: str | None,
-        conversation: dict | None,
-        idempotency_key: str,
-    ) -> dict:
-        """Send ``text`` to the contact on ``channel`` (default: the contact's channel)."""
-
-    def send_email(
-        self,
-        contact: dict,
-        subject: str,
-        body: str,
-        *,
-        to: str | None,
-        html: bool,
-        idempotency_key: str,
-    ) -> dict:
-        """Send an email to ``to`` (default: the contact's email)."""
+    def send(self, request: Outbound) -> dict:
+        """Deliver an outbound request; return a JSON-able receipt (a webhook: the response
+        ``{"status", "headers", "body"}``)."""
 
     def add_tag(self, contact: dict, tag: str) -> dict:
         """Add a tag; return the updated contact."""
@@ -72,32 +94,32 @@ class Effects(Protocol):
     def set_conversation_status(self, conversation: dict | None, status: str) -> dict:
         """Change a conversation's status; return the updated conversation."""
 
-    def http_request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: dict,
-        body: Any,
-        timeout: float,
-        idempotency_key: str,
-    ) -> dict:
-        """Perform an outbound HTTP call; return ``{"status", "headers", "body"}``."""
-
     def run_code(self, code: str, context: dict, *, timeout: float) -> Any:
         """Run sandboxed custom code against a copy of ``context``; return its result."""
+
+
+_OK_RESPONSE = {"status": 200, "headers": {}, "body": ""}
 
 
 class InMemoryEffects:
     """Effects that act on dicts and record every call in :attr:`log`.
 
-    Outbound HTTP answers from ``http_responses`` (url -> response dict) or a 200 with an
+    An outbound request is logged as ``{"effect": request.log_name, **request.payload}`` and
+    answered ``{"delivered": True}``, or by ``replies[request.kind](request)`` when given.
+    Webhook requests answer from ``http_responses`` (url -> response dict) or a 200 with an
     empty body; custom code runs in the real sandbox.
     """
 
-    def __init__(self, *, clock=None, http_responses: dict | None = None):
+    def __init__(
+        self,
+        *,
+        clock=None,
+        http_responses: dict | None = None,
+        replies: dict[str, Callable[[Outbound], dict]] | None = None,
+    ):
         self._clock = clock
         self.http_responses = http_responses or {}
+        self.replies = {"webhook": self._http_reply, **(replies or {})}
         self.log: list[dict] = []
         self.sent_keys: set[str] = set()
 
@@ -109,21 +131,18 @@ class InMemoryEffects:
         self.log.append(entry)
         return entry
 
-    def send_message(self, contact, text, *, channel=None, conversation=None, idempotency_key=""):
-        if idempotency_key and idempotency_key in self.sent_keys:
-            return {"duplicate": True, "idempotency_key": idempotency_key}
-        self.sent_keys.add(idempotency_key)
-        channel = channel or contact.get("channel") or "capture"
-        self._record("send_message", to=contact.get("external_id"), channel=channel, text=text)
-        return {"delivered": True, "channel": channel, "text": text}
+    def _http_reply(self, request: Outbound) -> dict:
+        return self.http_responses.get(request.payload.get("url"), dict(_OK_RESPONSE))
 
-    def send_email(self, contact, subject, body, *, to=None, html=False, idempotency_key=""):
-        if idempotency_key and idempotency_key in self.sent_keys:
-            return {"duplicate": True, "idempotency_key": idempotency_key}
-        self.sent_keys.add(idempotency_key)
-        to = to or contact.get("email")
-        self._record("send_email", to=to, subject=subject, body=body, html=html)
-        return {"delivered": True, "to": to, "subject": subject}
+    def send(self, request: Outbound) -> dict:
+        key = request.idempotency_key
+        if request.once and key and key in self.sent_keys:
+            return {"duplicate": True, "idempotency_key": key}
+        if request.once:
+            self.sent_keys.add(key)
+        self._record(request.log_name, **request.payload)
+        reply = self.replies.get(request.kind)
+        return reply(request) if reply else {"delivered": True}
 
     def add_tag(self, contact, tag):
         contact = copy.deepcopy(contact)
@@ -165,10 +184,6 @@ class InMemoryEffects:
             "set_conversation_status", conversation=conversation.get("external_id"), status=status
         )
         return conversation
-
-    def http_request(self, method, url, *, headers, body, timeout, idempotency_key=""):
-        self._record("http_request", method=method, url=url, body=body)
-        return self.http_responses.get(url, {"status": 200, "headers": {}, "body": ""})
 
     def run_code(self, code, context, *, timeout):
         from graph_engine.sandbox import run_code

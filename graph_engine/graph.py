@@ -32,6 +32,7 @@ from typing import Any
 import networkx as nx
 
 from graph_engine.errors import GraphError
+from graph_engine.registry import Registry, default_registry
 
 FORMAT = "workflow-graph/v1"
 DEFAULT_PORT = "out"
@@ -104,9 +105,9 @@ class Graph:
         """Source ids of the edges entering ``node_id``."""
         return list(self._in.get(node_id, ()))
 
-    def trigger_nodes(self) -> list[dict]:
-        """The trigger nodes (type ``trigger.*``), in document order."""
-        return [n for n in self.nodes.values() if str(n.get("type", "")).startswith("trigger.")]
+    def trigger_nodes(self, registry: Registry = default_registry) -> list[dict]:
+        """The nodes whose registered type is a trigger, in document order."""
+        return [n for n in self.nodes.values() if registry.category_of(n.get("type")) == "trigger"]
 
     def cycles_avoiding(self, node_ids) -> list[list[str]]:
         """One cycle (as a node list) per strongly connected part of the graph that still

@@ -51,7 +51,7 @@ class _Plan:
             port: graph.successors(self.node_id, port) for port in graph.ports_used(node["id"])
         }
         self.disabled = bool(node.get("disabled"))
-        self.merge = self.params.get("mode", "all") if self.type.type == "logic.merge" else None
+        self.merge = self.type.merge(self.params) if self.type.merge else None
         ports = self.type.output_ports(self.params)
         self.through = "out" if "out" in ports or not ports else ports[0]
 
@@ -103,12 +103,17 @@ class Interpreter:
     # -- starting ---------------------------------------------------------------------------
 
     def start(
-        self, trigger_node_id: str, context: dict, *, execution_id: str | None = None
+        self,
+        trigger_node_id: str,
+        context: dict,
+        *,
+        execution_id: str | None = None,
+        effects: Effects | None = None,
     ) -> RunState:
         """A new run state whose frontier holds the trigger node.
 
         Fills the context's missing ``nodes``, ``workflow`` (id, name, timezone from the graph)
-        and ``execution`` (id, started_at) keys.
+        and ``execution`` (id, started_at, from the clock of ``effects``) keys.
         """
         plan = self._plans.get(trigger_node_id)
         if plan is None or plan.type.category != "trigger":
@@ -120,7 +125,7 @@ class Interpreter:
         execution = context.setdefault("execution", {})
         execution_id = execution_id or execution.get("id") or uuid.uuid4().hex
         execution["id"] = execution_id
-        execution.setdefault("started_at", self.effects.now().isoformat())
+        execution.setdefault("started_at", (effects or self.effects).now().isoformat())
         context.setdefault("nodes", {})
         return RunState(
             execution_id=execution_id,
@@ -132,7 +137,9 @@ class Interpreter:
 
     # -- the step cycle ---------------------------------------------------------------------
 
-    def run(self, state: RunState, *, on_step=None, limit: int | None = None) -> RunState:
+    def run(
+        self, state: RunState, *, on_step=None, limit: int | None = None, effects=None
+    ) -> RunState:
         """Step until the run succeeds, fails or waits (or ``limit`` steps were taken).
 
         ``on_step(record)`` is called after every step. A waiting run (``status ==
@@ -140,7 +147,7 @@ class Interpreter:
         """
         taken = 0
         while state.status in ACTIVE:
-            record = self.step(state)
+            record = self.step(state, effects)
             if record is None:
                 break
             if on_step is not None:
@@ -150,13 +157,18 @@ class Interpreter:
                 break
         return state
 
-    def step(self, state: RunState) -> StepRecord | None:
+    def step(self, state: RunState, effects: Effects | None = None) -> StepRecord | None:
         """Run one ready frontier item; ``None`` when nothing is ready (the status then says
-        why: succeeded, waiting with ``resume_at``, or failed)."""
+        why: succeeded, waiting with ``resume_at``, or failed).
+
+        ``effects`` is this run's world (default: the interpreter's own): one interpreter, built
+        once per graph, serves many runs, each stepping with its own effects.
+        """
         # 1. Only a running or waiting run can step.
         if state.status not in ACTIVE:
             return None
-        now = self.effects.now()
+        effects = effects if effects is not None else self.effects
+        now = effects.now()
         # 2. Choose the next ready item; with none, settle the status (done or waiting).
         index = self._next_ready(state, now)
         if index is None:
@@ -170,16 +182,16 @@ class Interpreter:
         item = state.frontier.pop(index)
         state.status, state.resume_at = "running", None
         # 4. Run the node and route its output port (or handle its failure).
-        record = self._execute(state, item, now)
+        record = self._execute(state, item, now, effects)
         state.steps += 1
         # 5. Close finished merge rounds, then settle: more to do, waiting, or done.
         if state.merges:
             self._close_merge_rounds(state)
         if state.status == "running":
-            self._settle(state, self.effects.now())
+            self._settle(state, effects.now())
         return record
 
-    def _execute(self, state: RunState, item: dict, now: datetime) -> StepRecord:
+    def _execute(self, state: RunState, item: dict, now: datetime, effects) -> StepRecord:
         node_id = item["node_id"]
         plan = self._plans.get(node_id)
         if plan is None:
@@ -191,7 +203,7 @@ class Interpreter:
             self._route(state, plan, plan.through, None)
         else:
             call = NodeCall(
-                node_id, plan.params, state.context, self.effects, now, state.execution_id,
+                node_id, plan.params, state.context, effects, now, state.execution_id,
                 state.workflow_id, item["attempt"], state.visits.get(node_id, 0), item["from"],
             )  # fmt: skip
             try:
@@ -200,7 +212,7 @@ class Interpreter:
                 self._on_failure(state, item, plan, exc, record, now)
             else:
                 self._on_success(state, plan, result, record, now)
-        record.finish(self.effects.now(), time.perf_counter() - started)
+        record.finish(effects.now(), time.perf_counter() - started)
         return record
 
     def _on_success(self, state, plan: _Plan, result, record: StepRecord, now) -> None:

@@ -27,12 +27,15 @@ __all__ = [
     "json_path",
 ]
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from graph_engine import nodes
 from graph_engine.errors import UnknownNodeTypeError
 
 CATEGORIES = ("trigger", "logic", "flow", "action")
@@ -53,6 +56,14 @@ class NodeType:
     ``[*]`` segment means every item of a list); ``check(params)`` returns extra static problems
     as ``(param path, message)`` pairs. ``error_port`` says whether an ``"error"`` edge may leave
     the node.
+
+    Behaviour the interpreter, validation and the backend ask of a type, instead of testing its
+    name: ``merge(params)`` returns ``"all"`` / ``"any"`` for a join node (``None``: not a
+    join); ``breaks_cycles`` marks a node a loop must pass through (a wait); for triggers,
+    ``filter_parts(params)`` returns the rules its convenience params add to its filter,
+    ``targeted`` scopes it to events that name no workflow / node or name this one (schedule,
+    manual, webhook), and ``next_fire(params, after, timezone)`` says when a scheduled trigger
+    fires next.
     """
 
     type: str
@@ -73,6 +84,11 @@ class NodeType:
     code_fields: tuple[str, ...] = ()
     check: Callable[[dict], list[tuple[str, str]]] | None = None
     error_port: bool = True
+    merge: Callable[[dict], str] | None = None
+    breaks_cycles: bool = False
+    filter_parts: Callable[[dict], list[dict]] | None = None
+    targeted: bool = False
+    next_fire: Callable[..., Any] | None = None
 
     def output_ports(self, params: dict | None) -> list[str]:
         """The node's output ports for these params (``"error"`` not included)."""
@@ -88,6 +104,24 @@ class NodeType:
         if callable(self.event_type):
             return self.event_type(params or {})
         return self.event_type
+
+    def trigger_filter(self, params: dict, workflow_id: Any, node_id: str) -> dict | None:
+        """The combined filter of a trigger node: its convenience params' rules, the target
+        scope of a targeted trigger, then its own ``filter`` (``None`` when empty).
+
+        >>> default_registry.get("trigger.message_received").trigger_filter(
+        ...     {"keywords": ["hi"]}, 1, "t")
+        {'any': [{'field': 'event.data.content', 'op': 'icontains', 'value': 'hi'}]}
+        """
+        parts = list(self.filter_parts(params)) if self.filter_parts else []
+        if self.targeted:
+            parts.append(_scope("event.data.workflow_id", workflow_id))
+            parts.append(_scope("event.data.node_id", node_id))
+        if params.get("filter"):
+            parts.append(params["filter"])
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {"all": parts}
 
     @property
     def validator(self) -> Draft202012Validator:
@@ -166,6 +200,11 @@ class Registry:
         except (KeyError, TypeError):
             raise UnknownNodeTypeError(f"unknown node type {type_name!r}") from None
 
+    def category_of(self, type_name: object) -> str | None:
+        """The category of ``type_name``; ``None`` when no such type is registered."""
+        node_type = self._types.get(type_name) if isinstance(type_name, str) else None
+        return node_type.category if node_type else None
+
     def __contains__(self, type_name: object) -> bool:
         return isinstance(type_name, str) and type_name in self._types
 
@@ -188,6 +227,13 @@ def json_path(parts: Iterable) -> str:
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _scope(path: str, value) -> dict:
+    """Matches when the event does not name a target, or names this one."""
+    return {
+        "any": [{"field": path, "op": "is_null"}, {"field": path, "op": "equals", "value": value}]
+    }
 
 
 def _schema_problem(error) -> tuple[str, str]:
@@ -292,7 +338,6 @@ def trigger_spec(node: dict, workflow_id: Any, registry: Registry | None = None)
     webhook), a scope on ``event.data.workflow_id`` / ``event.data.node_id``.
     """
     from graph_engine.matching import TriggerSpec
-    from graph_engine.nodes.triggers import trigger_filter
 
     registry = registry or default_registry
     node_type = registry.get(node.get("type"))
@@ -303,7 +348,7 @@ def trigger_spec(node: dict, workflow_id: Any, registry: Registry | None = None)
         workflow_id=workflow_id,
         node_id=node["id"],
         event_type=node_type.event_type_for(params),
-        filter=trigger_filter(node_type.type, params, workflow_id, node["id"]),
+        filter=node_type.trigger_filter(params, workflow_id, node["id"]),
     )
 
 
@@ -313,18 +358,18 @@ def trigger_specs(graph: dict, workflow_id: Any, registry: Registry | None = Non
     return [
         trigger_spec(node, workflow_id, registry)
         for node in graph.get("nodes", [])
-        if node.get("type") in registry
-        and registry.get(node["type"]).category == "trigger"
-        and not node.get("disabled")
+        if registry.category_of(node.get("type")) == "trigger" and not node.get("disabled")
     ]
 
 
 def _build_default() -> Registry:
-    from graph_engine.nodes import actions, flow, logic, triggers
-
-    return Registry(
-        [*triggers.NODE_TYPES, *logic.NODE_TYPES, *flow.NODE_TYPES, *actions.NODE_TYPES]
-    )
+    """Every ``NODE_TYPES`` list of the modules in ``graph_engine/nodes``, by category: a new
+    node type module is picked up without being named anywhere."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(nodes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{nodes.__name__}.{info.name}")
+        found += getattr(module, "NODE_TYPES", [])
+    return Registry(sorted(found, key=lambda t: CATEGORIES.index(t.category)))
 
 
 #: The built-in node types.

@@ -291,10 +291,12 @@ def _check_graph(graph: Graph, registry: Registry, report: Report) -> None:
     triggers = [nid for nid, category in categories.items() if category == "trigger"]
     if not triggers:
         report.error("no_trigger", "the graph has no trigger node")
-    waits = [nid for nid, n in graph.nodes.items() if n["type"] == "flow.wait"]
+    breakers = {t.type for t in registry.all() if t.breaks_cycles}
+    waits = [nid for nid, n in graph.nodes.items() if n["type"] in breakers]
+    names = " / ".join(sorted(breakers)) or "cycle-breaking"
     for cycle in graph.cycles_avoiding(waits):
         path = " -> ".join([*cycle, cycle[0]])
-        report.error("cycle", f"cycle {path} does not pass through a flow.wait node",
+        report.error("cycle", f"cycle {path} does not pass through a {names} node",
                      node_id=cycle[0])  # fmt: skip
     reachable = graph.reachable_from(triggers)
     for node_id in graph.nodes:

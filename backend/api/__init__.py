@@ -24,6 +24,7 @@ MODULES = (
 
 
 def init_app(app) -> None:
+    app.config["API_PREFIX"] = PREFIX  # where errors answer JSON (backend.api.errors)
     app.url_map.converters["id"] = IdConverter
     app.json.ensure_ascii = False  # Persian text stays readable in responses
     blueprints = [importlib.import_module(f"backend.api.{name}").bp for name in MODULES]

@@ -19,13 +19,14 @@ from backend.auth import current_principal
 from backend.extensions import db
 from backend.models import Workflow
 from backend.services import nodes
+from backend.services.node_test import run_node
+from graph_engine import default_registry
 
 bp = Blueprint("actions", __name__)
 ACTION_CATEGORIES = ("action", "flow")
 
 
 def _types() -> list:
-    from graph_engine.registry import default_registry
 
     return [t for t in default_registry.all() if t.category in ACTION_CATEGORIES]
 
@@ -74,8 +75,6 @@ LIST_QUERY = {"workflow": ID, "type": STR(64)}
 
 
 def action_json(workflow, node: dict) -> dict:
-    from graph_engine.registry import default_registry
-
     return {
         "id": f"{workflow.id}:{node['id']}", "workflow_id": workflow.id,
         "workflow_name": workflow.name, "node_id": node["id"], "type": node.get("type"),
@@ -142,7 +141,6 @@ def get_action(action_id):
            body_required=False, response=TEST_REF, errors=(404,))  # fmt: skip
 def test_action(action_id, body):
     """Run this one node against a sample context; nothing is really sent."""
-    from backend.services.node_test import run_node
 
     workflow, node = _lookup(action_id)
     context = nodes.sample_context(workflow, body.get("event"), body.get("contact"))

@@ -13,10 +13,10 @@ from backend.api.spec import component, operation
 from backend.extensions import db
 from backend.models import Contact, Tag, iso
 from backend.services.contacts import get_or_create_tag
+from graph_engine import CHANNELS
 
 bp = Blueprint("contacts", __name__)
 
-CHANNELS = ["telegram", "instagram", "email", "web"]
 _NSTR = {"type": ["string", "null"]}
 CONTACT_REF = component("Contact", {
     "type": "object",
@@ -46,7 +46,7 @@ CREATE = {"type": "object", "required": ["external_id"], "additionalProperties":
 PATCH = {"type": "object", "additionalProperties": False, "properties": _FIELDS}
 LIST_QUERY = {
     "search": {**STR(200), "description": "name, email, phone or external id contains"},
-    "external_id": STR(191), "email": STR(254), "channel": {"enum": CHANNELS},
+    "external_id": STR(191), "email": STR(254), "channel": {"enum": list(CHANNELS)},
     "tag": {**STR(100), "description": "only contacts with this tag"},
 }  # fmt: skip
 

@@ -11,6 +11,7 @@ from backend.api.common import DATE_QUERY, ID, STR, get_or_404, paginate, within
 from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.models import EXECUTION_STATUSES, FINISHED, Contact, WorkflowExecution, iso
+from backend.runtime import run_control
 
 bp = Blueprint("executions", __name__)
 
@@ -142,12 +143,11 @@ def get_execution(run_id):
            response=EXECUTION_REF, errors=(404, 409))  # fmt: skip
 def cancel_execution(run_id):
     """Cancel a pending, running or waiting run."""
-    from backend.services.manual import cancel_run
 
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status in FINISHED:
         raise ApiError(409, f"execution {run.id} already {run.status}", field="status")
-    run = cancel_run(run)
+    run = run_control.cancel(run) or run
     return jsonify(execution_json(run, detail=True))
 
 
@@ -155,11 +155,10 @@ def cancel_execution(run_id):
            response=EXECUTION_REF, status=202, errors=(404, 409))  # fmt: skip
 def retry_execution(run_id):
     """Retry a failed (or cancelled) run from its failed step."""
-    from backend.services.manual import retry_run
 
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status not in ("failed", "cancelled"):
         raise ApiError(409, f"only failed or cancelled runs can be retried (this one is "
                             f"{run.status})", field="status")  # fmt: skip
-    run = retry_run(run)
+    run = run_control.retry(run) or run
     return jsonify(execution_json(run, detail=True)), 202

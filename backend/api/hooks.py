@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from backend.extensions import csrf, db
 from backend.models import Trigger
-from backend.services.ingest import IngestError, accept_event
+from backend.runtime.ingest import IngestError, accept_event
 from backend.services.redaction import redact
 
 bp = Blueprint("hooks", __name__)

@@ -6,10 +6,11 @@ __all__ = ["bp"]
 
 from flask import Blueprint, jsonify
 
+from backend.api.errors import ApiError
 from backend.api.spec import operation
+from graph_engine import CATEGORIES, UnknownNodeTypeError, default_registry
 
 bp = Blueprint("node_types", __name__)
-CATEGORIES = ("trigger", "logic", "flow", "action")
 
 
 @operation(
@@ -20,7 +21,6 @@ CATEGORIES = ("trigger", "logic", "flow", "action")
 )
 def list_node_types(query):
     """The node-type registry: ports, params JSON Schema, palette title / icon."""
-    from graph_engine.registry import default_registry
 
     types = default_registry.to_json()
     if query.get("category"):
@@ -32,9 +32,6 @@ def list_node_types(query):
            errors=(404,))  # fmt: skip
 def get_node_type(type_name):
     """One node type by name (e.g. ``action.send_message``)."""
-    from backend.api.errors import ApiError
-    from graph_engine.errors import UnknownNodeTypeError
-    from graph_engine.registry import default_registry
 
     try:
         return jsonify(default_registry.get(type_name).to_json())

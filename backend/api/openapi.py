@@ -18,6 +18,7 @@ from flask import Blueprint, jsonify, render_template, request
 from backend.api.common import page_schema
 from backend.api.errors import CODES
 from backend.api.spec import COMPONENTS, OPERATIONS, Operation
+from graph_engine import default_registry
 
 bp = Blueprint("openapi", __name__)
 
@@ -110,7 +111,6 @@ def _rewrite(value, rename: dict):
 
 def _node_components() -> dict:
     """Each node type's params schema, with its ``$defs`` hoisted into shared components."""
-    from graph_engine.registry import default_registry
 
     comps: dict = {}
     for node_type in default_registry.all():

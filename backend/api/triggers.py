@@ -12,13 +12,14 @@ from backend.api.schemas import EVENT, EVENT_TYPE_NAME
 from backend.api.spec import component, operation
 from backend.auth import current_principal
 from backend.models import Trigger, Workflow, iso
-from backend.services import manual, nodes
+from backend.runtime.ingest import accept_event
+from backend.services import nodes
+from graph_engine import GraphEngineError, default_registry, explain
 
 bp = Blueprint("triggers", __name__)
 
 
 def _trigger_types() -> list[str]:
-    from graph_engine.registry import default_registry
 
     return [t.type for t in default_registry.all() if t.category == "trigger"]
 
@@ -115,7 +116,7 @@ def process_event(body):
 
     A repeated ``event_id`` is not processed twice (``duplicate: true``).
     """
-    log, created = manual.accept_event(body, source="api")
+    log, created = accept_event(body, source="api")
     return jsonify({"event_id": log.id, "status": log.status, "duplicate": not created,
                     "idempotency_key": log.idempotency_key}), 202  # fmt: skip
 
@@ -125,8 +126,6 @@ def process_event(body):
            errors=(404,))  # fmt: skip
 def test_trigger(trigger_id, body):
     """Would this sample event fire this trigger? Answers with the reason tree."""
-    from graph_engine.conditions import explain
-    from graph_engine.errors import GraphEngineError
 
     row = get_or_404(Trigger, trigger_id)
     context = nodes.sample_context(row.workflow, body["event"], body.get("contact"))

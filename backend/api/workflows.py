@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from backend.api.common import DATE_QUERY, ID, STR, TEXT, created, get_or_404, paginate
 from backend.api.errors import ApiError
+from backend.api.executions import execution_json
 from backend.api.schemas import EVENT, EXTERNAL_ID, GRAPH
 from backend.api.spec import component, operation
 from backend.auth import current_principal
 from backend.extensions import db
 from backend.models import WORKFLOW_STATUSES, Workflow, WorkflowVersion, iso
+from backend.runtime.run_control import run_manually
 from backend.services import run_stats, statistics, versions
 from backend.services import workflows as service
 
@@ -167,8 +169,6 @@ def pause_workflow(wf_id):
            errors=(404, 422))  # fmt: skip
 def execute_workflow(wf_id, body):
     """Run a workflow by hand with a given event payload and/or contact."""
-    from backend.api.executions import execution_json
-    from backend.services.manual import run_manually
 
     wf = get_or_404(Workflow, wf_id)
     contact = (body.get("contact") or {}).get("external_id")

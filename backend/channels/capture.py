@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from backend.channels import OutboundRequest
+from backend.channels.base import CAPTURE_NAME, OutboundRequest, register
 from backend.extensions import db
 from backend.models import OutboundMessage
 from backend.services.redaction import redact
@@ -26,20 +26,18 @@ def _insert_for(dialect: str):
 
 
 class CaptureChannel:
-    name = "capture"
+    name = CAPTURE_NAME
 
     def send(self, message: OutboundRequest) -> dict:
         """Record ``message``; return ``{"captured": True, "id": ...}`` (``duplicate`` on replay)."""
         text = message.text
-        if message.kind == "webhook":
-            text = f"{message.method} {message.to}"
         values = dict(
             contact_id=message.contact_id, conversation_id=message.conversation_id,
             execution_id=message.execution_id, node_id=message.node_id, kind=message.kind,
             channel="capture", to=(message.to or "")[:500] or None,
             subject=(message.subject or "")[:500] or None, text=text or "", status="captured",
             response=redact({"requested_channel": message.channel, "headers": message.headers,
-                             "body": message.body}) if message.kind == "webhook" else
+                             "body": message.body}) if message.url else
             {"requested_channel": message.channel},
             idempotency_key=message.idempotency_key,
         )  # fmt: skip
@@ -56,9 +54,9 @@ class CaptureChannel:
             )
             return {"captured": True, "id": existing, "duplicate": True}
         result = {"captured": True, "id": row_id, "channel": "capture", "text": text}
-        if message.kind == "webhook":
+        if message.url:  # an HTTP request "answers" like a server would
             result.update(status=200, headers={}, body="")
         return result
 
 
-CAPTURE = CaptureChannel()
+CAPTURE = register(CaptureChannel())

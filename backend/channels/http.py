@@ -41,7 +41,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from graph_engine.errors import EffectError
+from backend.channels.base import register
+from graph_engine import EffectError
 
 MAX_RESPONSE_BYTES = 1_048_576
 MAX_REQUEST_BYTES = 1_048_576
@@ -223,4 +224,4 @@ class HttpChannel:
         return result
 
 
-HTTP_CHANNEL = HttpChannel()
+HTTP_CHANNEL = register(HttpChannel(), "webhook")

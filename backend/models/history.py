@@ -54,12 +54,13 @@ def recorded_by(*, execution_id: int | None = None, source: str = "runtime"):
 
 
 def _request_author() -> dict:
-    from flask import has_request_context, request
+    from flask import current_app, has_request_context, request
 
     if not has_request_context():
         return {"source": "other"}
-    from backend.api import PREFIX
     from backend.auth import current_principal
+
+    PREFIX = current_app.config.get("API_PREFIX", "/api/")  # noqa: N806 - set by backend.api
 
     source = "api" if request.path.startswith(PREFIX) else \
         "admin" if request.path.startswith("/admin") else "web"  # fmt: skip

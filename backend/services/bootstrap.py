@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from backend.models import ROLES, EventType, User, Workflow
+from backend.services import workflows as service
 
 STANDARD_EVENT_TYPES = {
     "MESSAGE_RECEIVED": "A customer sent a message (data.content holds the text).",
@@ -108,7 +109,6 @@ def sample_graphs() -> dict[str, tuple[str, dict]]:
 
 def setup_sample_workflows(activate: bool = True) -> list[Workflow]:
     """Create (and activate) the sample workflows that don't exist yet, by name."""
-    from backend.services import workflows as service
 
     seed_event_types()
     created = []

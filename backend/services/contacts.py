@@ -107,11 +107,6 @@ def get_or_create_tag(name: str) -> Tag:
     return tag
 
 
-def set_tags(contact: Contact, names: list[str]) -> None:
-    """Replace a contact's tags with ``names`` (created as needed)."""
-    contact.tags = [get_or_create_tag(n) for n in dict.fromkeys(names)]
-
-
 def add_tag(contact: Contact, name: str) -> bool:
     """Tag a contact; True if the tag was new to it."""
     if name in contact.tag_names:

@@ -6,13 +6,11 @@ __all__ = ["run_node"]
 
 from datetime import UTC, datetime
 
+from graph_engine import GraphEngineError, InMemoryEffects, NodeCall, default_registry
+
 
 def run_node(workflow, node: dict, params: dict, context: dict) -> dict:
     """Call the node type's ``run`` once; report rendered input, output, port and effects."""
-    from graph_engine.effects import InMemoryEffects
-    from graph_engine.errors import GraphEngineError
-    from graph_engine.nodes import NodeCall
-    from graph_engine.registry import default_registry
 
     effects = InMemoryEffects()
     call = NodeCall(node_id=node["id"], params=params, context=context, effects=effects,

@@ -17,6 +17,7 @@ from backend.extensions import db
 from backend.models import Contact, Workflow
 from backend.services.contacts import contact_to_context
 from backend.services.workflows import WorkflowError, update_workflow
+from graph_engine import GraphError, build_context, default_registry, event_from_payload
 
 
 def find_node(workflow: Workflow, node_id: str) -> dict | None:
@@ -25,7 +26,6 @@ def find_node(workflow: Workflow, node_id: str) -> dict | None:
 
 def check_params(type_name: str, params: dict, node_id: str) -> None:
     """400 naming the node and the param when ``params`` do not fit the type's schema."""
-    from graph_engine.registry import default_registry
 
     node_type = default_registry.get(type_name)
     for error in sorted(node_type.validator.iter_errors(params), key=lambda e: list(e.path)):
@@ -80,8 +80,6 @@ def add_node(workflow: Workflow, spec: dict, user=None, *, connect_from=None, co
 
 def sample_context(workflow: Workflow, event_payload: dict | None, contact: dict | None) -> dict:
     """A run context for tests: the sample event, the given contact (or the stored one)."""
-    from graph_engine.context import build_context, event_from_payload
-    from graph_engine.errors import GraphError
 
     payload = event_payload or {"event_type": "MANUAL", "data": {}}
     try:

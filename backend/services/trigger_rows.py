@@ -1,40 +1,54 @@
 """Materialise a workflow's trigger nodes as Trigger rows (discovery and ``/triggers/`` read them).
 
 One row per trigger node, keyed by (workflow, node id). ``is_active`` is true only while the
-workflow is active and the node is enabled. A ``trigger.webhook`` node gets its secret URL key
-once and keeps it across saves; a ``trigger.schedule`` node carries its cron, timezone and next
-fire time (computed with croniter; ``None`` while inactive).
+workflow is active and the node is enabled. A trigger listening to ``WEBHOOK_RECEIVED`` gets its secret URL key
+once and keeps it across saves; a scheduled trigger (its type has ``next_fire``) carries its
+cron, timezone and next fire time (``None`` while inactive).
 """
 
 from __future__ import annotations
 
-__all__ = ["materialise_triggers", "trigger_nodes"]
+__all__ = [
+    "materialise_triggers",
+    "trigger_nodes",
+    "triggers_changed",
+    "local_generation",
+    "VERSION_KEY",
+]
 
+import contextlib
 import logging
 import secrets
 
+import redis
+
 from backend.extensions import db
 from backend.models import Trigger, Workflow, utcnow
+from backend.queue import get_redis
+from graph_engine import default_registry, trigger_spec
 
 log = logging.getLogger(__name__)
 
 
+#: The Redis counter every process's trigger index compares (``backend.runtime.discovery``).
+VERSION_KEY = "fm:triggers-version"
+_generation = 0  # changes made by this process: its own index refreshes at once
+
+#: The event type the webhook endpoint emits: a trigger listening to it gets a secret URL key.
+WEBHOOK_EVENT = "WEBHOOK_RECEIVED"
+
+
 def trigger_nodes(graph: dict) -> list[dict]:
     """The graph's nodes whose registered type is a trigger."""
-    from graph_engine.registry import default_registry
-
     return [
         node
         for node in graph.get("nodes", [])
-        if node.get("type") in default_registry
-        and default_registry.get(node["type"]).category == "trigger"
+        if default_registry.category_of(node.get("type")) == "trigger"
     ]
 
 
 def _spec_fields(node: dict, workflow_id: int) -> tuple[str, dict | None]:
     """Event type and combined filter of a trigger node ('' / None when its params are unusable)."""
-    from graph_engine.registry import trigger_spec
-
     try:
         spec = trigger_spec(node, workflow_id)
     except (ValueError, TypeError, KeyError, AttributeError):
@@ -42,9 +56,7 @@ def _spec_fields(node: dict, workflow_id: int) -> tuple[str, dict | None]:
     return (spec.event_type or "")[:64], spec.filter
 
 
-def _schedule(row: Trigger, node: dict, graph: dict) -> None:
-    from graph_engine.nodes.triggers import next_schedule
-
+def _schedule(row: Trigger, node: dict, graph: dict, next_fire) -> None:
     params = node.get("params") or {}
     settings = graph.get("settings") or {}
     tz = params.get("timezone") or settings.get("timezone") or "UTC"
@@ -55,7 +67,7 @@ def _schedule(row: Trigger, node: dict, graph: dict) -> None:
         row.next_fire_at = None
     elif changed or row.next_fire_at is None:
         try:
-            row.next_fire_at = next_schedule({"cron": row.cron, "timezone": tz}, utcnow(), tz)
+            row.next_fire_at = next_fire({"cron": row.cron, "timezone": tz}, utcnow(), tz)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.info("trigger %s: no schedule (%s)", node.get("id"), exc)
             row.next_fire_at = None
@@ -67,10 +79,11 @@ def _sync_row(row: Trigger, node: dict, workflow: Workflow) -> None:
     row.is_active = (
         workflow.status == "active" and not node.get("disabled") and bool(row.event_type)
     )
-    if node["type"] == "trigger.webhook" and not row.webhook_key:
+    if row.event_type == WEBHOOK_EVENT and not row.webhook_key:
         row.webhook_key = secrets.token_urlsafe(24)
-    if node["type"] == "trigger.schedule":
-        _schedule(row, node, workflow.graph)
+    next_fire = default_registry.get(node["type"]).next_fire
+    if next_fire is not None:
+        _schedule(row, node, workflow.graph, next_fire)
 
 
 def materialise_triggers(workflow: Workflow) -> list[Trigger]:
@@ -94,3 +107,17 @@ def materialise_triggers(workflow: Workflow) -> list[Trigger]:
         _sync_row(row, node, workflow)
         rows.append(row)
     return rows
+
+
+def triggers_changed() -> None:
+    """Tell every process to rebuild its trigger index (call after the change is committed)."""
+    global _generation
+    _generation += 1
+    # Redis down: the DB fingerprint still changes; processes notice within a moment.
+    with contextlib.suppress(redis.RedisError):
+        get_redis().incr(VERSION_KEY)
+
+
+def local_generation() -> int:
+    """How many trigger changes this process made (its index refreshes when this moves)."""
+    return _generation

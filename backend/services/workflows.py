@@ -31,20 +31,17 @@ import logging
 
 from flask import current_app
 
+from backend.errors import ServiceError
 from backend.extensions import db
 from backend.models import Workflow, WorkflowVersion, utcnow
-from backend.services.trigger_rows import materialise_triggers
+from backend.services.trigger_rows import materialise_triggers, trigger_nodes, triggers_changed
+from graph_engine import FORMAT, Graph, GraphError, ValidationError, validate
 
 log = logging.getLogger(__name__)
-FORMAT = "workflow-graph/v1"
 
 
-class WorkflowError(Exception):
-    """A request the workflow service refuses; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: int, detail: str, *, field: str | None = None, errors=None):
-        super().__init__(detail)
-        self.status, self.detail, self.field, self.errors = status, detail, field, errors
+#: The name the workflow services use for the server's one error type.
+WorkflowError = ServiceError
 
 
 def empty_graph(name: str = "") -> dict:
@@ -54,8 +51,6 @@ def empty_graph(name: str = "") -> dict:
 
 def check_shape(graph) -> dict:
     """Refuse what is not a workflow graph at all (format tag, node/edge lists, size cap)."""
-    from graph_engine.errors import GraphError
-    from graph_engine.graph import Graph
 
     if not isinstance(graph, dict):
         raise WorkflowError(400, "graph must be a JSON object", field="graph")
@@ -77,13 +72,11 @@ def check_shape(graph) -> dict:
 
 def validation_report(graph: dict):
     """The engine's full validation report of ``graph``."""
-    from graph_engine.validate import validate
 
     return validate(graph, max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500))
 
 
 def _require_valid(graph: dict) -> None:
-    from graph_engine.errors import ValidationError
 
     report = validation_report(graph)
     if not report.ok:
@@ -143,7 +136,7 @@ def activate(workflow: Workflow, user=None) -> Workflow:
     if workflow.status == "archived":
         raise WorkflowError(409, "an archived workflow cannot be activated", field="status")
     _require_valid(workflow.graph)
-    if not any(n.get("type", "").startswith("trigger.") for n in workflow.graph["nodes"]):
+    if not trigger_nodes(workflow.graph):
         raise WorkflowError(400, "a workflow needs a trigger node to be activated",
                             field="graph.nodes")  # fmt: skip
     workflow.status = "active"
@@ -191,11 +184,7 @@ def import_graph(graph: dict, user=None, name: str | None = None) -> Workflow:
 
 
 def notify_triggers_changed() -> None:
-    """Tell every process's trigger index to refresh (no-op until discovery exists)."""
-    try:
-        from backend.services.discovery import triggers_changed
-    except ImportError:
-        return
+    """Tell every process's trigger index to refresh."""
     try:
         triggers_changed()
     except Exception:  # Redis down: discovery falls back to the DB-derived version

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from graph_engine.effects import Effects
+from graph_engine.effects import Effects, Outbound
 
 #: The JSON Schema reference node params use for a condition rule group; :func:`rules_schema`
 #: hoists ``conditions.RULES_SCHEMA`` into the params schema's ``$defs`` so it resolves.
@@ -55,6 +55,13 @@ class NodeCall:
         from graph_engine.templating import render_value
 
         return render_value(value, self.context)
+
+    def outbound(self, kind: str, payload: dict, **fields) -> Outbound:
+        """An :class:`Outbound` request of ``kind`` from this call: its node id, idempotency
+        key, the run's contact and conversation (override any with ``fields``)."""
+        fields.setdefault("contact", self.contact)
+        fields.setdefault("conversation", self.conversation)
+        return Outbound(kind, self.node_id, self.idempotency_key, payload, **fields)
 
     @property
     def contact(self) -> dict:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 __all__ = ["NODE_TYPES", "SEND_RETRY"]
 
-from graph_engine.errors import NodeError
+from graph_engine.effects import CHANNELS
+from graph_engine.errors import EffectError, NodeError
 from graph_engine.nodes import NodeCall, NodeResult
 from graph_engine.registry import NodeType
 
@@ -34,20 +35,23 @@ def _schema(properties: dict, required: tuple = ()) -> dict:
 
 def _send_message(call: NodeCall) -> NodeResult:
     params = call.render(call.params)
-    out = call.effects.send_message(
-        call.contact, params["text"], channel=params.get("channel"),
-        conversation=call.conversation, idempotency_key=call.idempotency_key,
-    )  # fmt: skip
-    return NodeResult(out, input=params)
+    channel = params.get("channel") or call.contact.get("channel") or None
+    payload = {"to": str(call.contact.get("external_id") or ""), "channel": channel,
+               "text": params["text"]}  # fmt: skip
+    receipt = call.effects.send(call.outbound("message", payload))
+    return NodeResult({"channel": channel, "text": params["text"], **receipt}, input=params)
 
 
 def _send_email(call: NodeCall) -> NodeResult:
     params = call.render(call.params)
-    out = call.effects.send_email(
-        call.contact, params.get("subject", ""), params.get("body", ""), to=params.get("to") or None,
-        html=bool(params.get("html", False)), idempotency_key=call.idempotency_key,
-    )  # fmt: skip
-    return NodeResult(out, input=params)
+    to = params.get("to") or call.contact.get("email")
+    if not to:
+        raise EffectError("the contact has no email address", retryable=False)
+    subject = params.get("subject", "")
+    payload = {"to": to, "subject": subject, "body": params.get("body", ""),
+               "html": bool(params.get("html", False))}  # fmt: skip
+    receipt = call.effects.send(call.outbound("email", payload, conversation=None))
+    return NodeResult({"to": to, "subject": subject, **receipt}, input=params)
 
 
 def _tagger(method: str):
@@ -84,11 +88,13 @@ def _set_status(call: NodeCall) -> NodeResult:
 
 def _webhook(call: NodeCall) -> NodeResult:
     params = call.render(call.params)
-    response = call.effects.http_request(
-        params.get("method", "POST"), params["url"], headers=params.get("headers") or {},
-        body=params.get("body"), timeout=float(params.get("timeout", 10)),
-        idempotency_key=call.idempotency_key,
+    request = call.outbound(
+        "webhook", {"method": params.get("method", "POST"), "url": params["url"],
+                    "body": params.get("body")},
+        options={"headers": params.get("headers") or {}, "timeout": float(params.get("timeout", 10))},
+        once=False, effect="http_request", contact=None, conversation=None,
     )  # fmt: skip
+    response = call.effects.send(request)
     status = response.get("status", 0)
     if params.get("fail_on_status", True) and not 200 <= status < 400:
         retryable = status >= 500 or status in (408, 429)
@@ -102,7 +108,7 @@ def _custom_code(call: NodeCall) -> NodeResult:
     return NodeResult(result, input={"timeout": timeout})
 
 
-_CHANNEL = {"type": "string", "title": "Channel", "enum": ["telegram", "instagram", "email"],
+_CHANNEL = {"type": "string", "title": "Channel", "enum": list(CHANNELS),
             "description": "Default: the contact's own channel."}  # fmt: skip
 _TAG = _text("Tag", "Tag name (a template is allowed).", 100)
 _CHANGES = {

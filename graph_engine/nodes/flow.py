@@ -126,6 +126,6 @@ NODE_TYPES = [
         type="flow.wait", category="flow", title="Wait",
         description="Pause this branch for a while, until a date, or until a time of day.",
         icon="hourglass", params_schema=_WAIT_SCHEMA, run=_run_wait,
-        template_fields=("until",), check=_check_wait,
+        template_fields=("until",), check=_check_wait, breaks_cycles=True,
     ),
 ]  # fmt: skip

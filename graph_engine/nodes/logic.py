@@ -173,5 +173,6 @@ NODE_TYPES = [
         type="logic.merge", category="logic", title="Merge",
         description="Join branches: wait for all of them, or continue on the first.",
         icon="git-merge", params_schema=_MERGE_SCHEMA, run=_run_merge,
+        merge=lambda params: params.get("mode", "all"),
     ),
 ]  # fmt: skip

@@ -9,15 +9,15 @@ Event data conventions for the standard events: ``MESSAGE_RECEIVED`` carries
 ``data.from_status`` and ``data.to_status``; targeted events (``SCHEDULE``, ``MANUAL``,
 ``WEBHOOK_RECEIVED``) may carry ``data.workflow_id`` / ``data.node_id`` to address one trigger.
 
->>> trigger_filter("trigger.message_received", {"keywords": ["hi"]}, 1, "t")
-{'any': [{'field': 'event.data.content', 'op': 'icontains', 'value': 'hi'}]}
+>>> _status_change({"from": "open"})
+[{'field': 'event.data.from_status', 'op': 'equals', 'value': 'open'}]
 >>> next_schedule({"cron": "30 9 * * *"}, datetime(2024, 1, 1, tzinfo=UTC), "Asia/Tehran")
 datetime.datetime(2024, 1, 1, 6, 0, tzinfo=datetime.timezone.utc)
 """
 
 from __future__ import annotations
 
-__all__ = ["NODE_TYPES", "trigger_filter", "next_schedule", "valid_timezone"]
+__all__ = ["NODE_TYPES", "next_schedule", "valid_timezone"]
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -32,7 +32,6 @@ _FILTER = {
     "title": "Filter",
     "description": "Conditions on the event context (event.*, user.*, conversation.*).",
 }
-_SCOPE_TYPES = ("trigger.schedule", "trigger.manual", "trigger.webhook")
 
 
 def _run(call: NodeCall) -> NodeResult:
@@ -55,36 +54,22 @@ def valid_timezone(name: object) -> bool:
     return True
 
 
-def trigger_filter(type_name: str, params: dict, workflow_id, node_id: str) -> dict | None:
-    """The combined filter of a trigger: its ``filter`` plus its convenience params."""
-    parts = []
-    if params.get("keywords"):
-        parts.append(
-            {"any": [_leaf("event.data.content", "icontains", k) for k in params["keywords"]]}
-        )
-    if type_name == "trigger.tag_added" and params.get("tag"):
-        parts.append(_leaf("event.data.tag", "equals", params["tag"]))
-    if type_name == "trigger.conversation_status_changed":
-        for param, path in (("from", "event.data.from_status"), ("to", "event.data.to_status")):
-            if params.get(param):
-                parts.append(_leaf(path, "equals", params[param]))
-    if type_name in _SCOPE_TYPES:
-        parts.append(_scope("event.data.workflow_id", workflow_id))
-        parts.append(_scope("event.data.node_id", node_id))
-    if params.get("filter"):
-        parts.append(params["filter"])
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else {"all": parts}
+def _keywords(params: dict) -> list[dict]:
+    words = params.get("keywords")
+    return [{"any": [_leaf("event.data.content", "icontains", k) for k in words]}] if words else []
+
+
+def _tag(params: dict) -> list[dict]:
+    return [_leaf("event.data.tag", "equals", params["tag"])] if params.get("tag") else []
+
+
+def _status_change(params: dict) -> list[dict]:
+    pairs = (("from", "event.data.from_status"), ("to", "event.data.to_status"))
+    return [_leaf(path, "equals", params[param]) for param, path in pairs if params.get(param)]
 
 
 def _leaf(path: str, op: str, value) -> dict:
     return {"field": path, "op": op, "value": value}
-
-
-def _scope(path: str, value) -> dict:
-    """Matches when the event does not name a target, or names this one."""
-    return {"any": [{"field": path, "op": "is_null"}, _leaf(path, "equals", value)]}
 
 
 def next_schedule(params: dict, after: datetime, timezone: str = "UTC") -> datetime:
@@ -138,6 +123,7 @@ NODE_TYPES = [
         "trigger.message_received", "Message received",
         "Starts when a customer sends a message (optionally containing keywords).",
         "message-circle", "MESSAGE_RECEIVED", _schema({"keywords": _KEYWORDS}),
+        filter_parts=_keywords,
     ),
     _trigger(
         "trigger.user_created", "New contact", "Starts when a new contact is created.",
@@ -148,6 +134,7 @@ NODE_TYPES = [
         "TAG_ADDED",
         _schema({"tag": {"type": "string", "title": "Tag", "maxLength": 100,
                          "description": "Only this tag (empty: any tag)."}}),
+        filter_parts=_tag,
     ),
     _trigger(
         "trigger.conversation_status_changed", "Conversation status changed",
@@ -155,6 +142,7 @@ NODE_TYPES = [
         "refresh-cw", "CONVERSATION_STATUS_CHANGED",
         _schema({"from": {**_STATUS, "title": "From status"},
                  "to": {**_STATUS, "title": "To status"}}),
+        filter_parts=_status_change,
     ),
     _trigger(
         "trigger.event", "Custom event", "Starts on any named event sent to the API.", "zap",
@@ -166,7 +154,7 @@ NODE_TYPES = [
     ),
     _trigger(
         "trigger.webhook", "Webhook", "Starts when the workflow's webhook URL receives a POST.",
-        "globe", "WEBHOOK_RECEIVED", _schema(),
+        "globe", "WEBHOOK_RECEIVED", _schema(), targeted=True,
     ),
     _trigger(
         "trigger.schedule", "Schedule", "Starts on a cron schedule.", "clock", "SCHEDULE",
@@ -175,10 +163,10 @@ NODE_TYPES = [
                  "timezone": {"type": "string", "title": "Timezone",
                               "description": "IANA name; default: the workflow's timezone."}},
                 required=("cron",), with_filter=False),
-        check=_check_schedule,
+        check=_check_schedule, targeted=True, next_fire=next_schedule,
     ),
     _trigger(
         "trigger.manual", "Manual", "Starts when someone runs the workflow by hand.", "play",
-        "MANUAL", _schema(with_filter=False),
+        "MANUAL", _schema(with_filter=False), targeted=True,
     ),
 ]  # fmt: skip

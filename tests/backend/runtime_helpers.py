@@ -53,7 +53,7 @@ def setup(app, *graphs: dict, event_types=("PING",)):
     """Seed event types and create + activate one workflow per graph; return them."""
     from backend.extensions import db
     from backend.models import EventType
-    from backend.services import discovery
+    from backend.runtime import discovery
     from backend.services.bootstrap import seed_event_types
     from backend.services.workflows import activate, create_workflow
 

@@ -20,18 +20,18 @@ def fresh_interpreters():
     next test's workflow reuses the ids (tables are truncated) and a manual run does not
     consult the trigger version that normally invalidates that cache."""
     yield
-    from backend.services import discovery
+    from backend.runtime import discovery, interpreters
 
     discovery.reset()
-    discovery._interpreters.clear()
+    interpreters.reset()
 
 
 def _coupon_run(app, user="c1"):
     """A real run of the runtime's coupon graph: event, run, message, tag, note."""
     from backend.extensions import db
     from backend.models import WorkflowExecution
+    from backend.runtime.ingest import accept_event
     from backend.services import contacts
-    from backend.services.ingest import accept_event
 
     (wf,) = setup(app, graph())
     contact = contacts.get_or_create_contact(user, {"first_name": "Sara"})

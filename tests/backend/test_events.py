@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from backend.extensions import db
 from backend.models import ApiToken, User
-from backend.services.ingest import accept_event
+from backend.runtime.ingest import accept_event
 
 pytestmark = [pytest.mark.redis]
 TAG = {"id": "tag", "type": "action.add_tag", "params": {"tag": "done"}}
@@ -115,11 +115,11 @@ def test_execution_room(app, server_url):
     from sqlalchemy import select
 
     from backend.models import WorkflowExecution
-    from backend.services import runner
+    from backend.runtime import run_control
 
     manual = {"id": "m", "type": "trigger.manual"}
     (wf,) = setup(app, linear(TAG, trigger=manual))
-    ex = runner.start_manual(wf, {}, "u1")
+    ex = run_control.start_manual(wf, {}, "u1")
     client = Client(server_url, _token())
     assert client.watch(execution_id=ex.id)["ok"]
     work(app)

@@ -15,7 +15,7 @@ from backend.models import (
     StepExecution,
     WorkflowExecution,
 )
-from backend.services.ingest import (
+from backend.runtime.ingest import (
     InvalidEvent,
     PayloadTooLarge,
     UnknownEventType,
@@ -113,7 +113,7 @@ def test_a_burst_of_events_needs_few_jobs(app):
 
 def test_redis_down_at_ingestion_still_accepts_and_sweeper_dispatches(app, redis_server):
     from backend.queue import _clients
-    from backend.services.sweeper import sweep
+    from backend.runtime.sweeper import sweep
 
     setup(app, linear())
     app.config["EVENT_GRACE_SECONDS"] = 0

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from backend.extensions import db
 from backend.models import EventLog, Trigger, WorkflowExecution, utcnow
-from backend.services.ingest import accept_event
+from backend.runtime.ingest import accept_event
 
 pytestmark = [pytest.mark.redis]
 TAG = {"id": "tag", "type": "action.add_tag", "params": {"tag": "done"}}
@@ -104,7 +104,7 @@ def test_ai_fallback_webhook_posts_the_event(app):
 
 
 def test_schedule_trigger_fires_once_per_due_time(app):
-    from backend.services.schedules import fire_schedules
+    from backend.runtime.schedules import fire_schedules
 
     sched = {"id": "s", "type": "trigger.schedule", "params": {"cron": "*/5 * * * *"}}
     note = {"id": "n", "type": "action.add_note", "params": {"text": "tick"}}
@@ -143,7 +143,7 @@ def test_webhook_trigger_url_starts_the_workflow_with_the_body(app, client):
 
 def test_triggers_changed_reaches_other_processes_cache(app):
     """A pause seen through the Redis version counter and the DB fingerprint."""
-    from backend.services import discovery
+    from backend.runtime import discovery
     from backend.services.workflows import pause
 
     (wf,) = setup(app, linear(TAG))

@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from backend.extensions import db
 from backend.models import OutboundMessage, StepExecution, WorkflowExecution, utcnow
-from backend.services import runner
-from backend.services.ingest import accept_event
+from backend.runtime import run_control, runner
+from backend.runtime.ingest import accept_event
 
 pytestmark = [pytest.mark.redis]
 
@@ -50,7 +50,7 @@ def test_wait_schedules_a_resume_that_completes_the_run(app):
 
 def test_sweeper_resumes_a_waiting_run_whose_job_redis_lost(app):
     from backend.queue import get_redis
-    from backend.services.sweeper import sweep
+    from backend.runtime.sweeper import sweep
 
     setup(app, linear(WAIT, TAG))
     app.config["EVENT_GRACE_SECONDS"] = 0
@@ -123,13 +123,13 @@ def test_cancel_a_waiting_run_then_retry_it(app):
     setup(app, linear(WAIT, TAG))
     accept_event({"event_type": "PING", "user_id": "u1"})
     work(app)
-    run = runner.cancel(_only_run())
+    run = run_control.cancel(_only_run())
     assert run.status == "cancelled"
-    from backend.services.run_control import RunControlError
+    from backend.runtime.run_control import RunControlError
 
     with pytest.raises(RunControlError):
-        runner.cancel(run)
-    runner.retry(_only_run())
+        run_control.cancel(run)
+    run_control.retry(_only_run())
     work(app)
     run = _only_run()
     assert run.status == "succeeded" and _steps(run)[-1] == ("tag", "succeeded")
@@ -138,7 +138,7 @@ def test_cancel_a_waiting_run_then_retry_it(app):
 def test_start_manual_runs_for_the_named_contact(app):
     manual = {"id": "m", "type": "trigger.manual"}
     (wf,) = setup(app, linear(TAG, trigger=manual))
-    ex = runner.start_manual(wf, {"why": "test"}, "manual-user")
+    ex = run_control.start_manual(wf, {"why": "test"}, "manual-user")
     assert ex.status == "pending"
     work(app)
     run = _only_run()
@@ -146,11 +146,11 @@ def test_start_manual_runs_for_the_named_contact(app):
 
 
 def test_expired_lease_of_a_dead_worker_is_taken_over_once(app):
-    from backend.services.sweeper import sweep
+    from backend.runtime.sweeper import sweep
 
     manual = {"id": "m", "type": "trigger.manual"}
     (wf,) = setup(app, linear(TAG, trigger=manual))
-    ex = runner.start_manual(wf, {}, "u1")
+    ex = run_control.start_manual(wf, {}, "u1")
     # A worker took the run and died: its lease is someone else's and has expired.
     db.session.execute(update(WorkflowExecution).values(
         status="running", lease_owner="dead-host:1:x", lease_expires_at=utcnow() - timedelta(seconds=1)))  # fmt: skip
@@ -169,7 +169,7 @@ def test_expired_lease_of_a_dead_worker_is_taken_over_once(app):
 def test_a_live_lease_blocks_other_workers(app):
     manual = {"id": "m", "type": "trigger.manual"}
     (wf,) = setup(app, linear(TAG, trigger=manual))
-    ex = runner.start_manual(wf, {}, "u1")
+    ex = run_control.start_manual(wf, {}, "u1")
     db.session.execute(update(WorkflowExecution).values(
         status="running", lease_owner="other:1:x", lease_expires_at=utcnow() + timedelta(minutes=1)))  # fmt: skip
     db.session.commit()

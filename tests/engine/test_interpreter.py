@@ -178,18 +178,18 @@ def test_time_of_day_wait_in_tehran(h, clock, weekdays, resume):
 
 
 class FlakyEffects(InMemoryEffects):
-    """Fails send_message ``failures`` times, then works."""
+    """Fails sending a message ``failures`` times, then works."""
 
     def __init__(self, failures, retryable=True, **kwargs):
         super().__init__(**kwargs)
         self.failures, self.retryable, self.keys = failures, retryable, []
 
-    def send_message(self, contact, text, **kwargs):
-        self.keys.append(kwargs["idempotency_key"])
+    def send(self, request):
+        self.keys.append(request.idempotency_key)
         if self.failures:
             self.failures -= 1
             raise EffectError("channel down", retryable=self.retryable)
-        return super().send_message(contact, text, **kwargs)
+        return super().send(request)
 
 
 def _send_graph(h, retry=None, error_edge=False):

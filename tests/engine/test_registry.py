@@ -24,10 +24,10 @@ EXPECTED = {
 
 
 def test_every_expected_type_is_registered_in_its_category():
-    got: dict[str, set] = {}
-    for node_type in default_registry.all():
-        got.setdefault(node_type.category, set()).add(node_type.type)
-    assert got == EXPECTED
+    """The built-in types are there, each in its category (new types may join them)."""
+    for category, names in EXPECTED.items():
+        for name in names:
+            assert default_registry.get(name).category == category
 
 
 @pytest.mark.parametrize("node_type", default_registry.all(), ids=lambda t: t.type)
@@ -47,7 +47,9 @@ def test_declarations_are_complete(node_type):
 def test_to_json_is_serialisable_and_describes_dynamic_ports():
     described = json.loads(json.dumps(default_registry.to_json()))
     by_type = {d["type"]: d for d in described}
-    assert set(by_type) == set().union(*EXPECTED.values())
+    assert (
+        set(by_type) == {t.type for t in default_registry.all()} >= set().union(*EXPECTED.values())
+    )
     assert by_type["logic.switch"]["outputs_from"] == "cases"
     assert by_type["logic.switch"]["outputs"] == ["default"]
     assert by_type["logic.ab_split"]["outputs_from"] == "variants"

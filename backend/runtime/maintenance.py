@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from backend.extensions import db
 from backend.models import EventLog, StepExecution, WorkflowExecution, utcnow
+from backend.runtime.run_control import retry
 
 WE = WorkflowExecution
 
@@ -38,8 +39,6 @@ def cleanup_old_executions(days: int | None = None) -> dict:
 def retry_failed_actions(max_auto_retries: int | None = None, within_hours: int = 24) -> list[int]:
     """Retry recent runs that failed on a *retryable* error (a channel or HTTP outage that
     outlasted the node's own retry policy), at most ``RUN_AUTO_RETRIES`` times per run."""
-    from backend.services.run_control import retry
-
     limit = (max_auto_retries if max_auto_retries is not None
              else current_app.config.get("RUN_AUTO_RETRIES", 1))  # fmt: skip
     since = utcnow() - timedelta(hours=within_hours)

@@ -14,7 +14,7 @@ source of truth — in batches of ``EVENT_BATCH_SIZE``:
    conversation's message -> the AI fallback;
 3. commit, then advance every new run inline (checkpoint per step) until it finishes or waits.
    The runs reuse what the batch loaded (execution rows, contacts, conversations: the drain
-   runs in :func:`backend.jobs.worker_session`, and the batch keeps them referenced), so a
+   runs in :func:`backend.runtime.session.worker_session`, and the batch keeps them referenced), so a
    run issues no read of its own before its first effect.
 
 Events are handled in (contact, id) order so concurrent batches lock contacts in one order.
@@ -31,12 +31,13 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.jobs import worker_session
 from backend.models import Contact, EventLog, Workflow, utcnow
+from backend.queue import request_drain
+from backend.runtime import discovery, fallback, limits
+from backend.runtime.runner import advance, create_execution
+from backend.runtime.session import worker_session
 from backend.services import contacts as contact_service
-from backend.services import discovery, fallback, limits
-from backend.services.runner import advance, create_execution
-from graph_engine.context import build_context, event_from_payload
+from graph_engine import build_context, event_from_payload
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,5 @@ def drain(max_seconds: float = 5.0) -> int:
             if not claimed:
                 return total
             if time.monotonic() > deadline:
-                from backend.queue import request_drain
-
                 request_drain()
                 return total

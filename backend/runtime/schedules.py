@@ -17,19 +17,18 @@ from sqlalchemy import select, update
 from backend.extensions import db
 from backend.models import Trigger, iso, utcnow
 from backend.queue import request_drain
-from backend.services.ingest import accept_event
+from backend.runtime.ingest import accept_event
+from graph_engine import UnknownNodeTypeError, default_registry
 
 log = logging.getLogger(__name__)
 
 
 def fire_schedules() -> list[int]:
     """Create the due SCHEDULE events; return the event log ids created."""
-    from graph_engine.nodes.triggers import next_schedule
-
     now = utcnow()
     due = db.session.execute(
-        select(Trigger.id, Trigger.workflow_id, Trigger.node_id, Trigger.cron, Trigger.timezone,
-               Trigger.next_fire_at)
+        select(Trigger.id, Trigger.workflow_id, Trigger.node_id, Trigger.node_type, Trigger.cron,
+               Trigger.timezone, Trigger.next_fire_at)
         .where(Trigger.is_active.is_(True), Trigger.cron.is_not(None),
                Trigger.next_fire_at <= now)
     ).all()  # fmt: skip
@@ -44,8 +43,9 @@ def fire_schedules() -> list[int]:
             created.append(ev.id)
         tz = row.timezone or "UTC"
         try:
-            following = next_schedule({"cron": row.cron, "timezone": tz}, now, tz)
-        except (ValueError, KeyError, TypeError) as exc:
+            next_fire = default_registry.get(row.node_type).next_fire
+            following = next_fire({"cron": row.cron, "timezone": tz}, now, tz)
+        except (ValueError, KeyError, TypeError, UnknownNodeTypeError) as exc:
             log.warning("trigger %s: bad cron %r: %s", row.id, row.cron, exc)
             following = None
         db.session.execute(

@@ -26,7 +26,7 @@ from backend.extensions import db
 from backend.models import Contact, Conversation, Note
 from backend.models.history import recorded_by
 from backend.services import contacts as contact_service
-from graph_engine.errors import EffectError
+from graph_engine import EffectError, Outbound, run_code
 
 _ATTRS = ("first_name", "last_name", "email", "phone", "channel")
 
@@ -39,7 +39,7 @@ class DbEffects:
         self.db_error: Exception | None = None
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
         # Rows this run loaded. The session holds clean objects only weakly; with the workers'
-        # expire_on_commit=False (runner.worker_session) keeping them here means a contact,
+        # expire_on_commit=False (``backend.runtime.session``) keeping them here means a contact,
         # its tags and the conversation are loaded once per run, not once per effect.
         self._rows: dict = {}
 
@@ -78,10 +78,6 @@ class DbEffects:
         if row is not None:
             self._rows[Conversation, row.id] = row
         return row
-
-    def _send(self, request: OutboundRequest) -> dict:
-        channel = channel_for(request, self.mode)
-        return self._guard(channel.send, request)
 
     # -- contacts -----------------------------------------------------------------------------
 
@@ -141,47 +137,20 @@ class DbEffects:
 
         return self._guard(run)
 
-    # -- outbound -----------------------------------------------------------------------------
+    # -- outbound ---------------------------------------------------------------------------
 
-    def _ids(self, contact: dict, conversation: dict | None) -> dict:
-        conv = self._guard(self._conversation, conversation)
-        return {"contact_id": contact.get("id"), "conversation_id": conv.id if conv else None,
-                "execution_id": self.execution_id}  # fmt: skip
-
-    def send_message(self, contact, text, *, channel=None, conversation=None, idempotency_key=""):
-        request = OutboundRequest(
-            kind="message", idempotency_key=idempotency_key, text=text,
-            channel=channel or contact.get("channel") or None,
-            to=str(contact.get("external_id") or ""), node_id=_node(idempotency_key),
-            **self._ids(contact, conversation),
+    def send(self, request: Outbound) -> dict:
+        """Hand ``request`` to the channel registered for it (capture unless live)."""
+        conversation = self._guard(self._conversation, request.conversation)
+        message = OutboundRequest(
+            kind=request.kind, idempotency_key=request.idempotency_key,
+            payload=dict(request.payload), options=dict(request.options),
+            contact_id=(request.contact or {}).get("id"),
+            conversation_id=conversation.id if conversation else None,
+            execution_id=self.execution_id, node_id=request.node_id[:100],
         )  # fmt: skip
-        return self._send(request)
-
-    def send_email(self, contact, subject, body, *, to=None, html=False, idempotency_key=""):
-        to = to or contact.get("email")
-        if not to:
-            raise EffectError("the contact has no email address", retryable=False)
-        request = OutboundRequest(
-            kind="email", idempotency_key=idempotency_key, text=body, subject=subject, to=to,
-            channel="email", html=html, node_id=_node(idempotency_key),
-            **self._ids(contact, None),
-        )  # fmt: skip
-        return self._send(request)
-
-    def http_request(self, method, url, *, headers, body, timeout, idempotency_key=""):
-        request = OutboundRequest(
-            kind="webhook", idempotency_key=idempotency_key, to=url, method=method,
-            headers=dict(headers or {}), body=body, timeout=timeout, node_id=_node(idempotency_key),
-            execution_id=self.execution_id,
-        )  # fmt: skip
-        return self._send(request)
+        return self._guard(channel_for(message, self.mode).send, message)
 
     def run_code(self, code: str, context: dict, *, timeout: float) -> Any:
-        from graph_engine.sandbox import run_code
 
         return run_code(code, context, timeout=timeout)
-
-
-def _node(idempotency_key: str) -> str | None:
-    parts = idempotency_key.split(":")
-    return parts[1][:100] if len(parts) > 1 else None

@@ -17,9 +17,11 @@ import logging
 import redis
 from flask import current_app
 
+from backend.channels.http import safe_request
 from backend.extensions import db
 from backend.models import EventLog, utcnow
 from backend.queue import get_queue
+from graph_engine import EffectError
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,6 @@ def dispatch(event_ids: list[int]) -> None:
 
 def call_webhook(event_id: int) -> dict:
     """POST the event to the fallback URL; record the outcome on the event log."""
-    from backend.channels.http import safe_request
-    from graph_engine.errors import EffectError
 
     ev = db.session.get(EventLog, event_id)
     info = dict(ev.fallback or {})

@@ -1,9 +1,5 @@
-"""Starting, cancelling and retrying runs on request (the API and the CLI call these), and
-retrying runs that a database outage interrupted (the runner calls those).
-
-Re-exported by :mod:`backend.services.runner`: ``runner.cancel``, ``runner.retry``,
-``runner.start_manual``.
-"""
+"""Starting, cancelling and retrying runs on request (the API, the CLI and the periodic retry
+job call these)."""
 
 from __future__ import annotations
 
@@ -12,46 +8,42 @@ __all__ = [
     "retry",
     "start_manual",
     "RunControlError",
-    "on_db_error",
-    "record_outage",
-    "take_outage",
+    "run_manually",
 ]
 
-import contextlib
-import json
 import logging
 import uuid
 from datetime import timedelta
 
-import redis
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select, update
 
+from backend.errors import ServiceError
 from backend.events import emit_trace
 from backend.extensions import db
 from backend.models import EventLog, StepExecution, Workflow, WorkflowExecution, utcnow
-from backend.queue import get_queue
+from backend.runtime.leases import ACTIVE_STATUSES, DISPATCH
+from backend.runtime.runner import create_execution, dispatch_execution
 from backend.services import contacts as contact_service
 from backend.services.redaction import redact
-from backend.services.runner import (
-    ACTIVE_STATUSES,
-    DISPATCH,
-    create_execution,
-    dispatch_execution,
-    owner,
+from backend.services.trigger_rows import trigger_nodes
+from backend.services.workflows import validation_report
+from graph_engine import (
+    GraphError,
+    ValidationError,
+    build_context,
+    default_registry,
+    event_from_payload,
 )
-from graph_engine.context import build_context, event_from_payload
 
 WE = WorkflowExecution
-log = logging.getLogger("backend.services.runner")
+log = logging.getLogger("backend.runtime.runner")
 
 
-class RunControlError(Exception):
-    """The request does not fit the run's state; ``status_code`` is 409 or 400."""
+class RunControlError(ServiceError):
+    """The request does not fit the run's state (409) or names no trigger (400)."""
 
     def __init__(self, message: str, status_code: int = 409):
-        super().__init__(message)
-        self.message, self.status_code = message, status_code
+        super().__init__(status_code, message)
 
 
 def cancel(execution: WorkflowExecution) -> WorkflowExecution:
@@ -96,15 +88,17 @@ def retry(execution: WorkflowExecution) -> WorkflowExecution:
     return execution
 
 
+def _event_type(node: dict) -> str | None:
+    return default_registry.get(node["type"]).event_type_for(node.get("params"))
+
+
 def _trigger_node(workflow: Workflow, node_id: str | None) -> str:
-    triggers = [
-        n for n in workflow.graph.get("nodes", []) if n.get("type", "").startswith("trigger.")
-    ]
+    triggers = trigger_nodes(workflow.graph)
     if node_id:
         if not any(n["id"] == node_id for n in triggers):
             raise RunControlError(f"node {node_id} is not a trigger of this workflow", 400)
         return node_id
-    manual = [n["id"] for n in triggers if n["type"] == "trigger.manual"]
+    manual = [n["id"] for n in triggers if _event_type(n) == "MANUAL"]
     if not manual and not triggers:
         raise RunControlError("the workflow has no trigger node", 400)
     return (manual or [triggers[0]["id"]])[0]
@@ -141,58 +135,24 @@ def start_manual(
     return execution
 
 
-# -- database outages during a run ---------------------------------------------------------
+def run_manually(
+    workflow: Workflow, event: dict | None, contact_external_id=None,
+    trigger_node_id: str | None = None,
+) -> WorkflowExecution:  # fmt: skip
+    """Start a run of a valid ``workflow`` now (a MANUAL event carrying ``event.data``).
 
-
-def record_outage(execution_id: int, step_count: int, note: dict) -> None:
-    """Record the attempt a database outage interrupted (as step ``step_count + 1``), now that
-    the database is back."""
-    db.session.execute(insert(StepExecution).values(
-        execution_id=execution_id, seq=step_count + 1, node_id=note.get("node_id") or "?",
-        node_type=note.get("node_type") or "", attempt=int(note.get("attempt", 1)),
-        status="failed", error=str(note.get("error", ""))[:10_000], input=None, output=None,
-        started_at=utcnow(), finished_at=utcnow(), duration_ms=0.0,
-    ))  # fmt: skip
-    db.session.execute(update(WE).where(WE.id == execution_id).values(step_count=step_count + 1))
-    db.session.commit()
-
-
-def on_db_error(execution_id: int, exc: Exception, node: str | None, note: dict | None) -> None:
-    """Discard the interrupted step and schedule a retry of the run with backoff."""
-    with contextlib.suppress(SQLAlchemyError):
-        db.session.rollback()
-    attempt = int((note or {}).get("attempt", 0)) + 1
-    log.warning("execution %s: database error (attempt %s), retrying: %s", execution_id,
-                attempt, exc)  # fmt: skip
-    retry_note = {"node_id": node or (note or {}).get("node_id"), "owner": owner(),
-                  "error": f"database unavailable: {exc}"[:2000], "attempt": attempt}  # fmt: skip
-    _remember_outage(execution_id, retry_note)
-    delay = min(2 ** (attempt - 1), 30)
-    # Redis down too: the lease expires and the sweeper re-dispatches the run.
-    with contextlib.suppress(redis.RedisError):
-        get_queue().enqueue_in(timedelta(seconds=delay), "backend.jobs.execute_workflow_action",
-                               args=(execution_id,), kwargs={"note": retry_note},
-                               result_ttl=0)  # fmt: skip
-
-
-_outages: dict[int, dict] = {}
-_OUTAGE_KEY = "fm:outage:{}"
-
-
-def _remember_outage(execution_id: int, note: dict) -> None:
-    """Keep the interrupted attempt until some worker can record it (this process + Redis:
-    the sweeper may hand the run to another worker before the retry job runs)."""
-    _outages[execution_id] = note
-    with contextlib.suppress(redis.RedisError):
-        get_queue().connection.set(_OUTAGE_KEY.format(execution_id), json.dumps(note), ex=3600)
-
-
-def take_outage(execution_id: int, note: dict | None) -> dict | None:
-    """The interrupted attempt to record for this run, if any (``note`` wins)."""
-    local = _outages.pop(execution_id, None)
+    The contact defaults to the event's ``user_id``; the trigger node to the workflow's manual
+    trigger, else its first trigger. An invalid graph raises the engine's ValidationError.
+    """
+    report = validation_report(workflow.graph)
+    if not report.ok:
+        raise ValidationError(report.errors)
+    event = event or {}
+    if contact_external_id is None and event.get("user_id") is not None:
+        contact_external_id = event["user_id"]
+    contact = str(contact_external_id) if contact_external_id is not None else None
     try:
-        raw = get_queue().connection.getdel(_OUTAGE_KEY.format(execution_id))
-    except redis.RedisError:
-        raw = None
-    stored = json.loads(raw) if raw else None
-    return note or local or stored
+        return start_manual(workflow, dict(event.get("data") or {}), contact,
+                            trigger_node_id=trigger_node_id)  # fmt: skip
+    except GraphError as exc:
+        raise ServiceError(400, str(exc), field="event") from None

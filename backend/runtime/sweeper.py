@@ -26,7 +26,8 @@ from sqlalchemy import and_, func, or_, select, update
 from backend.extensions import db
 from backend.models import EventLog, WorkflowExecution, utcnow
 from backend.queue import get_queue, get_redis
-from backend.services.runner import DISPATCH, dispatch_execution
+from backend.runtime.leases import DISPATCH
+from backend.runtime.runner import dispatch_execution
 
 log = logging.getLogger(__name__)
 WE = WorkflowExecution

@@ -13,7 +13,7 @@ One call to :func:`advance` does, in order:
    recorded twice, even by a worker whose lease was taken over. On PostgreSQL the UPDATE and
    the step INSERT are one statement, committed with ``synchronous_commit = off`` (see
    ``_GUARDED_PG``). The session does not expire objects at commit
-   (:func:`backend.jobs.worker_session`), so the contact is loaded once per run, not per step;
+   (:func:`backend.runtime.session.worker_session`), so the contact is loaded once per run, not per step;
 4. publish the step on Socket.IO (after the commit, so a client never sees an uncommitted step);
 5. stop when the run finishes, or when it waits (a wait node, a retry backoff): then a resume
    job is scheduled with ``enqueue_at`` for the resume time. If Redis loses that job the sweeper
@@ -25,46 +25,31 @@ retry of the run with backoff; the failed attempt is recorded once the database 
 
 from __future__ import annotations
 
-__all__ = [
-    "advance",
-    "create_execution",
-    "dispatch_execution",
-    "owner",
-    "LeaseLost",
-    "DISPATCH",
-    "ACTIVE_STATUSES",
-]
+__all__ = ["advance", "create_execution", "dispatch_execution", "LeaseLost"]
 
 import copy
 import dataclasses
 import logging
-import os
-import socket
-import threading
-import uuid
 from datetime import datetime, timedelta
 
 import redis
-from flask import current_app
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.events import emit_trace, is_watched
 from backend.extensions import db
-from backend.jobs import worker_session
 from backend.models import StepExecution, Workflow, WorkflowExecution, utcnow
 from backend.queue import get_queue
-from backend.services.discovery import interpreter_for
-from backend.services.effects import DbEffects
+from backend.runtime.effects import DbEffects
+from backend.runtime.interpreters import interpreter_for
+from backend.runtime.leases import ACTIVE_STATUSES, DISPATCH, current_job_id, lease_length, owner
+from backend.runtime.outage import on_db_error, record_outage, take_outage
+from backend.runtime.session import worker_session
 from backend.services.redaction import has_secret, redact
-from graph_engine.run_state import RunState
+from graph_engine import RunState
 
 log = logging.getLogger(__name__)
 WE = WorkflowExecution
-ACTIVE_STATUSES = ("pending", "running", "waiting")
-#: Lease owner of runs handed to the queue but not yet taken by a worker.
-DISPATCH = "dispatch"
-_PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(RunState))
 
 # Checkpoint statements, built once so SQLAlchemy reuses their compiled form (Core, on the
@@ -115,15 +100,6 @@ class LeaseLost(Exception):
     """Another worker owns the run now (or it was cancelled): stop advancing it."""
 
 
-def owner() -> str:
-    """This thread's lease-owner name (host, pid, process nonce, thread)."""
-    return f"{_PROCESS}:{threading.get_ident()}"
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config.get("RUN_LEASE_SECONDS", 60))
-
-
 def create_execution(
     workflow: Workflow, trigger_node_id: str, context: dict, *, event_id=None, contact_id=None,
     lease_owner: str | None = None,
@@ -137,7 +113,8 @@ def create_execution(
     ex = WE(
         workflow_id=workflow.id, workflow_version=workflow.version, event_id=event_id,
         contact_id=contact_id, trigger_node_id=trigger_node_id, status="pending",
-        lease_owner=lease_owner or owner(), lease_expires_at=now + _lease(), created_at=now,
+        lease_owner=lease_owner or owner(), lease_expires_at=now + lease_length(), created_at=now,
+        **_job(),
     )  # fmt: skip
     db.session.add(ex)
     db.session.flush()
@@ -167,6 +144,12 @@ def dispatch_execution(execution_id: int, *, at: datetime | None = None, **kwarg
         return False
 
 
+def _job() -> dict:
+    """``rq_job_id`` of the job taking a run (nothing outside a job: keep the last one)."""
+    job_id = current_job_id()
+    return {"rq_job_id": job_id} if job_id else {}
+
+
 def _acquire(execution_id: int, also: tuple = ()) -> bool:
     now = utcnow()
     stmt = (
@@ -179,7 +162,7 @@ def _acquire(execution_id: int, also: tuple = ()) -> bool:
             or_(WE.lease_owner.is_(None), WE.lease_expires_at < now,
                 WE.lease_owner.in_((owner(), DISPATCH, *also))),
         )
-        .values(lease_owner=owner(), lease_expires_at=now + _lease())
+        .values(lease_owner=owner(), lease_expires_at=now + lease_length(), **_job())
     )  # fmt: skip
     taken = db.session.execute(stmt).rowcount == 1
     db.session.commit()
@@ -212,7 +195,6 @@ class _Run:
         self.first_start = ex.started_at is None
         self.interp = interpreter_for(ex.workflow_id, ex.workflow_version)
         self.effects = DbEffects(ex.id)
-        self.interp.effects = self.effects
         self.state = RunState.from_dict(ex.state)
         # The stored state was redacted; "clean" = no secret-looking key anywhere in it, so
         # checkpoints may store it as is (see _state_value).
@@ -255,7 +237,7 @@ class _Run:
                   "started_at": self.started_at, "error": _error_text(state.error),
                   "b_id": self.id, "b_owner": owner(), "b_count": self.step_count}  # fmt: skip
         if status == "running":
-            values.update(lease_expires_at=now + _lease(), resume_at=None)
+            values.update(lease_expires_at=now + lease_length(), resume_at=None)
         elif status == "waiting":
             resume = datetime.fromisoformat(state.resume_at) if state.resume_at else None
             values.update(lease_owner=None, lease_expires_at=None, resume_at=resume)
@@ -305,7 +287,7 @@ def _steps(run: _Run, budget: int) -> None:
         node = _next_node(state, run.effects.now()) if watched else None
         if node is not None:
             run.trace("step_started", node_id=node, step=run.step_count + 1)
-        record = run.interp.step(state)
+        record = run.interp.step(state, run.effects)
         if run.effects.db_error is not None:
             raise run.effects.db_error
         run.checkpoint(record)
@@ -337,7 +319,7 @@ def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None
     """Lease the run and build its :class:`_Run`; None when another worker has it.
 
     ``fresh``: a run this thread created and committed just now, leased to it and loaded
-    (:func:`backend.services.processing.drain`): no lease to take, no row to reload, no
+    (:func:`backend.runtime.processing.drain`): no lease to take, no row to reload, no
     interrupted attempt to record."""
     if fresh is not None and fresh.lease_owner == owner() and note is None:
         return _Run(fresh), None
@@ -375,17 +357,3 @@ def advance(execution_id: int, *, note: dict | None = None, budget: int = 500,
             node = _next_node(run.state, utcnow()) if run else None
             on_db_error(execution_id, exc, node, note)
             return "retrying"
-
-
-# Cancel / retry / manual start and database-outage handling live in run_control (it imports
-# this module).
-from backend.services.run_control import (  # noqa: E402  # noqa: E402
-    cancel,
-    on_db_error,
-    record_outage,
-    retry,
-    start_manual,
-    take_outage,
-)
-
-__all__ += ["cancel", "retry", "start_manual"]
