@@ -35,3 +35,5 @@ def init_app(app) -> None:
     errors.init_app(app)
     # The runtime's webhook-trigger endpoint: POST /hooks/<webhook_key> (outside the prefix).
     app.register_blueprint(importlib.import_module("backend.api.hooks").bp)
+    # Prometheus scrapes: GET /metrics (token or loopback, see backend.api.metrics).
+    app.register_blueprint(importlib.import_module("backend.api.metrics").bp)
