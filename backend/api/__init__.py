@@ -20,7 +20,7 @@ MODULES = (
     "workflows", "triggers", "actions", "node_types", "executions", "event_logs", "contacts",
     "tags", "conversations", "event_types", "users", "tokens", "credentials", "health", "openapi",
     "versions", "drafts", "samples", "authoring", "messages", "notes", "timeline", "node_stats",
-    "templates", "wakeups", "explain", "simulations",
+    "templates", "wakeups", "explain", "simulations", "run_versions",
 )  # fmt: skip
 
 
