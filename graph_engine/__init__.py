@@ -32,6 +32,7 @@ from graph_engine.errors import (
     UnknownNodeTypeError,
     ValidationError,
 )
+from graph_engine.goals import reached_goal
 from graph_engine.graph import FORMAT, Graph
 from graph_engine.interpreter import Interpreter
 from graph_engine.matching import TriggerIndex, TriggerSpec, explain_match
@@ -72,6 +73,7 @@ __all__ = [
     "evaluate",
     "explain",
     "explain_rules",
+    "reached_goal",
     "explain_match",
     "deciding_leaves",
     "render",

@@ -6,8 +6,10 @@ from backend.extensions import db
 from backend.models.base import JSONType, UTCDateTime, utcnow
 
 EVENT_STATUSES = ("received", "processing", "processed", "failed")
-EXECUTION_STATUSES = ("pending", "running", "waiting", "succeeded", "failed", "cancelled")
-FINISHED = ("succeeded", "failed", "cancelled")
+EXECUTION_STATUSES = (
+    "pending", "running", "waiting", "succeeded", "failed", "cancelled", "converted",
+)  # fmt: skip
+FINISHED = ("succeeded", "failed", "cancelled", "converted")  # converted: a goal ended it
 
 
 class EventLog(db.Model):
