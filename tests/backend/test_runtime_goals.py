@@ -94,3 +94,19 @@ def test_goal_settings_are_validated(api):
         report["ok"] is False
         and {"settings.goals[0]", "settings.goals[1].rules.all[0].op"} <= fields
     )
+
+
+def test_a_message_inside_quiet_hours_waits_in_the_runtime(app):
+    from backend.extensions import db
+    from backend.models import OutboundMessage, utcnow
+
+    now = utcnow()
+    window = {"start": (now - timedelta(hours=1)).strftime("%H:%M"),
+              "end": (now + timedelta(hours=2)).strftime("%H:%M")}  # fmt: skip
+    setup(app, linear(SEND, quiet_hours=window, timezone="UTC"))
+    _event("PING", "a")
+    work(app)
+    (run,) = _runs("a")
+    assert run.status == "waiting" and db.session.query(OutboundMessage).count() == 0
+    opens = now + timedelta(hours=2)
+    assert abs((run.resume_at - opens).total_seconds()) < 120
