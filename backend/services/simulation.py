@@ -46,6 +46,7 @@ BATCH = 1000
 SAMPLES = 20
 MAX_RESUMES = 100
 SIM_WORKFLOW = "simulation"
+_DEFAULT_CHANNEL = {"send_message": "capture", "send_email": "email"}  # as the test run shows them
 
 
 class SimulationInvalid(Exception):
@@ -199,7 +200,8 @@ class Replay:
             if len(self.messages) < SAMPLES:
                 self.messages.append({
                     "event_id": ev_id, "contact": contact, "effect": effect["effect"],
-                    "channel": effect.get("channel") or "email", "to": effect.get("to"),
+                    "channel": effect.get("channel") or _DEFAULT_CHANNEL[effect["effect"]],
+                    "to": effect.get("to"),
                     "subject": effect.get("subject"),
                     "text": effect.get("text") if "text" in effect else effect.get("body"),
                 })  # fmt: skip

@@ -81,6 +81,7 @@ def test_simulation_counts_nodes_messages_and_skips_without_touching_anything(ap
     assert result["contacts_messaged"] == 2 and result["messages"] == 2
     texts = sorted(m["text"] for m in result["sample_messages"])
     assert texts == ["Lena, your code: SAVE10", "Sara, your code: SAVE10"]
+    assert {m["channel"] for m in result["sample_messages"]} == {"capture"}
     assert result["skipped"]["reasons"] == {"reentry_once": 1, "not_matched": 1}
     miss = next(s for s in result["skipped"]["samples"] if s["reason"] == "not_matched")
     assert miss["contact"] == "lena" and miss["failing"][0]["actual"] == "hello"
