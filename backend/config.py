@@ -69,6 +69,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Prometheus /metrics (issue 13): a bearer token, or loopback callers only.
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         "METRICS_ALLOW": env.get("METRICS_ALLOW", "loopback"),  # loopback | any
+        # Frequency caps per contact per 24 h across workflows, JSON by kind: {"message": 3}.
+        "FREQUENCY_CAPS": env.get("FREQUENCY_CAPS", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -38,6 +38,10 @@ SETTINGS_SCHEMA = {
                      "description": "IANA name, e.g. Asia/Tehran."},
         "max_steps": {"type": "integer", "minimum": 1, "maximum": 1_000_000,
                       "title": "Max steps per run"},
+        "priority": {"type": "integer", "minimum": -1000, "maximum": 1000, "default": 0,
+                     "title": "Priority",
+                     "description": "Who gets a contact's last message of the day under a "
+                                    "frequency cap: the higher priority."},
         "quiet_hours": {"type": "object", "required": ["start", "end"], "additionalProperties": False,
                         "title": "Quiet hours",
                         "description": "Messages due between start and end (the contact's "
