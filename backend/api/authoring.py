@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify
 from backend.api.common import ID, TEXT
 from backend.api.spec import component, operation
 from backend.services import authoring
+from graph_engine import TemplateError
 
 bp = Blueprint("authoring", __name__)
 
@@ -50,7 +51,6 @@ PATH_REF = component("ContextPath", {
            response=RENDER_REF)  # fmt: skip
 def render_template(body):
     """Preview a template against a sample context (400 with the template's error)."""
-    from graph_engine.errors import TemplateError
 
     try:
         text = authoring.render_preview(body["template"], body.get("context") or {})

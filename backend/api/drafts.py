@@ -19,6 +19,7 @@ from backend.auth import current_principal
 from backend.models import Workflow
 from backend.services import versions
 from backend.services.dry_run import BadSample, DryRunInvalid, dry_run
+from backend.services.workflows import validation_report
 
 bp = Blueprint("drafts", __name__)
 
@@ -90,7 +91,6 @@ def report_json(report) -> dict:
            response=VALIDATION_REF)  # fmt: skip
 def validate_graph(body):
     """Validate a graph without saving it: every error names its node or edge id."""
-    from backend.services.workflows import validation_report
 
     return jsonify(report_json(validation_report(body)))
 

@@ -9,6 +9,7 @@ import logging
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from backend import queue
 from backend.api.spec import component, operation
 from backend.extensions import db
 
@@ -37,9 +38,7 @@ def _database() -> dict:
 
 def _redis() -> dict:
     try:
-        from backend.queue import get_redis
-
-        get_redis().ping()
+        queue.get_redis().ping()
         return {"ok": True}
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}

@@ -7,6 +7,7 @@ admin) is recorded the same way, in the same transaction as the change itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -53,22 +54,20 @@ def recorded_by(*, execution_id: int | None = None, source: str = "runtime"):
         _changed_by.reset(token)
 
 
+# The web layer says who the signed-in caller is (``backend.api.init_app`` installs it): models
+# sit below the API and auth, so they ask through this hook instead of importing them.
+_author_provider: Callable[[], dict] | None = None
+
+
+def use_author_provider(provider: Callable[[], dict] | None) -> None:
+    """Install the function answering ``{"source", "user_id"?}`` for changes made outside a
+    ``recorded_by`` block (``None``: every such change is ``"other"``)."""
+    global _author_provider
+    _author_provider = provider
+
+
 def _request_author() -> dict:
-    from flask import current_app, has_request_context, request
-
-    if not has_request_context():
-        return {"source": "other"}
-    from backend.auth import current_principal
-
-    PREFIX = current_app.config.get("API_PREFIX", "/api/")  # noqa: N806 - set by backend.api
-
-    source = "api" if request.path.startswith(PREFIX) else \
-        "admin" if request.path.startswith("/admin") else "web"  # fmt: skip
-    try:
-        user = current_principal()
-    except Exception:  # noqa: BLE001 - an unauthenticated write is still recorded
-        user = None
-    return {"source": source, "user_id": getattr(user, "id", None)}
+    return _author_provider() if _author_provider is not None else {"source": "other"}
 
 
 def _record(contact, tag, action: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 __all__ = ["DbEffects"]
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -25,6 +25,7 @@ from backend.channels import OutboundRequest, channel_for
 from backend.extensions import db
 from backend.models import Contact, Conversation, Note
 from backend.models.history import recorded_by
+from backend.runtime.clock import utcnow
 from backend.runtime.frequency import cap_reason, record_capped
 from backend.services import contacts as contact_service
 from graph_engine import EffectError, Outbound, run_code
@@ -45,7 +46,7 @@ class DbEffects:
         self._rows: dict = {}
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return utcnow()
 
     # -- helpers ------------------------------------------------------------------------------
 

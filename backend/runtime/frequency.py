@@ -19,7 +19,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from backend.extensions import db
-from backend.models import OutboundMessage, WorkflowExecution, WorkflowVersion, utcnow
+from backend.models import OutboundMessage, WorkflowExecution, WorkflowVersion
+from backend.runtime.clock import utcnow
 
 Run = WorkflowExecution
 

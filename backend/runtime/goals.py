@@ -16,7 +16,8 @@ __all__ = ["exit_reached_goals"]
 from sqlalchemy import or_, select, update
 
 from backend.extensions import db
-from backend.models import StepExecution, WorkflowExecution, WorkflowVersion, utcnow
+from backend.models import StepExecution, WorkflowExecution, WorkflowVersion
+from backend.runtime.clock import utcnow
 from graph_engine import reached_goal
 
 Run = WorkflowExecution

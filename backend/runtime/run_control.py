@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 from backend.errors import ServiceError
 from backend.events import emit_trace
 from backend.extensions import db
-from backend.models import EventLog, StepExecution, Workflow, WorkflowExecution, utcnow
+from backend.models import EventLog, StepExecution, Workflow, WorkflowExecution
+from backend.runtime.clock import utcnow
 from backend.runtime.leases import ACTIVE_STATUSES, DISPATCH
 from backend.runtime.runner import create_execution, dispatch_execution
 from backend.services import contacts as contact_service

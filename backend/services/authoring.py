@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import Contact, EventLog, Workflow, WorkflowExecution
+from graph_engine import check_code as compile_errors
+from graph_engine import render
 
 _LINE = re.compile(r"^Line (\d+): (.*)$", re.S)
 SAMPLE_ROWS = 500
@@ -50,7 +52,6 @@ STATIC_PATHS = [
 
 def render_preview(template: str, context: dict) -> str:
     """``template`` rendered against ``context`` (missing parts default to empty objects)."""
-    from graph_engine.templating import render
 
     full = {"event": {}, "user": {}, "conversation": {}, "nodes": {}, "workflow": {},
             "execution": {}, **context}  # fmt: skip
@@ -59,7 +60,6 @@ def render_preview(template: str, context: dict) -> str:
 
 def check_code(code: str) -> list[dict]:
     """RestrictedPython compile errors as ``{line, column, message}`` (column may be None)."""
-    from graph_engine.sandbox import check_code as compile_errors
 
     column = None
     try:

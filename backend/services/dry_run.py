@@ -14,6 +14,17 @@ __all__ = ["DryRunInvalid", "BadSample", "dry_run", "step_dict", "edges_taken"]
 
 from datetime import UTC, datetime
 
+from graph_engine import (
+    GraphError,
+    InMemoryEffects,
+    Interpreter,
+    TriggerIndex,
+    build_context,
+    event_from_payload,
+    trigger_specs,
+    validate,
+)
+
 DEFAULT_CONTACT_ID = "test-contact"
 MAX_RESUMES = 1000
 
@@ -88,7 +99,6 @@ def _messages(effects: list[dict]) -> list[dict]:
 
 
 def _event_and_contact(graph: dict, event: dict | None, contact: dict | None, workflow_id):
-    from graph_engine.registry import trigger_specs
 
     contact = dict(contact or {})
     payload = dict(event or {})
@@ -112,8 +122,6 @@ def _start_time(stamp) -> datetime:
 
 
 def _match(graph: dict, context: dict, workflow_id, trigger_node_id: str | None):
-    from graph_engine.matching import TriggerIndex
-    from graph_engine.registry import trigger_specs
 
     specs = trigger_specs(graph, workflow_id)
     if trigger_node_id:
@@ -124,8 +132,6 @@ def _match(graph: dict, context: dict, workflow_id, trigger_node_id: str | None)
 
 def _run(graph: dict, trigger: str, context: dict, clock: _Clock, workflow_id, fast_forward: bool):
     """``(state, steps, effects log)``; each effect is tagged with the node that performed it."""
-    from graph_engine.effects import InMemoryEffects
-    from graph_engine.interpreter import Interpreter
 
     effects = InMemoryEffects(clock=clock)
     engine = Interpreter(graph, effects=effects, workflow_id=workflow_id)
@@ -159,9 +165,6 @@ def dry_run(graph: dict, event: dict | None = None, contact: dict | None = None,
              fast_forward: bool = False, trigger_node_id: str | None = None,
              workflow_id=None, max_nodes: int = 500) -> dict:  # fmt: skip
     """Run ``graph`` in memory; raise :class:`DryRunInvalid` when it does not validate."""
-    from graph_engine.context import build_context, event_from_payload
-    from graph_engine.errors import GraphError
-    from graph_engine.validate import validate
 
     # 1. Validate the draft; build the event and the contact's context.
     report = validate(graph, max_nodes=max_nodes)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 __all__ = ["KINDS", "timeline_page"]
 
+from datetime import UTC, datetime
+
 from sqlalchemy import String, case, func, literal, or_, select, union_all
 
 from backend.extensions import db
@@ -144,7 +146,6 @@ def timeline_page(contact: Contact, page: int, size: int, kinds: set[str] | None
 
 def _aware(value):
     """SQLite hands back naive datetimes from a UNION (no column type to convert them)."""
-    from datetime import UTC, datetime
 
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

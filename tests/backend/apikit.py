@@ -1,125 +1,15 @@
-"""Helpers for the API tests: users with tokens per role and a tiny JSON client.
+"""Helpers for the API tests: a tiny JSON client, users with tokens, sample graphs.
 
-Import the fixtures into a test module with ``from apikit import *  # noqa: F403``.
+The JSON client and the users live in ``tests/support.py`` (re-exported here); the fixtures
+built on them (``api``, ``admin``, ``editor``, ``viewer``, ``anon``, ``seeded``) live in
+``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
-import json
+__all__ = ["BASE", "Api", "make_user", "simple_graph", "coupon_graph"]
 
-import pytest
-
-BASE = "/api/v1/workflow/api"
-
-__all__ = [
-    "BASE",
-    "Api",
-    "api",
-    "admin",
-    "editor",
-    "viewer",
-    "anon",
-    "make_user",
-    "simple_graph",
-    "coupon_graph",
-    "seeded",
-]
-
-
-class Api:
-    """JSON calls against the test client as one principal (``token=None``: anonymous)."""
-
-    def __init__(self, client, token: str | None, user=None):
-        self.client, self.token, self.user = client, token, user
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body=None,
-        *,
-        raw: bytes | str | None = None,
-        content_type: str = "application/json",
-        headers: dict | None = None,
-        **query,
-    ):
-        all_headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        all_headers.update(headers or {})
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        url = path if path.startswith("/") and not path.startswith(BASE) else path
-        url = url if url.startswith(BASE) else BASE + url
-        return self.client.open(
-            url,
-            method=method,
-            data=data,
-            headers=all_headers,
-            content_type=content_type if data is not None else None,
-            query_string=query or None,
-        )
-
-    def get(self, path, **query):
-        return self.call("GET", path, **query)
-
-    def post(self, path, body=None, **kw):
-        return self.call("POST", path, body, **kw)
-
-    def put(self, path, body=None, **kw):
-        return self.call("PUT", path, body, **kw)
-
-    def patch(self, path, body=None, **kw):
-        return self.call("PATCH", path, body, **kw)
-
-    def delete(self, path, **kw):
-        return self.call("DELETE", path, **kw)
-
-
-def make_user(email: str, role: str):
-    from backend.extensions import db
-    from backend.models import ApiToken, User
-
-    user = User(email=email, role=role)
-    user.set_password("password123")
-    db.session.add(user)
-    _, plain = ApiToken.issue(user, f"{role}-token")
-    db.session.commit()
-    return user, plain
-
-
-@pytest.fixture
-def seeded(app):
-    from backend.services.bootstrap import seed_event_types
-
-    seed_event_types()
-    return app
-
-
-@pytest.fixture
-def admin(client, seeded):
-    user, token = make_user("admin@example.com", "admin")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def editor(client, seeded):
-    user, token = make_user("editor@example.com", "editor")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def viewer(client, seeded):
-    user, token = make_user("viewer@example.com", "viewer")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def anon(client, seeded):
-    return Api(client, None)
-
-
-@pytest.fixture
-def api(editor):
-    """The default principal of most tests: an editor."""
-    return editor
+from support import BASE, Api, make_user
 
 
 def simple_graph(text: str = "Hi {{ user.first_name }}") -> dict:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from apikit import *  # noqa: F403
 from sqlalchemy import select
 from test_api_run_history import _coupon_run, fresh_interpreters  # noqa: F401 (autouse)
 

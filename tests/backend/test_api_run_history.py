@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from apikit import *  # noqa: F403
 from apikit import coupon_graph
 from runtime_helpers import graph, message, setup, work
 from sqlalchemy import select

@@ -8,7 +8,6 @@ import time
 
 import psycopg
 import pytest
-from apikit import *  # noqa: F403
 from apikit import simple_graph
 
 
