@@ -95,6 +95,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
         "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
         **_hardening(env),
+        # Prometheus /metrics (issue 13): a bearer token, or loopback callers only.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "METRICS_ALLOW": env.get("METRICS_ALLOW", "loopback"),  # loopback | any
+        # Frequency caps per contact per 24 h across workflows, JSON by kind: {"message": 3}.
+        "FREQUENCY_CAPS": env.get("FREQUENCY_CAPS", ""),
         "WTF_CSRF_TIME_LIMIT": None,
     }
     cfg.update(overrides or {})

@@ -22,6 +22,7 @@ __all__ = [
     "cleanup_old_executions",
     "retry_failed_actions",
     "call_fallback_webhook",
+    "simulate_workflow",
     "app_context",
 ]
 
@@ -40,6 +41,7 @@ from backend.runtime.processing import drain
 from backend.runtime.runner import advance
 from backend.runtime.schedules import fire_schedules as fire
 from backend.runtime.sweeper import sweep as run_sweep
+from backend.services.simulations import run as run_simulation
 
 _local = threading.local()
 
@@ -123,3 +125,9 @@ def call_fallback_webhook(event_id: int) -> dict:
 
     with app_context():
         return call_webhook(event_id)
+
+
+def simulate_workflow(simulation_id: str) -> str:
+    """Replay stored events through a draft graph (capture only) and store the result."""
+    with app_context():
+        return run_simulation(simulation_id)

@@ -12,7 +12,7 @@ True
 See ``graph_engine/README.md`` for the model, the run state and the step cycle.
 """
 
-from graph_engine.conditions import evaluate, explain
+from graph_engine.conditions import deciding_leaves, evaluate, explain, explain_rules
 from graph_engine.context import build_context, event_from_payload
 from graph_engine.effects import CHANNELS, Effects, InMemoryEffects, Outbound
 from graph_engine.errors import (
@@ -32,9 +32,10 @@ from graph_engine.errors import (
     UnknownNodeTypeError,
     ValidationError,
 )
+from graph_engine.goals import reached_goal
 from graph_engine.graph import FORMAT, Graph
 from graph_engine.interpreter import Interpreter
-from graph_engine.matching import TriggerIndex, TriggerSpec
+from graph_engine.matching import TriggerIndex, TriggerSpec, explain_match
 from graph_engine.nodes import NodeCall, NodeResult
 from graph_engine.registry import (
     CATEGORIES,
@@ -71,6 +72,10 @@ __all__ = [
     # conditions, templates, custom code, pictures
     "evaluate",
     "explain",
+    "explain_rules",
+    "reached_goal",
+    "explain_match",
+    "deciding_leaves",
     "render",
     "render_value",
     "check_template",

@@ -33,6 +33,7 @@ from graph_engine.effects import Effects, InMemoryEffects
 from graph_engine.errors import InterpreterError, MaxStepsExceeded
 from graph_engine.graph import Graph
 from graph_engine.nodes import NodeCall
+from graph_engine.quiet_hours import QUIET_NODE_TYPES, quiet_until
 from graph_engine.registry import Registry, default_registry
 from graph_engine.run_state import ACTIVE, RunState, StepRecord, error_dict, is_retryable
 
@@ -199,7 +200,9 @@ class Interpreter:
             raise InterpreterError(f"node {node_id}: in the run state but not in the graph")
         record = StepRecord(state.steps + 1, node_id, plan.type.type, item["attempt"], now)
         started = time.perf_counter()
-        if plan.disabled:
+        if self._held_by_quiet_hours(state, plan, item, record, now):
+            pass
+        elif plan.disabled:
             record.status, record.port, record.input = "skipped", plan.through, plan.params
             self._route(state, plan, plan.through, None)
         else:
@@ -215,6 +218,23 @@ class Interpreter:
                 self._on_success(state, plan, result, record, now)
         record.finish(effects.now(), time.perf_counter() - started)
         return record
+
+    def _held_by_quiet_hours(self, state, plan: _Plan, item, record: StepRecord, now) -> bool:
+        """A message node due inside the quiet hours goes back to the frontier until they end."""
+        quiet = self.graph.settings.get("quiet_hours")
+        if (
+            not quiet
+            or plan.disabled
+            or plan.type.type not in quiet.get("node_types", QUIET_NODE_TYPES)
+        ):
+            return False
+        opens = quiet_until(quiet, state.context.get("user"), self.graph.timezone, now)
+        if opens is None:
+            return False
+        record.status, record.resume_at = "waiting", opens.isoformat()
+        record.input, record.output = plan.params, {"quiet_hours_until": opens.isoformat()}
+        state.frontier.append({**item, "not_before": opens.isoformat()})
+        return True
 
     def _on_success(self, state, plan: _Plan, result, record: StepRecord, now) -> None:
         # 1. Store the output (and contact / conversation updates) in the context.

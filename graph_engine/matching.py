@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from graph_engine.conditions import _getter, compile_rules, evaluate, fold_text
+from graph_engine.conditions import _getter, compile_rules, evaluate, explain_rules, fold_text
 from graph_engine.conditions.operators import _text
 from graph_engine.errors import GraphEngineError
 
-__all__ = ["TriggerSpec", "TriggerIndex", "naive_match", "required_keywords"]
+__all__ = ["TriggerSpec", "TriggerIndex", "naive_match", "required_keywords", "explain_match"]
 
 Alternatives = frozenset  # of (field, mode, keyword)
 ErrorHook = Callable[["TriggerSpec", Exception], None] | None
@@ -236,3 +236,30 @@ def naive_match(
         if ok:
             matched.append(spec)
     return sorted(matched, key=_rank)
+
+
+def explain_match(spec: TriggerSpec, context: dict, *, code_runner=None) -> dict:
+    """Why ``spec`` does or does not match this event: the explain mode of matching.
+
+    ``{matched, reason, event_type, failing}``: ``reason`` is ``"event_type"`` (the trigger
+    listens to another type), ``"filter"`` (``failing`` lists the rules that failed, each with
+    the value seen), ``"error"`` (the filter raised) or None when it matches.
+
+    >>> spec = TriggerSpec("w1", "t", "MESSAGE_RECEIVED", {"all": [
+    ...     {"field": "user.tags", "op": "contains", "value": "interested"}]})
+    >>> out = explain_match(spec, {"event": {"type": "MESSAGE_RECEIVED"}, "user": {"tags": []}})
+    >>> out["matched"], out["reason"], out["failing"][0]["actual"]
+    (False, 'filter', [])
+    """
+    event = context.get("event")
+    etype = event.get("type") if isinstance(event, dict) else None
+    out = {"matched": False, "reason": None, "event_type": spec.event_type, "failing": []}
+    if spec.event_type != etype:
+        return {**out, "reason": "event_type"}
+    try:
+        verdict = explain_rules(spec.filter, context, code_runner=code_runner)
+    except GraphEngineError as exc:
+        return {**out, "reason": "error", "error": str(exc)}
+    if not verdict["result"]:
+        return {**out, "reason": "filter", "failing": verdict["failing"]}
+    return {**out, "matched": True}

@@ -46,6 +46,31 @@ SETTINGS_SCHEMA = {
                      "description": "IANA name, e.g. Asia/Tehran."},
         "max_steps": {"type": "integer", "minimum": 1, "maximum": 1_000_000,
                       "title": "Max steps per run"},
+        "priority": {"type": "integer", "minimum": -1000, "maximum": 1000, "default": 0,
+                     "title": "Priority",
+                     "description": "Who gets a contact's last message of the day under a "
+                                    "frequency cap: the higher priority."},
+        "quiet_hours": {"type": "object", "required": ["start", "end"], "additionalProperties": False,
+                        "title": "Quiet hours",
+                        "description": "Messages due between start and end (the contact's "
+                                       "user.fields.timezone, else the workflow's) wait.",
+                        "properties": {
+                            "start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                            "end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                            "node_types": {"type": "array", "maxItems": 50,
+                                           "items": {"type": "string", "maxLength": 64}}}},
+        "goals": {"type": "array", "maxItems": 20, "title": "Goals (exit conditions)",
+                  "description": "A waiting run ends as converted when the contact gets a tag, "
+                                 "sends an event (optionally matching filter rules) or a rule "
+                                 "on event.* / user.* holds.",
+                  "items": {"type": "object", "required": ["id"], "additionalProperties": False,
+                            "properties": {
+                                "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                                "tag": {"type": "string", "minLength": 1, "maxLength": 100},
+                                "event_type": {"type": "string", "maxLength": 64,
+                                               "pattern": "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$"},
+                                "rules": {"type": "object"}},
+                            "minProperties": 2}},
     },
     "additionalProperties": False,
 }  # fmt: skip
@@ -198,10 +223,29 @@ def _check_settings(settings: Any, report: Report) -> None:
     tz = settings.get("timezone")
     if isinstance(tz, str) and not valid_timezone(tz):
         report.error("bad_settings", f"unknown timezone {tz!r}", field="settings.timezone")
+    _check_goals(settings.get("goals"), report)
     if settings.get("reentry") == "once_per_hours" and "reentry_hours" not in settings:
         report.error(
             "bad_settings", "reentry 'once_per_hours' needs reentry_hours", field="settings"
         )
+
+
+def _check_goals(goals: Any, report: Report) -> None:
+    """Each goal's rules are valid rules; goal ids are unique."""
+    from graph_engine.conditions import check_rules
+
+    if not isinstance(goals, list):
+        return
+    seen = set()
+    for i, goal in enumerate(goals):
+        if not isinstance(goal, dict):
+            continue
+        if goal.get("id") in seen:
+            report.error("bad_settings", f"duplicate goal id {goal['id']!r}",
+                         field=f"settings.goals[{i}].id")  # fmt: skip
+        seen.add(goal.get("id"))
+        for path, message in check_rules(goal.get("rules"), f"settings.goals[{i}].rules"):
+            report.error("bad_settings", message, field=path)
 
 
 def _with_unique_ids(items: list, kind: str, report: Report):

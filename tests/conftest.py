@@ -75,8 +75,12 @@ def app(app_session):
     with app_session.app_context():
         yield app_session
         from backend.extensions import db
+        from backend.runtime import discovery, interpreters
 
         db.session.remove()
+        # The next test reuses workflow ids on truncated tables: no cached graph may survive.
+        discovery.reset()
+        interpreters.reset()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ MODULES = (
     "workflows", "triggers", "actions", "node_types", "executions", "event_logs", "contacts",
     "tags", "conversations", "event_types", "users", "tokens", "credentials", "health", "openapi",
     "versions", "drafts", "samples", "authoring", "messages", "notes", "timeline", "node_stats",
+    "templates", "wakeups", "explain", "simulations", "run_versions",
 )  # fmt: skip
 
 
@@ -52,3 +53,5 @@ def init_app(app) -> None:
     use_author_provider(_tag_author)  # tag changes name the API / admin caller
     # The runtime's webhook-trigger endpoint: POST /hooks/<webhook_key> (outside the prefix).
     app.register_blueprint(importlib.import_module("backend.api.hooks").bp)
+    # Prometheus scrapes: GET /metrics (token or loopback, see backend.api.metrics).
+    app.register_blueprint(importlib.import_module("backend.api.metrics").bp)

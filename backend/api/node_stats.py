@@ -22,7 +22,7 @@ NODE_STATS_REF = component("NodeStats", {
             "type": "object",
             "required": ["entered", "succeeded", "failed", "waiting", "skipped"],
             "properties": {k: _COUNT for k in ("entered", "succeeded", "failed", "waiting",
-                                               "skipped")}}},
+                                               "skipped", "converted")}}},
     },
 })  # fmt: skip
 QUERY = {"window": {"enum": list(WINDOWS), "default": "24h",

@@ -6,8 +6,10 @@ from backend.extensions import db
 from backend.models.base import JSONType, UTCDateTime, utcnow
 
 EVENT_STATUSES = ("received", "processing", "processed", "failed")
-EXECUTION_STATUSES = ("pending", "running", "waiting", "succeeded", "failed", "cancelled")
-FINISHED = ("succeeded", "failed", "cancelled")
+EXECUTION_STATUSES = (
+    "pending", "running", "waiting", "succeeded", "failed", "cancelled", "converted",
+)  # fmt: skip
+FINISHED = ("succeeded", "failed", "cancelled", "converted")  # converted: a goal ended it
 
 
 class EventLog(db.Model):
@@ -57,7 +59,9 @@ class WorkflowExecution(db.Model):
     event_id = db.Column(
         db.Integer, db.ForeignKey("event_logs.id", ondelete="SET NULL"), index=True
     )
-    contact_id = db.Column(db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"))
+    contact_id = db.Column(
+        db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )  # goals, explain and contact pages look runs up by contact
     trigger_node_id = db.Column(db.String(100), nullable=False)
     status = db.Column(db.String(16), nullable=False, default="pending", index=True)
     state = db.Column(JSONType)  # graph_engine RunState.to_dict(), checkpointed after every step

@@ -26,6 +26,7 @@ from backend.extensions import db
 from backend.models import Contact, Conversation, Note
 from backend.models.history import recorded_by
 from backend.runtime.clock import utcnow
+from backend.runtime.frequency import cap_reason, record_capped
 from backend.services import contacts as contact_service
 from graph_engine import EffectError, Outbound, run_code
 
@@ -155,6 +156,9 @@ class DbEffects:
             conversation_id=conversation.id if conversation else None,
             execution_id=self.execution_id, node_id=request.node_id[:100],
         )  # fmt: skip
+        reason = self._guard(cap_reason, message.kind, message.contact_id, self.execution_id)
+        if reason:  # over the contact's frequency cap: recorded, not sent
+            return self._guard(record_capped, message, reason)
         return self._guard(channel_for(message, self.mode).send, message)
 
     def run_code(self, code: str, context: dict, *, timeout: float) -> Any:

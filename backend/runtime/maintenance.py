@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from backend.extensions import db
-from backend.models import EventLog, StepExecution, WorkflowExecution
+from backend.models import FINISHED, EventLog, StepExecution, WorkflowExecution
 from backend.runtime.clock import utcnow
 from backend.runtime.run_control import retry
 
@@ -22,7 +22,7 @@ def cleanup_old_executions(days: int | None = None) -> dict:
     (``EXECUTION_RETENTION_DAYS``); unfinished runs are kept whatever their age."""
     days = days if days is not None else current_app.config.get("EXECUTION_RETENTION_DAYS", 30)
     cutoff = utcnow() - timedelta(days=days)
-    old = select(WE.id).where(WE.status.in_(("succeeded", "failed", "cancelled")),
+    old = select(WE.id).where(WE.status.in_(FINISHED),
                               WE.created_at < cutoff)  # fmt: skip
     ids = list(db.session.scalars(old))
     for start in range(0, len(ids), 500):

@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from backend.extensions import db
 from backend.models import Contact, EventLog, Workflow
 from backend.queue import request_drain
-from backend.runtime import discovery, fallback, limits
+from backend.runtime import discovery, fallback, goals, limits
 from backend.runtime.clock import utcnow
 from backend.runtime.runner import advance, create_execution
 from backend.runtime.session import worker_session
@@ -118,6 +118,7 @@ def _process_one(ev: EventLog, batch: tuple[list, set]) -> list:
     batch[0].extend((contact, conversation))
     specs = discovery.match(context)
     entries, created = _start_runs(ev, specs, context, contact, batch)
+    goals.exit_reached_goals(contact.id if contact else None, context, ev.id)
     ev.contact_id = contact.id if contact else None  # set with the rest: one UPDATE
     ev.matched_workflows = entries
     ev.status, ev.processed_at, ev.error = "processed", utcnow(), None

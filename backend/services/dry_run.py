@@ -89,7 +89,7 @@ def _messages(effects: list[dict]) -> list[dict]:
     out = []
     for effect in effects:
         if effect["effect"] == "send_message":
-            out.append({"channel": effect.get("channel"), "to": effect.get("to"),
+            out.append({"channel": effect.get("channel") or "capture", "to": effect.get("to"),
                         "text": effect.get("text"), "node_id": effect.get("node_id")})  # fmt: skip
         elif effect["effect"] == "send_email":
             out.append({"channel": "email", "to": effect.get("to"), "text": effect.get("body"),

@@ -55,7 +55,7 @@ def list_figures(workflow_ids: list[int], now: datetime | None = None) -> dict[i
 
 
 def _empty() -> dict:
-    return {"entered": 0, "succeeded": 0, "failed": 0, "waiting": 0, "skipped": 0}
+    return {"entered": 0, "succeeded": 0, "failed": 0, "waiting": 0, "skipped": 0, "converted": 0}
 
 
 def node_counts(workflow_id: int, window: str, now: datetime | None = None) -> dict:
@@ -75,8 +75,10 @@ def node_counts(workflow_id: int, window: str, now: datetime | None = None) -> d
     nodes: dict[str, dict] = {}
     for node_id, status, run_status, has_later, count in db.session.execute(stmt):
         item = nodes.setdefault(node_id, _empty())
-        if status == "waiting":
-            if has_later:
+        if status == "converted":  # a goal ended the run while it waited here
+            item["converted"] += count
+        elif status == "waiting":
+            if has_later and run_status != "converted":
                 item["succeeded"] += count
             elif run_status == "waiting":
                 item["waiting"] += count

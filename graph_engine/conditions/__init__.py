@@ -50,6 +50,8 @@ __all__ = [
     "resolve_path",
     "evaluate",
     "explain",
+    "deciding_leaves",
+    "explain_rules",
     "check_rules",
     "compile_rules",
     "fold_text",
@@ -282,3 +284,43 @@ def explain(rules: dict | None, context: dict, *, code_runner=None) -> dict:
     if rules is None or rules == {}:
         return {"group": "all", "result": True, "children": []}
     return _explain(rules, context, code_runner)
+
+
+def deciding_leaves(tree: dict) -> list[dict]:
+    """The leaves of an :func:`explain` tree that decided its result.
+
+    For a false ``all``: its false children; a false ``any``: every child; a true group: the
+    children that made it true; ``not``: whatever decided its child. So for a rule set that did
+    not match, these are the failing rules, each with the value it saw.
+
+    >>> tree = explain({"all": [{"field": "user.tags", "op": "contains", "value": "vip"},
+    ...                         {"field": "user.fields.age", "op": "greater", "value": 18}]},
+    ...                {"user": {"tags": ["new"], "fields": {"age": 30}}})
+    >>> [(leaf["field"], leaf["actual"]) for leaf in deciding_leaves(tree)]
+    [('user.tags', ['new'])]
+    """
+    if "group" not in tree:
+        return [tree]
+    if tree["group"] == "not":
+        return deciding_leaves(tree["children"][0])
+    found = []
+    for child in tree["children"]:
+        if child["result"] == tree["result"]:
+            found += deciding_leaves(child)
+    return found
+
+
+def explain_rules(rules: dict | None, context: dict, *, code_runner=None) -> dict:
+    """The explain mode of :func:`evaluate`: ``{result, failing, tree}``.
+
+    ``failing`` lists the deciding leaves when the rules are false (empty when true), each
+    with ``field``, ``op``, ``expected``, ``actual`` and a readable ``text``.
+
+    >>> out = explain_rules({"any": [{"field": "event.data.content", "op": "icontains",
+    ...                               "value": "coupon"}]}, {"event": {"data": {"content": "hi"}}})
+    >>> out["result"], out["failing"][0]["text"]
+    (False, "event.data.content icontains 'coupon': no (value: 'hi')")
+    """
+    tree = explain(rules, context, code_runner=code_runner)
+    failing = [] if tree["result"] else deciding_leaves(tree)
+    return {"result": tree["result"], "failing": failing, "tree": tree}

@@ -177,11 +177,11 @@ def test_node_stats_count_entered_and_outcomes_per_window(api, viewer):
     assert day["window"] == "24h"
     nodes = day["nodes"]
     assert nodes["trigger"] == {"entered": 4, "succeeded": 4, "failed": 0, "waiting": 0,
-                                "skipped": 0}  # fmt: skip
+                                "skipped": 0, "converted": 0}  # fmt: skip
     assert nodes["send"] == {"entered": 4, "succeeded": 2, "failed": 1, "waiting": 0,
-                             "skipped": 1}  # fmt: skip
+                             "skipped": 1, "converted": 0}  # fmt: skip
     assert nodes["wait"] == {"entered": 2, "succeeded": 1, "failed": 0, "waiting": 1,
-                             "skipped": 0}  # fmt: skip
+                             "skipped": 0, "converted": 0}  # fmt: skip
     assert nodes["mail"]["entered"] == 1 and "tag" not in nodes
     week = viewer.get(f"/workflows/{wf}/node-stats/", window="7d").json["nodes"]
     assert week["trigger"]["entered"] == 5
