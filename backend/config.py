@@ -65,6 +65,20 @@ def load_config(overrides: dict | None = None) -> dict:
         "RUN_AUTO_RETRIES": _int("RUN_AUTO_RETRIES", 1),
         "OUTBOUND_MODE": env.get("OUTBOUND_MODE", "capture"),  # capture | live
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
+        # Channels (issue 11): defaults for when no stored credential of the kind exists.
+        "TELEGRAM_API_BASE": env.get("TELEGRAM_API_BASE", "https://api.telegram.org"),
+        "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN", ""),
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": _int("SMTP_PORT", 587),
+        "SMTP_SECURITY": env.get("SMTP_SECURITY", "starttls"),  # starttls | tls | plain
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_FROM": env.get("SMTP_FROM", ""),
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 20),
+        "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),
+        "UNSUBSCRIBE_URL": env.get("UNSUBSCRIBE_URL", ""),
+        "INSTAGRAM_RELAY_URL": env.get("INSTAGRAM_RELAY_URL") or env.get("N8N_WEBHOOK_URL", ""),
+        "INSTAGRAM_RELAY_AUTH": env.get("INSTAGRAM_RELAY_AUTH", ""),
         "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,

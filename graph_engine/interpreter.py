@@ -242,6 +242,7 @@ class Interpreter:
         if is_retryable(exc) and attempt < policy.get("max_attempts", 1):
             factor = policy.get("backoff_factor", 1) ** (attempt - 1)
             delay = policy.get("backoff_seconds", 0) * factor
+            delay = max(delay, getattr(exc, "retry_after", None) or 0)  # the other side asked
             not_before = (now + timedelta(seconds=delay)).isoformat() if delay > 0 else None
             record.status, record.resume_at = "retrying", not_before
             state.frontier.append({**item, "attempt": attempt + 1, "not_before": not_before})

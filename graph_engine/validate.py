@@ -38,6 +38,10 @@ SETTINGS_SCHEMA = {
                      "description": "IANA name, e.g. Asia/Tehran."},
         "max_steps": {"type": "integer", "minimum": 1, "maximum": 1_000_000,
                       "title": "Max steps per run"},
+        "test_recipients_only": {"type": "boolean", "default": False,
+                                 "title": "Test recipients only",
+                                 "description": "In live mode, send only to contacts tagged "
+                                                "'test'; the others are captured."},
     },
     "additionalProperties": False,
 }  # fmt: skip

@@ -28,15 +28,19 @@ from backend.services import contacts as contact_service
 from graph_engine import EffectError, Outbound, run_code
 
 _ATTRS = ("first_name", "last_name", "email", "phone", "channel")
+#: With a workflow's ``test_recipients_only`` setting, only contacts with this tag get live sends.
+TEST_TAG = "test"
 
 
 class DbEffects:
     """Effects of one execution (``execution_id``) acting on the database and channels."""
 
-    def __init__(self, execution_id: int):
+    def __init__(self, execution_id: int, *, test_recipients_only: bool = False):
         self.execution_id = execution_id
         self.db_error: Exception | None = None
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
+        # The workflow's "test recipients only" switch: live only for contacts tagged ``test``.
+        self.test_recipients_only = test_recipients_only
         # Rows this run loaded. The session holds clean objects only weakly; with the workers'
         # expire_on_commit=False (``backend.runtime.session``) keeping them here means a contact,
         # its tags and the conversation are loaded once per run, not once per effect.
@@ -146,7 +150,14 @@ class DbEffects:
             conversation_id=conversation.id if conversation else None,
             execution_id=self.execution_id, node_id=request.node_id[:100],
         )  # fmt: skip
-        return self._guard(channel_for(message, self.mode).send, message)
+        return self._guard(channel_for(message, self._mode_for(request)).send, message)
+
+    def _mode_for(self, request: Outbound) -> str:
+        """``live`` only where allowed: with the switch on, a contact not tagged ``test`` (or
+        a request for no contact, e.g. a webhook) gets the capture channel."""
+        if self.mode != "live" or not self.test_recipients_only:
+            return self.mode
+        return "live" if TEST_TAG in ((request.contact or {}).get("tags") or ()) else "capture"
 
     def run_code(self, code: str, context: dict, *, timeout: float) -> Any:
 

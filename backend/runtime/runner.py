@@ -194,7 +194,8 @@ class _Run:
         self.started_at = ex.started_at or utcnow()
         self.first_start = ex.started_at is None
         self.interp = interpreter_for(ex.workflow_id, ex.workflow_version)
-        self.effects = DbEffects(ex.id)
+        self.effects = DbEffects(ex.id, test_recipients_only=bool(
+            self.interp.graph.settings.get("test_recipients_only")))  # fmt: skip
         self.state = RunState.from_dict(ex.state)
         # The stored state was redacted; "clean" = no secret-looking key anywhere in it, so
         # checkpoints may store it as is (see _state_value).
