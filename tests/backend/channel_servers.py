@@ -172,7 +172,7 @@ class SmtpServer:
                 and (auth_data.login.decode(), auth_data.password.decode()) == login
             )
             outer.logins.append(ok)
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)
 
         kwargs = {}
         if security != "plain":
@@ -185,7 +185,7 @@ class SmtpServer:
             if security == "starttls":
                 kwargs["require_starttls"] = True
         if login is not None:
-            kwargs.update(authenticator=authenticator, auth_require_tls=security != "plain",
+            kwargs.update(authenticator=authenticator, auth_require_tls=security == "starttls",
                           auth_exclude_mechanism=["CRAM-MD5"])  # fmt: skip
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
