@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["bp", "check"]
+__all__ = ["bp", "check", "outbound_mode"]
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from backend.api.spec import component, operation
@@ -21,8 +21,10 @@ _PART = {
     "properties": {"ok": {"type": "boolean"}, "error": {"type": "string"}},
 }
 HEALTH_REF = component("Health", {
-    "type": "object", "required": ["status", "database", "redis"],
-    "properties": {"status": {"enum": ["ok", "degraded"]}, "database": _PART, "redis": _PART},
+    "type": "object", "required": ["status", "database", "redis", "outbound_mode"],
+    "properties": {"status": {"enum": ["ok", "degraded"]}, "database": _PART, "redis": _PART,
+                   "outbound_mode": {"enum": ["capture", "live"], "description":
+                                     "capture: messages are recorded, not sent (test mode)"}},
 })  # fmt: skip
 
 
@@ -48,7 +50,12 @@ def _redis() -> dict:
 def check() -> dict:
     parts = {"database": _database(), "redis": _redis()}
     status = "ok" if all(p["ok"] for p in parts.values()) else "degraded"
-    return {"status": status, **parts}
+    return {"status": status, **parts, "outbound_mode": outbound_mode()}
+
+
+def outbound_mode() -> str:
+    """``live`` when channels really send, else ``capture`` (the default test mode)."""
+    return "live" if current_app.config.get("OUTBOUND_MODE") == "live" else "capture"
 
 
 @operation(bp, "/health/", role=None, response=HEALTH_REF)
