@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(config))
 
     from backend import admin, api, auth, cli, events, models, pages, queue, runtime_cli  # noqa: F401
+    from backend.services import internal_events
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     pages.init_app(app)  # login / logout / the editor shell
     admin.init_app(app)  # Flask-Admin at /admin/
     events.init_app(app)  # Socket.IO live traces
+    internal_events.init_app(app)  # tag / conversation-status changes -> the event log
     cli.init_app(app)  # flask commands: init-workflow-system, create-user, ...
     runtime_cli.init_app(app)  # flask commands: serve, worker, sweep
     return app

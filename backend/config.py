@@ -63,6 +63,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "EVENT_GRACE_SECONDS": _int("EVENT_GRACE_SECONDS", 10),
         "EVENT_BATCH_SIZE": _int("EVENT_BATCH_SIZE", 20),
         "RUN_AUTO_RETRIES": _int("RUN_AUTO_RETRIES", 1),
+        # Events caused by runs (TAG_ADDED by an action...) deeper than this start no run.
+        "MAX_EVENT_CHAIN_DEPTH": _int("MAX_EVENT_CHAIN_DEPTH", 5),
         "OUTBOUND_MODE": env.get("OUTBOUND_MODE", "capture"),  # capture | live
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
         # Channels (issue 11): defaults for when no stored credential of the kind exists.

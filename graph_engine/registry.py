@@ -334,7 +334,7 @@ def trigger_spec(node: dict, workflow_id: Any, registry: Registry | None = None)
     """Build the :class:`graph_engine.matching.TriggerSpec` of a trigger node.
 
     The spec's filter combines the node's ``filter`` rules with its convenience params
-    (``keywords``, ``tag``, ``from``/``to``) and, for targeted triggers (schedule, manual,
+    (``keywords``, ``tag``, ``from_status``/``to_status``) and, for targeted triggers (schedule, manual,
     webhook), a scope on ``event.data.workflow_id`` / ``event.data.node_id``.
     """
     from graph_engine.matching import TriggerSpec

@@ -23,8 +23,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.channels import OutboundRequest, channel_for
 from backend.extensions import db
-from backend.models import Contact, Conversation, Note
+from backend.models import Contact, Conversation, EventLog, Note, WorkflowExecution
 from backend.services import contacts as contact_service
+from backend.services.internal_events import caused_by
 from graph_engine import EffectError, Outbound, run_code
 
 _ATTRS = ("first_name", "last_name", "email", "phone", "channel")
@@ -41,6 +42,7 @@ class DbEffects:
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
         # The workflow's "test recipients only" switch: live only for contacts tagged ``test``.
         self.test_recipients_only = test_recipients_only
+        self._cause: dict | None = None  # this run as the cause of internal events
         # Rows this run loaded. The session holds clean objects only weakly; with the workers'
         # expire_on_commit=False (``backend.runtime.session``) keeping them here means a contact,
         # its tags and the conversation are loaded once per run, not once per effect.
@@ -84,13 +86,26 @@ class DbEffects:
 
     # -- contacts -----------------------------------------------------------------------------
 
+    def _caused(self, fn):
+        """Run ``fn`` with this run as the cause of the internal events it emits."""
+        if self._cause is None:
+            payload = db.session.scalar(
+                select(EventLog.payload).join(WorkflowExecution,
+                                              WorkflowExecution.event_id == EventLog.id)
+                .where(WorkflowExecution.id == self.execution_id)
+            ) if self.execution_id else None  # fmt: skip
+            depth = ((payload or {}).get("cause") or {}).get("depth") or 0
+            self._cause = {"execution_id": self.execution_id, "depth": depth + 1}
+        with caused_by(self._cause):
+            return self._guard(fn)
+
     def add_tag(self, contact: dict, tag: str) -> dict:
         def run():
             row = self._contact(contact)
             contact_service.add_tag(row, tag)
             return contact_service.contact_to_context(row)
 
-        return self._guard(run)
+        return self._caused(run)
 
     def remove_tag(self, contact: dict, tag: str) -> dict:
         def run():
@@ -98,7 +113,7 @@ class DbEffects:
             contact_service.remove_tag(row, tag)
             return contact_service.contact_to_context(row)
 
-        return self._guard(run)
+        return self._caused(run)
 
     def update_user(self, contact: dict, changes: dict) -> dict:
         def run():
@@ -136,7 +151,7 @@ class DbEffects:
             conv.status = status
             return contact_service.conversation_to_context(conv)
 
-        return self._guard(run)
+        return self._caused(run)
 
     # -- outbound ---------------------------------------------------------------------------
 

@@ -112,11 +112,21 @@ def _start_runs(ev: EventLog, specs, context, contact, batch) -> tuple[list[dict
     return entries, created
 
 
+def _chain_too_deep(ev: EventLog) -> bool:
+    """Whether ``ev`` was caused by a chain of runs longer than ``MAX_EVENT_CHAIN_DEPTH``."""
+    depth = ((ev.payload or {}).get("cause") or {}).get("depth") or 0
+    return depth > current_app.config.get("MAX_EVENT_CHAIN_DEPTH", 5)
+
+
 def _process_one(ev: EventLog, batch: tuple[list, set]) -> list:
     context, contact, conversation = _context(ev, batch[1])
     batch[0].extend((contact, conversation))
     specs = discovery.match(context)
-    entries, created = _start_runs(ev, specs, context, contact, batch)
+    if _chain_too_deep(ev):  # an event caused by a run caused by a run ...: stop the loop
+        entries, created = [{"workflow_id": s.workflow_id, "node_id": s.node_id,
+                             "skipped": "cause_chain_too_deep"} for s in specs], []  # fmt: skip
+    else:
+        entries, created = _start_runs(ev, specs, context, contact, batch)
     ev.contact_id = contact.id if contact else None  # set with the rest: one UPDATE
     ev.matched_workflows = entries
     ev.status, ev.processed_at, ev.error = "processed", utcnow(), None
