@@ -65,6 +65,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "RUN_AUTO_RETRIES": _int("RUN_AUTO_RETRIES", 1),
         # Events caused by runs (TAG_ADDED by an action...) deeper than this start no run.
         "MAX_EVENT_CHAIN_DEPTH": _int("MAX_EVENT_CHAIN_DEPTH", 5),
+        # Multiplies flow.wait durations (0.001: ten minutes pass in 0.6 s); demos and tests.
+        "WAIT_SCALE": float(env.get("WAIT_SCALE", "1")),
         "OUTBOUND_MODE": env.get("OUTBOUND_MODE", "capture"),  # capture | live
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
         # Channels (issue 11): defaults for when no stored credential of the kind exists.

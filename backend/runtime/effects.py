@@ -43,6 +43,8 @@ class DbEffects:
         # The workflow's "test recipients only" switch: live only for contacts tagged ``test``.
         self.test_recipients_only = test_recipients_only
         self._cause: dict | None = None  # this run as the cause of internal events
+        # WAIT_SCALE shortens duration waits (flow.wait reads it): demos and end-to-end tests.
+        self.wait_scale = float(current_app.config.get("WAIT_SCALE", 1) or 1)
         # Rows this run loaded. The session holds clean objects only weakly; with the workers'
         # expire_on_commit=False (``backend.runtime.session``) keeping them here means a contact,
         # its tags and the conversation are loaded once per run, not once per effect.

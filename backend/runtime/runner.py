@@ -41,6 +41,7 @@ from backend.extensions import db
 from backend.models import StepExecution, Workflow, WorkflowExecution, utcnow
 from backend.queue import get_queue
 from backend.runtime.effects import DbEffects
+from backend.runtime.freshness import refresh
 from backend.runtime.interpreters import interpreter_for
 from backend.runtime.leases import ACTIVE_STATUSES, DISPATCH, current_job_id, lease_length, owner
 from backend.runtime.outage import on_db_error, record_outage, take_outage
@@ -327,7 +328,9 @@ def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None
     also = (note["owner"],) if note and note.get("owner") else ()
     if not _acquire(execution_id, also):
         return None, None
-    run = _Run(db.session.get(WE, execution_id, populate_existing=True))
+    ex = db.session.get(WE, execution_id, populate_existing=True)
+    run = _Run(ex)
+    refresh(run.id, ex.contact_id, run.state, utcnow())  # the contact as it is now
     note = take_outage(execution_id, note)
     if note and note.get("node_id"):
         record_outage(run.id, run.step_count, note)

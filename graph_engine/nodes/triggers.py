@@ -158,8 +158,10 @@ NODE_TYPES = [
         "refresh-cw", "CONVERSATION_STATUS_CHANGED",
         _schema({"from_status": {**_STATUS, "title": "From status"},
                  "to_status": {**_STATUS, "title": "To status"},
-                 "from": {**_STATUS, "deprecated": True, "description": "Use from_status."},
-                 "to": {**_STATUS, "deprecated": True, "description": "Use to_status."}}),
+                 "from": {**_STATUS, "title": "From status (old name)", "deprecated": True,
+                          "description": "Use from_status."},
+                 "to": {**_STATUS, "title": "To status (old name)", "deprecated": True,
+                        "description": "Use to_status."}}),
         filter_parts=_status_change,
     ),
     _trigger(

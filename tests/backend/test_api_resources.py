@@ -127,7 +127,12 @@ def test_node_types(api):
 
 def test_health_needs_no_auth_and_reports_parts(anon):
     body = anon.get("/health/").json
-    assert body == {"status": "ok", "database": {"ok": True}, "redis": {"ok": True}}
+    assert body == {
+        "status": "ok",
+        "database": {"ok": True},
+        "redis": {"ok": True},
+        "outbound_mode": "capture",
+    }
 
 
 def test_health_reports_redis_down(anon, app, monkeypatch):
