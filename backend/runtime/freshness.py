@@ -45,9 +45,13 @@ def _close_waits(execution_id: int, state: RunState, now: datetime) -> None:
     rows = db.session.scalars(select(StepExecution).where(
         StepExecution.execution_id == execution_id, StepExecution.status == "waiting",
         StepExecution.node_id.in_(over)))  # fmt: skip
-    for row in rows:  # committed with the run's next checkpoint
+    for row in rows:
         row.status, row.finished_at = "succeeded", now
         row.output = {**(row.output or {}), "resumed_at": iso(now)}
+    # Committed now (this worker holds the run's lease): a step's transaction must hold no
+    # write when a live channel commits its outbox row on another connection (SQLite has
+    # one writer at a time).
+    db.session.commit()
 
 
 def refresh(execution_id: int, contact_id: int | None, state: RunState, now: datetime) -> None:
