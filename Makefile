@@ -14,8 +14,8 @@ test: ## Set everything up and run the whole test suite (lint included)
 setup: ## Create .venv and install the project with its dev tools
 	@scripts/bootstrap
 
-lint: setup ## ruff lint + format check
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint: setup ## ruff lint + format check + import-linter layer contracts
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 format: setup ## Apply ruff's formatting and safe fixes
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

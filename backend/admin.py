@@ -66,8 +66,17 @@ class HomeView(AdminOnly, AdminIndexView):
         return redirect(url_for("workflow.index_view"))
 
 
+class AdminForm(FlaskForm):
+    """Flask-WTF's CSRF-protected form that, like Flask-Admin's own form, remembers the row being
+    edited: Flask-Admin's Unique validators compare against it (else every edit "already exists")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._obj = kwargs.get("obj")
+
+
 class SecureModelView(AdminOnly, ModelView):
-    form_base_class = FlaskForm  # Flask-WTF CSRF tokens on every admin form
+    form_base_class = AdminForm  # Flask-WTF CSRF tokens on every admin form
     page_size = 50
     can_view_details = True
 
@@ -108,6 +117,16 @@ class ExecutionView(ReadOnlyView):
                    "finished_at", "duration_ms", "error")  # fmt: skip
     column_filters = ("status", "workflow_id")
     column_default_sort = ("id", True)
+    column_details_list = ("id", "workflow", "workflow_version", "status", "trigger_node_id",
+                           "event_id", "contact", "step_count", "created_at", "started_at",
+                           "finished_at", "duration_ms", "resume_at", "error", "steps")  # fmt: skip
+    column_formatters_detail = {"steps": lambda *args: _steps_table(*args)}
+
+
+def _steps_table(*args):
+    from backend.admin_history import steps_table
+
+    return steps_table(*args)
 
 
 class EventLogView(ReadOnlyView):
@@ -167,6 +186,9 @@ def init_app(app) -> None:
     admin.add_view(ExecutionView(WorkflowExecution, session, name="Executions",
                                  endpoint="execution"))  # fmt: skip
     admin.add_view(EventLogView(EventLog, session, name="Event logs", endpoint="eventlog"))
+    from backend.admin_history import add_views
+
+    add_views(admin, session)  # outbound messages, notes, tag changes
     admin.add_view(ContactView(Contact, session, endpoint="contact"))
     admin.add_view(SecureModelView(Tag, session, endpoint="tag", category="Data"))
     admin.add_view(SecureModelView(EventType, session, name="Event types", endpoint="eventtype",

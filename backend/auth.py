@@ -8,7 +8,14 @@ viewers read, editors edit, admins manage users, tokens and credentials.
 
 from __future__ import annotations
 
-__all__ = ["init_app", "current_principal", "authorize", "require_role", "can_read_workflow"]
+__all__ = [
+    "init_app",
+    "current_principal",
+    "authorize",
+    "require_role",
+    "can_read_workflow",
+    "token_row",
+]
 
 import functools
 import logging
@@ -19,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from backend.api.errors import ApiError
+from backend.errors import ServiceError as ApiError
 from backend.extensions import db, login_manager
 from backend.models import ApiToken, User, hash_token, utcnow
 
@@ -52,13 +59,20 @@ def _bearer() -> str | None:
     return value.strip()
 
 
-def _token_user(plain: str) -> User:
+def token_row(plain: str) -> ApiToken | None:
+    """The live (unrevoked) API token whose plain text is ``plain``, with its active user;
+    ``None`` otherwise. The one bearer lookup: the API and Socket.IO both use it."""
     token = db.session.scalar(
         select(ApiToken)
         .options(joinedload(ApiToken.user))  # one round trip per request, not two
         .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None))
     )
-    if token is None or not token.user.is_active:
+    return token if token is not None and token.user.is_active else None
+
+
+def _token_user(plain: str) -> User:
+    token = token_row(plain)
+    if token is None:
         raise ApiError(401, "invalid or revoked token", field="Authorization")
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
@@ -155,5 +169,13 @@ def require_role(role: str):
 
 
 def can_read_workflow(user, workflow_id) -> bool:
-    """Whether ``user`` may watch a workflow's runs (every active user may read every workflow)."""
-    return bool(user is not None and getattr(user, "is_active", False) and user.has_role("viewer"))
+    """Whether ``user`` may watch the runs of workflow ``workflow_id``.
+
+    There is no per-workflow access list: an active viewer (or above) may read every workflow,
+    so the id only has to be one a workflow can have (the caller checks that it exists).
+    """
+    valid_id = (
+        isinstance(workflow_id, int) and not isinstance(workflow_id, bool) and workflow_id > 0
+    )
+    active = user is not None and getattr(user, "is_active", False)
+    return bool(valid_id and active and user.has_role("viewer"))

@@ -25,9 +25,12 @@ import time
 
 import redis
 from flask import current_app, request, session
+from flask_login import current_user
 from flask_socketio import SocketIO, join_room, leave_room
 
-from backend.extensions import socketio
+from backend.auth import can_read_workflow, token_row
+from backend.extensions import db, socketio
+from backend.models import User, Workflow, WorkflowExecution
 from backend.queue import get_redis
 
 log = logging.getLogger(__name__)
@@ -51,29 +54,11 @@ def init_app(app) -> None:
 
 
 def _principal(auth):
-    from flask_login import current_user
-    from sqlalchemy import select
-
-    from backend.extensions import db
-    from backend.models import ApiToken, hash_token
-
     token = (auth or {}).get("token") if isinstance(auth, dict) else None
     if token:
-        row = db.session.scalar(
-            select(ApiToken).where(
-                ApiToken.token_hash == hash_token(str(token)), ApiToken.revoked_at.is_(None)
-            )
-        )
-        return row.user if row is not None and row.user.is_active else None  # fmt: skip
+        row = token_row(str(token))
+        return row.user if row is not None else None
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def _may_read(user, workflow_id) -> bool:
-    try:
-        from backend.auth import can_read_workflow
-    except ImportError:  # pragma: no cover - before the auth module landed
-        return user is not None
-    return can_read_workflow(user, workflow_id)
 
 
 def _count(workflow_id, delta: int) -> None:
@@ -97,8 +82,6 @@ def on_connect(auth=None):
 @socketio.on("watch")
 def on_watch(data):
     """Join ``workflow:<id>`` or ``execution:<id>``; answers ``{"ok": bool, "room"?, "error"?}``."""
-    from backend.extensions import db
-    from backend.models import User, Workflow, WorkflowExecution
 
     data = data if isinstance(data, dict) else {}
     user = db.session.get(User, session.get("fm_user_id") or 0)
@@ -116,7 +99,7 @@ def on_watch(data):
         return {"ok": False, "error": "send {'workflow_id': id} or {'execution_id': id}"}
     if workflow_id is None or db.session.get(Workflow, workflow_id) is None:
         return {"ok": False, "error": "not found"}
-    if not _may_read(user, workflow_id):
+    if not can_read_workflow(user, workflow_id):
         return {"ok": False, "error": "forbidden"}
     join_room(room)
     with _lock:
@@ -147,8 +130,6 @@ def on_disconnect(*_args):
 
 
 def _forget(sid: str, room: str) -> None:
-    from backend.extensions import db
-    from backend.models import WorkflowExecution
 
     with _lock:
         rooms = _sid_rooms.get(sid, set())

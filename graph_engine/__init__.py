@@ -36,7 +36,14 @@ from graph_engine.graph import FORMAT, Graph
 from graph_engine.interpreter import Interpreter
 from graph_engine.matching import TriggerIndex, TriggerSpec
 from graph_engine.nodes import NodeCall, NodeResult
-from graph_engine.registry import NodeType, Registry, default_registry, trigger_spec, trigger_specs
+from graph_engine.registry import (
+    CATEGORIES,
+    NodeType,
+    Registry,
+    default_registry,
+    trigger_spec,
+    trigger_specs,
+)
 from graph_engine.render import to_svg
 from graph_engine.run_state import RunState, StepRecord
 from graph_engine.sandbox import check_code, run_code
@@ -51,6 +58,7 @@ __all__ = [
     "validate",
     "validate_or_raise",
     # node types
+    "CATEGORIES",
     "NodeType",
     "NodeCall",
     "NodeResult",

@@ -104,8 +104,9 @@ _OK_RESPONSE = {"status": 200, "headers": {}, "body": ""}
 class InMemoryEffects:
     """Effects that act on dicts and record every call in :attr:`log`.
 
-    An outbound request is logged as ``{"effect": request.log_name, **request.payload}`` and
-    answered ``{"delivered": True}``, or by ``replies[request.kind](request)`` when given.
+    An outbound request is logged as ``{"effect": request.log_name, **request.payload}`` (an
+    empty ``channel`` reads ``"capture"``: nothing leaves this object) and answered
+    ``{"delivered": True}``, or by ``replies[request.kind](request)`` when given.
     Webhook requests answer from ``http_responses`` (url -> response dict) or a 200 with an
     empty body; custom code runs in the real sandbox.
     """
@@ -140,7 +141,10 @@ class InMemoryEffects:
             return {"duplicate": True, "idempotency_key": key}
         if request.once:
             self.sent_keys.add(key)
-        self._record(request.log_name, **request.payload)
+        payload = request.payload
+        if "channel" in payload and not payload["channel"]:  # no channel named: captured here
+            payload = {**payload, "channel": "capture"}
+        self._record(request.log_name, **payload)
         reply = self.replies.get(request.kind)
         return reply(request) if reply else {"delivered": True}
 

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from graph_engine._operators import _text
 from graph_engine.conditions import _getter, compile_rules, evaluate, fold_text
+from graph_engine.conditions.operators import _text
 from graph_engine.errors import GraphEngineError
 
 __all__ = ["TriggerSpec", "TriggerIndex", "naive_match", "required_keywords"]

@@ -1,8 +1,8 @@
 """JSON error bodies for the API: every failure is ``{"detail", "code", "field"?, "errors"?}``.
 
-Views raise :class:`ApiError` (or let a typed error bubble up); the handlers registered by
-:func:`init_app` turn it, werkzeug's HTTP errors and graph-engine validation errors into JSON.
-Bad input is never a 500.
+Views, services and the runtime raise :class:`backend.errors.ServiceError` (``ApiError`` here)
+or a subclass; the handlers registered by :func:`init_app` turn it, werkzeug's HTTP errors and
+graph-engine validation errors into JSON, here and nowhere else. Bad input is never a 500.
 
 >>> ApiError(400, "name is required", field="name").body()
 {'detail': 'name is required', 'code': 'bad_request', 'field': 'name'}
@@ -14,61 +14,18 @@ __all__ = ["ApiError", "CODES", "init_app", "issues_body", "json_error"]
 
 import logging
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from backend.errors import CODES, ServiceError
 from backend.extensions import db
+from graph_engine import ValidationError
 
 log = logging.getLogger(__name__)
 
-CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "unprocessable",
-    429: "throttled",
-    500: "server_error",
-    503: "unavailable",
-}
-
-
-class ApiError(Exception):
-    """An error the client can act on. ``errors`` lists per-field / per-node problems."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        *,
-        field: str | None = None,
-        node_id: str | None = None,
-        errors: list[dict] | None = None,
-        code: str | None = None,
-        headers: dict | None = None,
-    ):
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.field = field
-        self.node_id = node_id
-        self.errors = errors
-        self.code = code or CODES.get(status, "error")
-        self.headers = headers or {}
-
-    def body(self) -> dict:
-        out = {"detail": self.detail, "code": self.code}
-        if self.field is not None:
-            out["field"] = self.field
-        if self.node_id is not None:
-            out["node_id"] = self.node_id
-        if self.errors:
-            out["errors"] = self.errors
-        return out
+#: The name views use for the server's one error type.
+ApiError = ServiceError
 
 
 def json_error(status: int, detail: str, **kwargs):
@@ -82,15 +39,15 @@ def issues_body(issues) -> list[dict]:
     return [issue.to_dict() if hasattr(issue, "to_dict") else dict(issue) for issue in issues]
 
 
-def _handle_api_error(err: ApiError):
+def _handle_service_error(err: ServiceError):
+    """Any refusal of the server's one error type, as its JSON body."""
     db.session.rollback()
     return jsonify(err.body()), err.status, err.headers
 
 
 def _is_api() -> bool:
-    from backend.api import PREFIX
-
-    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+    prefix = current_app.config["API_PREFIX"]
+    return request.path == prefix or request.path.startswith(prefix + "/")
 
 
 def _handle_http(err: HTTPException):
@@ -117,17 +74,8 @@ def _handle_validation(err):
     ), 400
 
 
-def _handle_service(err):
-    """A service-layer refusal (``status``, ``detail``, ``field``, ``errors``) as JSON."""
-    db.session.rollback()
-    api = ApiError(err.status, err.detail, field=err.field, errors=err.errors)
-    return jsonify(api.body()), api.status
-
-
 def _handle_db_error(err):
     """Safety net: a constraint the view did not pre-check is a conflict / bad value, not a 500."""
-    from sqlalchemy.exc import IntegrityError
-
     db.session.rollback()
     if not _is_api():
         return InternalServerError(original_exception=err)
@@ -147,13 +95,7 @@ def _handle_unexpected(err: Exception):
 
 def init_app(app) -> None:
     """Register the JSON error handlers (they answer JSON only below the API prefix)."""
-    from sqlalchemy.exc import DataError, IntegrityError
-
-    from backend.services.workflows import WorkflowError
-    from graph_engine import ValidationError
-
-    app.register_error_handler(ApiError, _handle_api_error)
-    app.register_error_handler(WorkflowError, _handle_service)
+    app.register_error_handler(ServiceError, _handle_service_error)
     app.register_error_handler(ValidationError, _handle_validation)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(IntegrityError, _handle_db_error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["bp", "execution_json", "step_json"]
+__all__ = ["bp", "execution_json", "step_json", "ran_graph"]
 
 from flask import Blueprint, jsonify
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from backend.api.common import DATE_QUERY, ID, STR, get_or_404, paginate, within
 from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.models import EXECUTION_STATUSES, FINISHED, Contact, WorkflowExecution, iso
-from backend.services.manual import cancel_run, retry_run
+from backend.runtime import run_control
 
 bp = Blueprint("executions", __name__)
 
@@ -25,6 +25,7 @@ STEP_REF = component("StepExecution", {
         "status": {"type": "string"}, "port": {"type": ["string", "null"]},
         "input": {}, "output": {}, "error": {"type": ["string", "null"]},
         "started_at": _TIME, "finished_at": _TIME, "duration_ms": _NUM,
+        "attempts": {"type": "integer"}, "resume_at": _TIME,
     },
 })  # fmt: skip
 EXECUTION_REF = component("WorkflowExecution", {
@@ -40,6 +41,7 @@ EXECUTION_REF = component("WorkflowExecution", {
         "resume_at": _TIME, "created_at": {"type": "string"}, "started_at": _TIME,
         "finished_at": _TIME, "duration_ms": _NUM,
         "steps": {"type": "array", "items": STEP_REF}, "state": {},
+        "graph": {"type": ["object", "null"]}, "graph_version": {"type": "integer"},
     },
 })  # fmt: skip
 component("Statistics", {
@@ -50,6 +52,7 @@ component("Statistics", {
 })  # fmt: skip
 LIST_QUERY = {
     "workflow": {**ID, "description": "workflow id"},
+    "workflow_id": {**ID, "description": "workflow id (same as workflow)"},
     "status": {"enum": list(EXECUTION_STATUSES)},
     "contact": {**STR(191), "description": "the contact's external id"},
     "contact_id": ID,
@@ -64,7 +67,15 @@ def step_json(step) -> dict:
         "attempt": step.attempt, "status": step.status, "port": step.port, "input": step.input,
         "output": step.output, "error": step.error, "started_at": iso(step.started_at),
         "finished_at": iso(step.finished_at), "duration_ms": step.duration_ms,
+        "attempts": step.attempt, "resume_at": _resume_at(step),
     }  # fmt: skip
+
+
+def _resume_at(step) -> str | None:
+    """When a waiting step's successors run (a wait node's output says so)."""
+    output = step.output if isinstance(step.output, dict) else {}
+    value = output.get("resume_at") if step.status in ("waiting", "retrying") else None
+    return value if isinstance(value, str) else None
 
 
 def execution_json(run: WorkflowExecution, *, detail: bool = False) -> dict:
@@ -82,13 +93,26 @@ def execution_json(run: WorkflowExecution, *, detail: bool = False) -> dict:
     if detail:
         out["steps"] = [step_json(s) for s in run.steps]
         out["state"] = run.state
+        out["graph_version"] = run.workflow_version
+        out["graph"] = ran_graph(run)
     return out
+
+
+def ran_graph(run: WorkflowExecution) -> dict | None:
+    """The graph of the workflow version the run ran on (the current one if that is gone)."""
+    from backend.services.versions import get_version
+
+    version = get_version(run.workflow_id, run.workflow_version)
+    if version is not None:
+        return version.graph
+    return run.workflow.graph if run.workflow else None
 
 
 def _filtered(query: dict):
     stmt = select(WorkflowExecution).order_by(WorkflowExecution.id.desc())
     column = {
         "workflow": WorkflowExecution.workflow_id,
+        "workflow_id": WorkflowExecution.workflow_id,
         "status": WorkflowExecution.status,
         "contact_id": WorkflowExecution.contact_id,
         "event": WorkflowExecution.event_id,
@@ -123,7 +147,7 @@ def cancel_execution(run_id):
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status in FINISHED:
         raise ApiError(409, f"execution {run.id} already {run.status}", field="status")
-    run = cancel_run(run)
+    run = run_control.cancel(run) or run
     return jsonify(execution_json(run, detail=True))
 
 
@@ -136,5 +160,5 @@ def retry_execution(run_id):
     if run.status not in ("failed", "cancelled"):
         raise ApiError(409, f"only failed or cancelled runs can be retried (this one is "
                             f"{run.status})", field="status")  # fmt: skip
-    run = retry_run(run)
+    run = run_control.retry(run) or run
     return jsonify(execution_json(run, detail=True)), 202

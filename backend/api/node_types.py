@@ -8,10 +8,9 @@ from flask import Blueprint, jsonify
 
 from backend.api.errors import ApiError
 from backend.api.spec import operation
-from graph_engine import UnknownNodeTypeError, default_registry
+from graph_engine import CATEGORIES, UnknownNodeTypeError, default_registry
 
 bp = Blueprint("node_types", __name__)
-CATEGORIES = ("trigger", "logic", "flow", "action")
 
 
 @operation(

@@ -11,8 +11,8 @@ __all__ = ["GRAPH", "EVENT", "ERROR_REF", "NODE", "EDGE", "EVENT_TYPE_NAME", "EX
 
 from backend.api.common import STR, TEXT
 from backend.api.spec import component
+from graph_engine import FORMAT
 
-FORMAT = "workflow-graph/v1"
 EVENT_TYPE_NAME = {"type": "string", "pattern": "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$", "maxLength": 64}
 EXTERNAL_ID = {"type": ["string", "integer"], "minLength": 1, "maxLength": 191,
                "minimum": -(2**63), "maximum": 2**63 - 1}  # fmt: skip

@@ -8,14 +8,16 @@ from flask import Blueprint, jsonify
 from sqlalchemy import select
 
 from backend.api.common import DATE_QUERY, ID, STR, TEXT, created, get_or_404, paginate
+from backend.api.errors import ApiError
 from backend.api.executions import execution_json
 from backend.api.schemas import EVENT, EXTERNAL_ID, GRAPH
 from backend.api.spec import component, operation
 from backend.auth import current_principal
+from backend.extensions import db
 from backend.models import WORKFLOW_STATUSES, Workflow, WorkflowVersion, iso
-from backend.services import statistics
+from backend.runtime.run_control import run_manually
+from backend.services import run_stats, statistics, versions
 from backend.services import workflows as service
-from backend.services.manual import run_manually
 
 bp = Blueprint("workflows", __name__)
 
@@ -32,15 +34,24 @@ WORKFLOW_REF = component("Workflow", {
         "created_by": {"type": ["integer", "null"]}, "updated_by": {"type": ["integer", "null"]},
         "trigger_count": {"type": "integer"}, "node_count": {"type": "integer"},
         "validation": {"type": "object"},
+        "last_run_at": {"type": ["string", "null"]}, "runs_today": {"type": "integer"},
+        "success_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     },
 })  # fmt: skip
 _FIELDS = {"name": STR(200, 1), "description": TEXT, "graph": GRAPH,
            "status": {"enum": list(WORKFLOW_STATUSES)}}  # fmt: skip
 CREATE = {"type": "object", "required": ["name"], "additionalProperties": False,
           "properties": {k: v for k, v in _FIELDS.items() if k != "status"}}  # fmt: skip
+BASE_VERSION = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 2**31 - 1,
+    "description": "the version these changes start from; 409 if it is not current",
+}
 PUT = {"type": "object", "required": ["name", "graph"], "additionalProperties": False,
-       "properties": _FIELDS}  # fmt: skip
-PATCH = {"type": "object", "additionalProperties": False, "properties": _FIELDS}
+       "properties": {**_FIELDS, "base_version": BASE_VERSION}}  # fmt: skip
+PATCH = {"type": "object", "additionalProperties": False,
+         "properties": {**_FIELDS, "base_version": BASE_VERSION}}  # fmt: skip
 EXECUTE = {
     "type": "object", "additionalProperties": False,
     "properties": {
@@ -79,7 +90,11 @@ def list_workflows(query):
         stmt = stmt.where(Workflow.status == query["status"])
     if query.get("search"):
         stmt = stmt.where(Workflow.name.ilike(f"%{query['search']}%"))
-    return jsonify(paginate(stmt, query, workflow_json))
+    page = paginate(stmt, query, workflow_json)
+    figures = run_stats.list_figures([item["id"] for item in page["results"]])
+    for item in page["results"]:
+        item.update(figures[item["id"]])
+    return jsonify(page)
 
 
 @operation(bp, "/workflows/", "POST", role="editor", body=CREATE, response=WORKFLOW_REF,
@@ -98,18 +113,31 @@ def get_workflow(wf_id):
 
 
 @operation(bp, "/workflows/<id:wf_id>/", "PUT", role="editor", body=PUT, response=WORKFLOW_REF,
-           errors=(404,))  # fmt: skip
+           errors=(404, 409))  # fmt: skip
 def replace_workflow(wf_id, body):
     """Replace a workflow (name and graph required); a changed graph bumps the version."""
-    wf = service.update_workflow(get_or_404(Workflow, wf_id), body, current_principal())
-    return jsonify(workflow_json(wf, detail=True))
+    return _save(wf_id, body)
 
 
 @operation(bp, "/workflows/<id:wf_id>/", "PATCH", role="editor", body=PATCH,
-           response=WORKFLOW_REF, errors=(404,))  # fmt: skip
+           response=WORKFLOW_REF, errors=(404, 409))  # fmt: skip
 def update_workflow(wf_id, body):
-    """Update some fields of a workflow."""
-    wf = service.update_workflow(get_or_404(Workflow, wf_id), body, current_principal())
+    """Update some fields of a workflow (``base_version``: 409 if someone saved meanwhile)."""
+    return _save(wf_id, body)
+
+
+def _save(wf_id: int, body: dict):
+    """Apply a PUT / PATCH; with ``base_version``, refuse (409) a save over someone else's."""
+    base = body.pop("base_version", None)
+    wf = get_or_404(Workflow, wf_id) if base is None else versions.lock_workflow(wf_id)
+    if wf is None:
+        raise ApiError(404, f"Workflow {wf_id} not found")
+    try:
+        versions.check_base_version(wf, base)
+    except versions.VersionConflict as conflict:
+        db.session.rollback()
+        return jsonify(conflict.body()), 409
+    wf = service.update_workflow(wf, body, current_principal())
     return jsonify(workflow_json(wf, detail=True))
 
 

@@ -3,6 +3,7 @@
 from backend.models.auth import ROLES, ApiToken, Credential, User, hash_token
 from backend.models.base import iso, utcnow
 from backend.models.contacts import Contact, Conversation, Note, OutboundMessage, Tag, contact_tags
+from backend.models.history import TAG_ACTIONS, TagChange
 from backend.models.runs import (
     EVENT_STATUSES,
     EXECUTION_STATUSES,
@@ -33,6 +34,8 @@ __all__ = [
     "OutboundMessage",
     "Tag",
     "contact_tags",
+    "TAG_ACTIONS",
+    "TagChange",
     "EVENT_STATUSES",
     "EXECUTION_STATUSES",
     "FINISHED",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 __all__ = ["DbEffects"]
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -24,6 +24,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from backend.channels import OutboundRequest, channel_for
 from backend.extensions import db
 from backend.models import Contact, Conversation, EventLog, Note, WorkflowExecution
+from backend.models.history import recorded_by
+from backend.runtime.clock import utcnow
 from backend.services import contacts as contact_service
 from backend.services.internal_events import caused_by
 from graph_engine import EffectError, Outbound, run_code
@@ -51,7 +53,7 @@ class DbEffects:
         self._rows: dict = {}
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return utcnow()
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -104,7 +106,8 @@ class DbEffects:
     def add_tag(self, contact: dict, tag: str) -> dict:
         def run():
             row = self._contact(contact)
-            contact_service.add_tag(row, tag)
+            with recorded_by(execution_id=self.execution_id):
+                contact_service.add_tag(row, tag)
             return contact_service.contact_to_context(row)
 
         return self._caused(run)
@@ -112,7 +115,8 @@ class DbEffects:
     def remove_tag(self, contact: dict, tag: str) -> dict:
         def run():
             row = self._contact(contact)
-            contact_service.remove_tag(row, tag)
+            with recorded_by(execution_id=self.execution_id):
+                contact_service.remove_tag(row, tag)
             return contact_service.contact_to_context(row)
 
         return self._caused(run)

@@ -19,8 +19,9 @@ from flask import current_app
 
 from backend.channels.http import safe_request
 from backend.extensions import db
-from backend.models import EventLog, utcnow
+from backend.models import EventLog
 from backend.queue import get_queue
+from backend.runtime.clock import utcnow
 from graph_engine import EffectError
 
 log = logging.getLogger(__name__)

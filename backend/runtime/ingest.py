@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from backend.errors import ServiceError
 from backend.extensions import db
 from backend.models import EventLog, EventType
 from backend.queue import request_drain
@@ -32,22 +33,14 @@ from backend.services.redaction import redact
 from graph_engine import GraphError, event_from_payload
 
 
-class IngestError(Exception):
-    """An event was refused; ``status_code`` is the HTTP status the API answers with."""
+class IngestError(ServiceError):
+    """An event was refused (``status`` 400 unless a subclass says otherwise)."""
 
-    status_code = 400
+    status = 400
     code = "invalid_event"
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def to_dict(self) -> dict:
-        body = {"error": self.code, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        return body
+        super().__init__(None, message, field=field)
 
 
 class InvalidEvent(IngestError):
@@ -63,7 +56,7 @@ class UnknownEventType(IngestError):
 class PayloadTooLarge(IngestError):
     """The serialised event exceeds ``MAX_EVENT_BYTES``."""
 
-    status_code = 413
+    status = 413
     code = "payload_too_large"
 
 

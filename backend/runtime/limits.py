@@ -22,8 +22,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from backend.extensions import db
-from backend.models import Contact, WorkflowExecution, utcnow
+from backend.models import Contact, WorkflowExecution
 from backend.queue import get_redis
+from backend.runtime.clock import utcnow
 
 
 def lock_contact(contact_id: int) -> None:

@@ -10,7 +10,8 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from backend.extensions import db
-from backend.models import EventLog, StepExecution, WorkflowExecution, utcnow
+from backend.models import EventLog, StepExecution, WorkflowExecution
+from backend.runtime.clock import utcnow
 from backend.runtime.run_control import retry
 
 WE = WorkflowExecution

@@ -19,8 +19,9 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.extensions import db
-from backend.models import StepExecution, WorkflowExecution, utcnow
+from backend.models import StepExecution, WorkflowExecution
 from backend.queue import get_queue
+from backend.runtime.clock import utcnow
 from backend.runtime.leases import owner
 
 WE = WorkflowExecution

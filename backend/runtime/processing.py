@@ -31,9 +31,10 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.models import Contact, EventLog, Workflow, utcnow
+from backend.models import Contact, EventLog, Workflow
 from backend.queue import request_drain
 from backend.runtime import discovery, fallback, limits
+from backend.runtime.clock import utcnow
 from backend.runtime.runner import advance, create_execution
 from backend.runtime.session import worker_session
 from backend.services import contacts as contact_service

@@ -8,6 +8,7 @@ __all__ = [
     "retry",
     "start_manual",
     "RunControlError",
+    "run_manually",
 ]
 
 import logging
@@ -16,26 +17,34 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from backend.errors import ServiceError
 from backend.events import emit_trace
 from backend.extensions import db
-from backend.models import EventLog, StepExecution, Workflow, WorkflowExecution, utcnow
+from backend.models import EventLog, StepExecution, Workflow, WorkflowExecution
+from backend.runtime.clock import utcnow
 from backend.runtime.leases import ACTIVE_STATUSES, DISPATCH
 from backend.runtime.runner import create_execution, dispatch_execution
 from backend.services import contacts as contact_service
 from backend.services.redaction import redact
 from backend.services.trigger_rows import trigger_nodes
-from graph_engine import build_context, default_registry, event_from_payload
+from backend.services.workflows import validation_report
+from graph_engine import (
+    GraphError,
+    ValidationError,
+    build_context,
+    default_registry,
+    event_from_payload,
+)
 
 WE = WorkflowExecution
 log = logging.getLogger("backend.runtime.runner")
 
 
-class RunControlError(Exception):
-    """The request does not fit the run's state; ``status_code`` is 409 or 400."""
+class RunControlError(ServiceError):
+    """The request does not fit the run's state (409) or names no trigger (400)."""
 
     def __init__(self, message: str, status_code: int = 409):
-        super().__init__(message)
-        self.message, self.status_code = message, status_code
+        super().__init__(status_code, message)
 
 
 def cancel(execution: WorkflowExecution) -> WorkflowExecution:
@@ -125,3 +134,26 @@ def start_manual(
     db.session.commit()
     dispatch_execution(execution.id)
     return execution
+
+
+def run_manually(
+    workflow: Workflow, event: dict | None, contact_external_id=None,
+    trigger_node_id: str | None = None,
+) -> WorkflowExecution:  # fmt: skip
+    """Start a run of a valid ``workflow`` now (a MANUAL event carrying ``event.data``).
+
+    The contact defaults to the event's ``user_id``; the trigger node to the workflow's manual
+    trigger, else its first trigger. An invalid graph raises the engine's ValidationError.
+    """
+    report = validation_report(workflow.graph)
+    if not report.ok:
+        raise ValidationError(report.errors)
+    event = event or {}
+    if contact_external_id is None and event.get("user_id") is not None:
+        contact_external_id = event["user_id"]
+    contact = str(contact_external_id) if contact_external_id is not None else None
+    try:
+        return start_manual(workflow, dict(event.get("data") or {}), contact,
+                            trigger_node_id=trigger_node_id)  # fmt: skip
+    except GraphError as exc:
+        raise ServiceError(400, str(exc), field="event") from None

@@ -38,8 +38,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.events import emit_trace, is_watched
 from backend.extensions import db
-from backend.models import StepExecution, Workflow, WorkflowExecution, utcnow
+from backend.models import StepExecution, Workflow, WorkflowExecution
 from backend.queue import get_queue
+from backend.runtime.clock import utcnow
 from backend.runtime.effects import DbEffects
 from backend.runtime.freshness import refresh
 from backend.runtime.interpreters import interpreter_for

@@ -15,8 +15,9 @@ import logging
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.models import Trigger, iso, utcnow
+from backend.models import Trigger, iso
 from backend.queue import request_drain
+from backend.runtime.clock import utcnow
 from backend.runtime.ingest import accept_event
 from graph_engine import UnknownNodeTypeError, default_registry
 

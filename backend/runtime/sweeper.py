@@ -24,8 +24,9 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
 from backend.extensions import db
-from backend.models import EventLog, WorkflowExecution, utcnow
+from backend.models import EventLog, WorkflowExecution
 from backend.queue import get_queue, get_redis
+from backend.runtime.clock import utcnow
 from backend.runtime.leases import DISPATCH
 from backend.runtime.runner import dispatch_execution
 

@@ -95,6 +95,10 @@ def compute(workflow_id: int | None = None, after: datetime | None = None,
     finished = [*conds, Run.status.in_(("succeeded", "failed"))]
     avg = db.session.scalar(select(func.avg(Run.duration_ms)).where(*finished))
     event_where = []
+    if workflow_id is not None:  # only the events that started runs of this workflow
+        event_where.append(
+            EventLog.id.in_(select(Run.event_id).where(Run.workflow_id == workflow_id))
+        )
     if after is not None:
         event_where.append(EventLog.received_at >= after)
     if before is not None:

@@ -32,21 +32,17 @@ import logging
 from flask import current_app
 from sqlalchemy import select
 
+from backend.errors import ServiceError
 from backend.extensions import db
 from backend.models import EventType, Workflow, WorkflowVersion, utcnow
 from backend.services.trigger_rows import materialise_triggers, trigger_nodes, triggers_changed
-from graph_engine import Graph, GraphError, Issue, ValidationError, trigger_specs, validate
+from graph_engine import FORMAT, Graph, GraphError, Issue, ValidationError, trigger_specs, validate
 
 log = logging.getLogger(__name__)
-FORMAT = "workflow-graph/v1"
 
 
-class WorkflowError(Exception):
-    """A request the workflow service refuses; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: int, detail: str, *, field: str | None = None, errors=None):
-        super().__init__(detail)
-        self.status, self.detail, self.field, self.errors = status, detail, field, errors
+#: The name the workflow services use for the server's one error type.
+WorkflowError = ServiceError
 
 
 def empty_graph(name: str = "") -> dict:

@@ -1,7 +1,7 @@
 """channel delivery: provider message ids, contacts' delivery status
 
 Revision ID: 7c1e5a3d9b42
-Revises: 5dec9a92c72f
+Revises: 00d773287b8e
 Create Date: 2026-11-28 09:40:00
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '7c1e5a3d9b42'
-down_revision = '5dec9a92c72f'
+down_revision = '00d773287b8e'
 branch_labels = None
 depends_on = None
 

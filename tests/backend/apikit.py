@@ -1,29 +1,16 @@
-"""Helpers for the API tests: users with tokens per role and a tiny JSON client.
+"""Helpers for the API tests: a tiny JSON client, users with tokens, sample graphs.
 
-Import the fixtures into a test module with ``from apikit import *  # noqa: F403``.
+The fixtures built on them (``api``, ``admin``, ``editor``, ``viewer``, ``anon``, ``seeded``)
+live in ``tests/backend/conftest.py``.
 """
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
 BASE = "/api/v1/workflow/api"
 
-__all__ = [
-    "BASE",
-    "Api",
-    "api",
-    "admin",
-    "editor",
-    "viewer",
-    "anon",
-    "make_user",
-    "simple_graph",
-    "coupon_graph",
-    "seeded",
-]
+__all__ = ["BASE", "Api", "make_user", "simple_graph", "coupon_graph"]
 
 
 class Api:
@@ -83,43 +70,6 @@ def make_user(email: str, role: str):
     _, plain = ApiToken.issue(user, f"{role}-token")
     db.session.commit()
     return user, plain
-
-
-@pytest.fixture
-def seeded(app):
-    from backend.services.bootstrap import seed_event_types
-
-    seed_event_types()
-    return app
-
-
-@pytest.fixture
-def admin(client, seeded):
-    user, token = make_user("admin@example.com", "admin")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def editor(client, seeded):
-    user, token = make_user("editor@example.com", "editor")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def viewer(client, seeded):
-    user, token = make_user("viewer@example.com", "viewer")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def anon(client, seeded):
-    return Api(client, None)
-
-
-@pytest.fixture
-def api(editor):
-    """The default principal of most tests: an editor."""
-    return editor
 
 
 def simple_graph(text: str = "Hi {{ user.first_name }}") -> dict:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from datetime import timedelta
 
 from rq import SimpleWorker
 
@@ -118,3 +120,15 @@ class FlakyServer:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextlib.contextmanager
+def clock_ahead(app, seconds: float):
+    """Let the runtime live ``seconds`` in the future (its injectable clock), not sleep."""
+    from backend.models import utcnow
+
+    app.config["RUNTIME_CLOCK"] = lambda: utcnow() + timedelta(seconds=seconds)
+    try:
+        yield
+    finally:
+        app.config.pop("RUNTIME_CLOCK", None)

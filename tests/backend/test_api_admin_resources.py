@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from apikit import *  # noqa: F403
 from apikit import Api
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from apikit import *  # noqa: F403
 from apikit import simple_graph
 
 

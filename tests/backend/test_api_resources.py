@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from apikit import *  # noqa: F403
-
 CONTACT = {
     "external_id": "customer123",
     "first_name": "سارا",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-from apikit import *  # noqa: F403
 from apikit import coupon_graph, simple_graph
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from apikit import *  # noqa: F403
 from apikit import BASE, Api
 
 ROLE_ORDER = ("viewer", "editor", "admin")

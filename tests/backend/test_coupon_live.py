@@ -16,8 +16,7 @@ import time
 from datetime import datetime
 
 import pytest
-from apikit import *  # noqa: F403
-from apikit import make_user
+from apikit import Api, make_user
 from channel_servers import BotApi, Relay, SmtpServer
 from runtime_helpers import linear, work
 from sqlalchemy import select
@@ -104,7 +103,7 @@ def test_the_coupon_scenario_live_and_no_secret_leaks(app, servers, server_url, 
     bot, relay, smtp = servers
     coupon, thanks = _workflows(app)
     _, token = make_user("ops@example.com", "admin")
-    api = Api(app.test_client(), token)  # noqa: F405
+    api = Api(app.test_client(), token)
     watcher = Client(server_url, token)
     for wf in (coupon, thanks):
         assert watcher.watch(workflow_id=wf.id)["ok"]

@@ -4,7 +4,6 @@ start other workflows; cause chains are cut; unregistered trigger events refuse 
 from __future__ import annotations
 
 import pytest
-from apikit import *  # noqa: F403
 from runtime_helpers import linear, setup, work
 from sqlalchemy import select
 

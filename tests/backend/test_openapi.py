@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import schemathesis
-from apikit import *  # noqa: F403
 from apikit import BASE, make_user
 from hypothesis import HealthCheck, given, settings
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from apikit import *  # noqa: F403
 from channel_servers import BotApi
 from runtime_helpers import linear, setup, work
 from sqlalchemy import select

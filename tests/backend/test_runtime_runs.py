@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from runtime_helpers import FlakyServer, linear, setup, work
+from runtime_helpers import FlakyServer, clock_ahead, linear, setup, work
 from sqlalchemy import select, update
 
 from backend.extensions import db
@@ -41,8 +41,11 @@ def test_wait_schedules_a_resume_that_completes_the_run(app):
     run = _only_run()
     assert run.status == "waiting" and run.resume_at is not None and run.lease_owner is None
     assert len(ScheduledJobRegistry(queue=get_queue(app))) == 1
-    time.sleep(1.1)
-    work(app, scheduler=True)  # the scheduler enqueues the due resume, the worker runs it
+    # RQ's scheduler keeps real time: wait for the condition (generously), not a fixed sleep.
+    deadline = time.monotonic() + 30
+    while _only_run().status != "succeeded" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        work(app, scheduler=True)  # the scheduler enqueues the due resume, the worker runs it
     run = _only_run()
     assert run.status == "succeeded"
     assert _steps(run) == [("t", "succeeded"), ("wait", "waiting"), ("tag", "succeeded")]
@@ -57,9 +60,9 @@ def test_sweeper_resumes_a_waiting_run_whose_job_redis_lost(app):
     accept_event({"event_type": "PING", "user_id": "u1"})
     work(app)
     get_redis(app).flushdb()  # the scheduled resume is gone
-    time.sleep(1.1)
-    assert sweep(force=True)["runs"] == [_only_run().id]
-    work(app)
+    with clock_ahead(app, 5):  # the wait is over, without sleeping through it
+        assert sweep(force=True)["runs"] == [_only_run().id]
+        work(app)
     assert _only_run().status == "succeeded"
 
 

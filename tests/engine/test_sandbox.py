@@ -3,6 +3,7 @@
 import os
 import resource
 import signal
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -192,12 +193,24 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("code", "error"), [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
 def test_hostile_code(code, error):
+    """Stopped and contained: refused or cut off by a limit, quickly, and the sandbox still
+    serves the next run. Which limit stops a resource hog first (CPU time, wall clock, memory)
+    depends on the machine's load, so any of them is the right outcome there."""
     start = time.perf_counter()
     with pytest.raises(SandboxError) as info:
         run_code(code, CTX, timeout=1.0)
-    assert type(info.value) is error, info.value
+    if error in _LIMITS:
+        assert isinstance(info.value, _LIMITS), info.value
+    else:
+        assert type(info.value) is error, info.value
     assert str(info.value)
     assert time.perf_counter() - start < 3.0
+    assert run_code("return 1", CTX) == 1
+    assert not os.path.exists("/tmp/pwned")
+
+
+#: The errors of a run stopped by a resource limit (rather than refused by the policy).
+_LIMITS = (SandboxTimeout, SandboxResourceError)
 
 
 def test_import_message():
@@ -237,10 +250,13 @@ def test_pool_survives_failures_and_is_fast():
     for code in ("while True:\n    pass", "'a' * 10**10", "import os"):
         with pytest.raises(SandboxError):
             run_code(code, CTX, timeout=0.5)
-    start = time.perf_counter()
+    took = []
     for i in range(20):
+        start = time.perf_counter()
         assert run_code(f"return {i}", CTX) == i
-    assert (time.perf_counter() - start) / 20 < 0.05
+        took.append(time.perf_counter() - start)
+    # The median, not the mean: the first calls may pay for respawning the killed workers.
+    assert statistics.median(took) < 0.05
 
 
 def test_concurrent_calls_and_a_killed_worker():

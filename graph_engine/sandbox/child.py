@@ -1,6 +1,6 @@
 """The sandbox worker ("zygote"): runs custom code in forked, resource-limited grandchildren.
 
-Started by :mod:`graph_engine.sandbox` as ``python -I _sandbox_child.py`` with an empty
+Started by :mod:`graph_engine.sandbox` as ``python -I sandbox/child.py`` with an empty
 environment, in its own session. Protocol: one JSON request per line on stdin
 (``{"code", "context", "timeout", "memory_mb", "max_output"}``), one JSON response per line on
 stdout (``{"ok": true, "result": ...}`` or ``{"ok": false, "kind", "message"}``, where kind is
@@ -11,7 +11,7 @@ accumulate CPU time; a fork of this small, warm, single-threaded process costs ~
 every run fresh limits (CPU, address space, file size 0, few fds, no processes, no core) that
 never touch the host. The zygote compiles (RestrictedPython, cached by source) before forking,
 enforces the wall-clock limit with SIGKILL and caps how many bytes it reads back.
-Standalone on purpose: imports only the standard library and ``_sandbox_policy``.
+Standalone on purpose: imports only the standard library and ``sandbox/policy.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import signal
 import sys
 import time
 
-policy = None  # the _sandbox_policy module, imported in main()
+policy = None  # the sandbox/policy.py module, loaded by path below
 
 _MEMORY_FAIL = '{"ok":false,"kind":"resource","message":"custom code exceeded its memory limit"}'
 _RECURSION_LIMIT = 250
@@ -225,10 +225,15 @@ def main() -> None:
         out.flush()
 
 
+_PACKAGE = "graph_engine.sandbox"
+
+
 def _load(name: str):
-    """Import a sibling file by path (``python -I`` puts no project directory on sys.path,
-    and adding graph_engine/ to it would let its modules shadow others)."""
+    """Import a sibling file by path under its dotted name (``python -I`` puts no project
+    directory on sys.path, and importing ``graph_engine`` would load the whole engine: the
+    worker stays on the standard library, RestrictedPython and these two files)."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    name = f"{_PACKAGE}.{name}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -237,7 +242,7 @@ def _load(name: str):
 
 
 if __name__ == "__main__":
-    _load("_sandbox_modules")  # _sandbox_policy imports it by this top-level name
-    policy = _load("_sandbox_policy")
+    _load("modules")  # policy.py imports it relatively: graph_engine.sandbox.modules
+    policy = _load("policy")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     main()

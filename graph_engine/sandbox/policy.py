@@ -1,8 +1,8 @@
 """What custom code may touch: compilation, guards, builtins and the import allow-list.
 
 Private to :mod:`graph_engine.sandbox`. This module is also loaded *standalone* by the sandbox
-worker (``_sandbox_child.py``, started with ``python -I``), so it imports only the standard
-library, RestrictedPython and ``_sandbox_modules`` -- never the ``graph_engine`` package.
+worker (``sandbox/child.py``, started with ``python -I``), so it imports only the standard
+library, RestrictedPython and ``sandbox/modules.py`` -- never the ``graph_engine`` package.
 
 Guards: attribute names must be plain ``str`` and may not start with ``_`` or name frame /
 generator / code internals (``gi_frame``, ``f_back``, ``co_*``...), ``mro``, ``obj``
@@ -22,10 +22,9 @@ from RestrictedPython import compile_restricted_function, safe_builtins
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.PrintCollector import PrintCollector
 
-try:  # imported as graph_engine._sandbox_policy (host: check_code)
-    from ._sandbox_modules import MODULES, VIOLATIONS, SecurityViolation, violation
-except ImportError:  # loaded standalone by the sandbox worker (python -I, no package)
-    from _sandbox_modules import MODULES, VIOLATIONS, SecurityViolation, violation
+# The sandbox worker loads this file and modules.py by path under these same dotted names
+# (child.py), so this one relative import serves the host and the worker alike.
+from .modules import MODULES, VIOLATIONS, SecurityViolation, violation
 
 __all__ = [
     "SecurityViolation",

@@ -3,7 +3,7 @@
 ``import json`` in custom code returns ``MODULES["json"]``, a :class:`SafeModule` holding
 chosen functions, classes and constants -- never the real module, whose attributes lead out
 (``json.codecs.open`` reads files, ``datetime.sys.modules["os"]`` is ``os``). Unknown
-attributes raise :class:`SecurityViolation`. Standalone like ``_sandbox_policy`` (loaded by
+attributes raise :class:`SecurityViolation`. Standalone like ``sandbox/policy.py`` (loaded by
 the sandbox worker without ``graph_engine``): standard library and re2 only.
 """
 

@@ -12,7 +12,7 @@ path resolves to ``None``. Operator semantics -- numbers vs numeric strings (``"
 ISO dates compared as instants (naive = UTC), ``contains`` as list membership or substring,
 ``None`` never matching a comparison, ``icontains`` over :func:`fold_text` (casefold, NFKC,
 Arabic/Persian yeh and kaf, ZWNJ = space), ``matches_regex`` with RE2 and length caps -- are
-documented in ``graph_engine._operators``.
+documented in ``graph_engine.conditions.operators``.
 
 Rules are compiled once into closures and cached (keyed by the rules object, re-checked by
 equality), so :func:`evaluate` on the hot path neither re-validates nor re-compiles regexes.
@@ -32,7 +32,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from graph_engine._operators import (
+from graph_engine.conditions.checks import RULES_SCHEMA, rule_problems
+from graph_engine.conditions.operators import (
     MAX_REGEX_INPUT,
     OPERATORS,
     UNARY_OPERATORS,
@@ -40,7 +41,6 @@ from graph_engine._operators import (
     compile_regex,
     fold_text,
 )
-from graph_engine._rules_check import RULES_SCHEMA, rule_problems
 from graph_engine.errors import ConditionError
 
 __all__ = [

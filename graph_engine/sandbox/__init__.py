@@ -1,7 +1,7 @@
 """Run untrusted custom code (RestrictedPython) in a separate, resource-limited process.
 
 The host never executes custom code and never changes its own limits. A small pool of warm
-worker processes (``_sandbox_child.py``, started with ``python -I``, an empty environment and
+worker processes (``sandbox/child.py``, started with ``python -I``, an empty environment and
 their own session) compiles the code with RestrictedPython and runs each call in a *fresh fork*
 with RLIMIT_CPU, RLIMIT_AS (current size + ``memory_mb``), RLIMIT_FSIZE 0, RLIMIT_NOFILE 8,
 RLIMIT_NPROC 0, no core dumps and a low recursion limit; the worker kills it with SIGKILL at
@@ -38,17 +38,17 @@ import threading
 import time
 from typing import Any
 
-from graph_engine._sandbox_policy import compile_user_code
 from graph_engine.errors import (
     SandboxError,
     SandboxResourceError,
     SandboxSecurityError,
     SandboxTimeout,
 )
+from graph_engine.sandbox.policy import compile_user_code
 
 __all__ = ["run_code", "check_code", "warm_up", "shutdown", "SandboxPool"]
 
-_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_child.py")
+_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 _ERRORS = {
     "syntax": SandboxError,
     "error": SandboxError,

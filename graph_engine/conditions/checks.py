@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from graph_engine._operators import OPERATORS, UNARY_OPERATORS, compile_regex
+from graph_engine.conditions.operators import OPERATORS, UNARY_OPERATORS, compile_regex
 from graph_engine.errors import ConditionError
 
 __all__ = ["RULES_SCHEMA", "rule_problems"]
