@@ -62,6 +62,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 5),
         "EVENT_GRACE_SECONDS": _int("EVENT_GRACE_SECONDS", 10),
         "EVENT_BATCH_SIZE": _int("EVENT_BATCH_SIZE", 20),
+        "SCHEDULE_BATCH_SIZE": _int("SCHEDULE_BATCH_SIZE", 500),  # contacts read per page
         "RUN_AUTO_RETRIES": _int("RUN_AUTO_RETRIES", 1),
         # Events caused by runs (TAG_ADDED by an action...) deeper than this start no run.
         "MAX_EVENT_CHAIN_DEPTH": _int("MAX_EVENT_CHAIN_DEPTH", 5),

@@ -63,7 +63,9 @@ class NodeType:
     ``filter_parts(params)`` returns the rules its convenience params add to its filter,
     ``targeted`` scopes it to events that name no workflow / node or name this one (schedule,
     manual, webhook), and ``next_fire(params, after, timezone)`` says when a scheduled trigger
-    fires next.
+    fires next. ``needs_contact`` marks an action that acts on the run's contact;
+    ``contactless(params)`` is true for a trigger whose runs have no contact (a schedule with
+    no target): validation refuses contact actions after it.
     """
 
     type: str
@@ -89,6 +91,8 @@ class NodeType:
     filter_parts: Callable[[dict], list[dict]] | None = None
     targeted: bool = False
     next_fire: Callable[..., Any] | None = None
+    needs_contact: bool = False
+    contactless: Callable[[dict], bool] | None = None
 
     def output_ports(self, params: dict | None) -> list[str]:
         """The node's output ports for these params (``"error"`` not included)."""

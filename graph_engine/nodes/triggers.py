@@ -181,9 +181,15 @@ NODE_TYPES = [
         _schema({"cron": {"type": "string", "title": "Cron expression", "maxLength": 100,
                           "description": "Five-field cron, e.g. '0 9 * * mon'."},
                  "timezone": {"type": "string", "title": "Timezone",
-                              "description": "IANA name; default: the workflow's timezone."}},
+                              "description": "IANA name; default: the workflow's timezone."},
+                 "target_tag": {"type": "string", "title": "For each contact tagged",
+                                "maxLength": 100, "description": "One run per contact with "
+                                "this tag (empty: one run, without a contact)."},
+                 "target_rules": {**RULES_REF, "title": "For each contact matching",
+                                  "description": "Rules on user.* choosing the contacts."}},
                 required=("cron",), with_filter=False),
         check=_check_schedule, targeted=True, next_fire=next_schedule,
+        contactless=lambda params: not (params.get("target_tag") or params.get("target_rules")),
     ),
     _trigger(
         "trigger.manual", "Manual", "Starts when someone runs the workflow by hand.", "play",
