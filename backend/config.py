@@ -84,6 +84,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "UNSUBSCRIBE_URL": env.get("UNSUBSCRIBE_URL", ""),
         "INSTAGRAM_RELAY_URL": env.get("INSTAGRAM_RELAY_URL") or env.get("N8N_WEBHOOK_URL", ""),
         "INSTAGRAM_RELAY_AUTH": env.get("INSTAGRAM_RELAY_AUTH", ""),
+        # Contact adapter: user.* from the platform's API ({external_id} is replaced).
+        "CONTACT_LOOKUP_URL": env.get("CONTACT_LOOKUP_URL", ""),
+        "CONTACT_LOOKUP_AUTH": env.get("CONTACT_LOOKUP_AUTH", ""),
+        "CONTACT_LOOKUP_TIMEOUT": _int("CONTACT_LOOKUP_TIMEOUT", 5),
         "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,

@@ -1,6 +1,7 @@
 """Runs stay true to the contact: what a run reloads when it is taken up again.
 
-A run's context holds the contact (``user.*``) and conversation as they were when it last
+(A contact looked up through ``CONTACT_LOOKUP_URL`` is kept as the run looked it up:
+:mod:`backend.runtime.adapters`.) A run's context holds the contact (``user.*``) and conversation as they were when it last
 stepped. When a run is resumed after a wait, retried after a failure (``retry/``) or taken
 over from a dead worker, :func:`refresh` reloads both from the database first, so a retried
 run sees the contact as it is *now* (the field an operator fixed, the tag another workflow
@@ -25,7 +26,7 @@ from graph_engine import RunState
 
 def _reload_contact(state: RunState, contact_id: int | None) -> None:
     ctx = state.context
-    if contact_id:
+    if contact_id and (ctx.get("user") or {}).get("source") != "lookup":
         contact = db.session.get(Contact, contact_id, populate_existing=True)
         if contact is not None:
             ctx["user"] = contact_service.contact_to_context(contact)

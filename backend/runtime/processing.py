@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from backend.extensions import db
 from backend.models import Contact, EventLog, Workflow
 from backend.queue import request_drain
-from backend.runtime import discovery, fallback, limits
+from backend.runtime import adapters, discovery, fallback, limits
 from backend.runtime.clock import utcnow
 from backend.runtime.runner import advance, create_execution
 from backend.runtime.session import worker_session
@@ -82,6 +82,8 @@ def _context(ev: EventLog, locked: set):
                     if ev.conversation_id else None)  # fmt: skip
     context = build_context(event, contact_service.contact_to_context(contact) or None,
                             contact_service.conversation_to_context(conversation) or None)  # fmt: skip
+    if adapters.enabled():  # user.* from the platform's API, once per event (kept by the run)
+        context["user"] = adapters.lookup_user(ev.user_id, context.get("user") or {})
     return context, contact, conversation
 
 

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from graph_engine.errors import NodeError
 from graph_engine.nodes import RULES_REF, NodeCall, NodeResult, rules_schema
 from graph_engine.registry import NodeType
 
@@ -40,6 +41,9 @@ _FILTER = {
 
 
 def _run(call: NodeCall) -> NodeResult:
+    problem = (call.context.get("user") or {}).get("lookup_error")
+    if problem:  # the contact could not be looked up (a contact adapter): say so on this step
+        raise NodeError(call.node_id, str(problem))
     event = call.context.get("event") or {}
     return NodeResult({"event_id": event.get("id"), "event_type": event.get("type")})
 
