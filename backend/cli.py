@@ -23,6 +23,7 @@ import click
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
+from backend import create_app
 from backend.extensions import db
 from backend.models import ROLES, ApiToken, User
 from backend.services.bootstrap import (
@@ -105,7 +106,6 @@ def init_app(app) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """The ``flowmarket`` console script: ``flask --app backend`` with our commands."""
-    from backend import create_app
 
     cli = FlaskGroup(create_app=lambda: create_app())
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="flowmarket")

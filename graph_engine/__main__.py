@@ -30,7 +30,9 @@ from graph_engine.context import build_context, event_from_payload
 from graph_engine.effects import InMemoryEffects
 from graph_engine.errors import GraphError, Issue
 from graph_engine.interpreter import Interpreter
+from graph_engine.matching import TriggerIndex
 from graph_engine.registry import default_registry, trigger_specs
+from graph_engine.render import to_svg
 from graph_engine.validate import validate
 
 
@@ -155,7 +157,6 @@ def _run(args) -> int:
 
 
 def _render(args) -> int:
-    from graph_engine.render import to_svg
 
     data = _load(args.file)
     graph = data["graph"] if isinstance(data, dict) and "graph" in data else data
@@ -176,7 +177,6 @@ def _render(args) -> int:
 
 
 def _match(graph: dict, context: dict, args) -> str | None:
-    from graph_engine.matching import TriggerIndex
 
     specs = trigger_specs(graph, args.workflow_id)
     if args.trigger:

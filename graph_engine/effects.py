@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from graph_engine.sandbox import run_code
+
 #: The channels a contact is reached on (``user.channel``); a message names one of them.
 CHANNELS = ("telegram", "instagram", "email", "web")
 
@@ -190,6 +192,5 @@ class InMemoryEffects:
         return conversation
 
     def run_code(self, code, context, *, timeout):
-        from graph_engine.sandbox import run_code
 
         return run_code(code, context, timeout=timeout)

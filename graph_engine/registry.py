@@ -35,8 +35,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from graph_engine import nodes
+from graph_engine import nodes, sandbox, templating
+from graph_engine.conditions import check_rules
 from graph_engine.errors import UnknownNodeTypeError
+from graph_engine.matching import TriggerSpec
 
 CATEGORIES = ("trigger", "logic", "flow", "action")
 
@@ -305,7 +307,6 @@ def _within(path: str, root: str) -> bool:
 
 def _rule_problems(node_type: NodeType, params: dict) -> tuple[list, list[str]]:
     """Problems of every rule field (``conditions.check_rules``) and the fields that have some."""
-    from graph_engine.conditions import check_rules
 
     problems, flagged = [], []
     for spec in node_type.rule_fields:
@@ -318,7 +319,6 @@ def _rule_problems(node_type: NodeType, params: dict) -> tuple[list, list[str]]:
 
 
 def _semantic_problems(node_type: NodeType, params: dict, bad: list[str]) -> list:
-    from graph_engine import sandbox, templating
 
     problems: list[tuple[str, str]] = []
     for spec in node_type.template_fields:
@@ -341,7 +341,6 @@ def trigger_spec(node: dict, workflow_id: Any, registry: Registry | None = None)
     (``keywords``, ``tag``, ``from_status``/``to_status``) and, for targeted triggers (schedule, manual,
     webhook), a scope on ``event.data.workflow_id`` / ``event.data.node_id``.
     """
-    from graph_engine.matching import TriggerSpec
 
     registry = registry or default_registry
     node_type = registry.get(node.get("type"))

@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator
 
 from graph_engine.errors import Issue, ValidationError
 from graph_engine.graph import DEFAULT_PORT, FORMAT, Graph
+from graph_engine.nodes.triggers import valid_timezone
 from graph_engine.registry import Registry, default_registry, json_path
 
 SETTINGS_SCHEMA = {
@@ -155,7 +156,6 @@ def _check_envelope(data: dict, report: Report) -> None:
 
 
 def _check_settings(settings: Any, report: Report) -> None:
-    from graph_engine.nodes.triggers import valid_timezone
 
     for err in _SETTINGS_VALIDATOR.iter_errors(settings):
         path = json_path(("settings", *err.absolute_path))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from support import (  # noqa: F401  (re-exported for tests that import them from here)
     IN_CI,
+    Api,
     RedisServer,
     clean_tables,
     create_pg_database,
@@ -15,6 +16,7 @@ from support import (  # noqa: F401  (re-exported for tests that import them fro
     drop_pg_database,
     free_port,
     make_app,
+    make_user,
     unavailable,
 )
 
@@ -80,3 +82,43 @@ def app(app_session):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# -- the API as each role (``api`` is an editor) ----------------------------------------------
+
+
+@pytest.fixture
+def seeded(app):
+    from backend.services.bootstrap import seed_event_types
+
+    seed_event_types()
+    return app
+
+
+@pytest.fixture
+def admin(client, seeded):
+    user, token = make_user("admin@example.com", "admin")
+    return Api(client, token, user)
+
+
+@pytest.fixture
+def editor(client, seeded):
+    user, token = make_user("editor@example.com", "editor")
+    return Api(client, token, user)
+
+
+@pytest.fixture
+def viewer(client, seeded):
+    user, token = make_user("viewer@example.com", "viewer")
+    return Api(client, token, user)
+
+
+@pytest.fixture
+def anon(client, seeded):
+    return Api(client, None)
+
+
+@pytest.fixture
+def api(editor):
+    """The default principal of most tests: an editor."""
+    return editor

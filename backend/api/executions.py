@@ -12,6 +12,7 @@ from backend.api.errors import ApiError
 from backend.api.spec import component, operation
 from backend.models import EXECUTION_STATUSES, FINISHED, Contact, WorkflowExecution, iso
 from backend.runtime import run_control
+from backend.services.versions import get_version
 
 bp = Blueprint("executions", __name__)
 
@@ -100,7 +101,6 @@ def execution_json(run: WorkflowExecution, *, detail: bool = False) -> dict:
 
 def ran_graph(run: WorkflowExecution) -> dict | None:
     """The graph of the workflow version the run ran on (the current one if that is gone)."""
-    from backend.services.versions import get_version
 
     version = get_version(run.workflow_id, run.workflow_version)
     if version is not None:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from backend.api.spec import component, operation
 from backend.extensions import db
+from backend.queue import get_redis
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -39,8 +40,6 @@ def _database() -> dict:
 
 def _redis() -> dict:
     try:
-        from backend.queue import get_redis
-
         get_redis().ping()
         return {"ok": True}
     except Exception as exc:

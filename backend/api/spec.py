@@ -20,6 +20,7 @@ from flask import Blueprint, request
 from werkzeug.routing import BaseConverter, ValidationError
 
 from backend.api.validation import PAGE_QUERY, parse_json_body, parse_query
+from backend.auth import authorize
 
 MAX_ID = 2**31 - 1
 
@@ -106,8 +107,6 @@ def operation(
         @functools.wraps(view)
         def wrapper(**kwargs):
             if role is not None:
-                from backend.auth import authorize
-
                 authorize(role)
             if query is not None:
                 kwargs["query"] = parse_query(query, request.args)

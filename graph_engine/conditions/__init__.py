@@ -42,6 +42,7 @@ from graph_engine.conditions.operators import (
     fold_text,
 )
 from graph_engine.errors import ConditionError
+from graph_engine.sandbox import run_code
 
 __all__ = [
     "OPERATORS",
@@ -137,8 +138,6 @@ def _leaf(node: dict) -> Predicate:
 def _code_leaf(code: str) -> Predicate:
     def code_leaf(ctx, runner):
         if runner is None:
-            from graph_engine.sandbox import run_code
-
             runner = run_code
         return bool(runner(code, ctx))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from graph_engine.conditions.operators import OPERATORS, UNARY_OPERATORS, compile_regex
 from graph_engine.errors import ConditionError
+from graph_engine.sandbox import check_code as check
 
 __all__ = ["RULES_SCHEMA", "rule_problems"]
 
@@ -64,8 +65,6 @@ def _leaf_problems(node: dict, path: str, check_code: bool) -> Problems:
         if not isinstance(code, str) or not code.strip():
             return [(f"{path}.code", "code must be a non-empty string")]
         if check_code:
-            from graph_engine.sandbox import check_code as check
-
             return [(f"{path}.code", msg) for msg in check(code)]
         return []
     problems: Problems = []

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from graph_engine.conditions import RULES_SCHEMA
 from graph_engine.effects import Effects, Outbound
+from graph_engine.templating import render_value
 
 #: The JSON Schema reference node params use for a condition rule group; :func:`rules_schema`
 #: hoists ``conditions.RULES_SCHEMA`` into the params schema's ``$defs`` so it resolves.
@@ -52,7 +54,6 @@ class NodeCall:
 
     def render(self, value: Any) -> Any:
         """Render every string inside ``value`` as a template against the context."""
-        from graph_engine.templating import render_value
 
         return render_value(value, self.context)
 
@@ -92,7 +93,6 @@ def rules_schema(schema: dict) -> dict:
     Params reference a rule group with :data:`RULES_REF`; JSON Schema resolves ``#/$defs/...``
     against the document root, so the rules' own ``$defs`` must live there too.
     """
-    from graph_engine.conditions import RULES_SCHEMA
 
     rules = {k: v for k, v in RULES_SCHEMA.items() if k not in ("$defs", "$schema", "$id")}
     defs = {k: _reroot(v) for k, v in RULES_SCHEMA.get("$defs", {}).items()}

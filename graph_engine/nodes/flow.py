@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from graph_engine.errors import NodeError
 from graph_engine.nodes import NodeCall, NodeResult
+from graph_engine.nodes.triggers import valid_timezone
 from graph_engine.registry import NodeType
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -96,11 +97,8 @@ def _check_wait(params: dict) -> list[tuple[str, str]]:
     if isinstance(hhmm, str) and not _TIME_RE.match(hhmm):
         problems.append(("time", f"not a time of day HH:MM: {hhmm!r}"))
     tz = params.get("timezone")
-    if tz is not None:
-        from graph_engine.nodes.triggers import valid_timezone
-
-        if not valid_timezone(tz):
-            problems.append(("timezone", f"unknown timezone {tz!r}"))
+    if tz is not None and not valid_timezone(tz):
+        problems.append(("timezone", f"unknown timezone {tz!r}"))
     return problems
 
 

@@ -12,6 +12,7 @@ __all__ = ["NODE_TYPES", "variant_for", "code_runner"]
 
 import hashlib
 
+from graph_engine.conditions import evaluate
 from graph_engine.nodes import RULES_REF, NodeCall, NodeResult, rules_schema
 from graph_engine.registry import NodeType
 
@@ -24,7 +25,6 @@ def code_runner(call: NodeCall):
 
 
 def _evaluate(rules: dict, call: NodeCall) -> bool:
-    from graph_engine.conditions import evaluate
 
     return evaluate(rules, call.context, code_runner=code_runner(call))
 
