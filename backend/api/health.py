@@ -9,9 +9,9 @@ import logging
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from backend import queue
 from backend.api.spec import component, operation
 from backend.extensions import db
-from backend.queue import get_redis
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def _database() -> dict:
 
 def _redis() -> dict:
     try:
-        get_redis().ping()
+        queue.get_redis().ping()
         return {"ok": True}
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
