@@ -90,9 +90,32 @@ def load_config(overrides: dict | None = None) -> dict:
         "EVENT_GRACE_SECONDS": _int("EVENT_GRACE_SECONDS", 10),
         "EVENT_BATCH_SIZE": _int("EVENT_BATCH_SIZE", 20),
         "LOOP_STALE_SECONDS": _int("LOOP_STALE_SECONDS", 30),
+        "SCHEDULE_BATCH_SIZE": _int("SCHEDULE_BATCH_SIZE", 500),  # contacts read per page
         "RUN_AUTO_RETRIES": _int("RUN_AUTO_RETRIES", 1),
+        # Events caused by runs (TAG_ADDED by an action...) deeper than this start no run.
+        "MAX_EVENT_CHAIN_DEPTH": _int("MAX_EVENT_CHAIN_DEPTH", 5),
+        # Multiplies flow.wait durations (0.001: ten minutes pass in 0.6 s); demos and tests.
+        "WAIT_SCALE": float(env.get("WAIT_SCALE", "1")),
         "OUTBOUND_MODE": env.get("OUTBOUND_MODE", "capture"),  # capture | live
         "HTTP_ALLOW_PRIVATE": env.get("HTTP_ALLOW_PRIVATE", ""),
+        # Channels (issue 11): defaults for when no stored credential of the kind exists.
+        "TELEGRAM_API_BASE": env.get("TELEGRAM_API_BASE", "https://api.telegram.org"),
+        "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN", ""),
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": _int("SMTP_PORT", 587),
+        "SMTP_SECURITY": env.get("SMTP_SECURITY", "starttls"),  # starttls | tls | plain
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_FROM": env.get("SMTP_FROM", ""),
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 20),
+        "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),
+        "UNSUBSCRIBE_URL": env.get("UNSUBSCRIBE_URL", ""),
+        "INSTAGRAM_RELAY_URL": env.get("INSTAGRAM_RELAY_URL") or env.get("N8N_WEBHOOK_URL", ""),
+        "INSTAGRAM_RELAY_AUTH": env.get("INSTAGRAM_RELAY_AUTH", ""),
+        # Contact adapter: user.* from the platform's API ({external_id} is replaced).
+        "CONTACT_LOOKUP_URL": env.get("CONTACT_LOOKUP_URL", ""),
+        "CONTACT_LOOKUP_AUTH": env.get("CONTACT_LOOKUP_AUTH", ""),
+        "CONTACT_LOOKUP_TIMEOUT": _int("CONTACT_LOOKUP_TIMEOUT", 5),
         "ADMIN_EMAIL": env.get("ADMIN_EMAIL", "admin@example.com"),
         **_hardening(env),
         # Prometheus /metrics (issue 13): a bearer token, or loopback callers only.

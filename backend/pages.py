@@ -11,7 +11,17 @@ __all__ = ["bp", "init_app", "LoginForm"]
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -36,6 +46,12 @@ class LoginForm(FlaskForm):
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
+
+
+@bp.app_context_processor
+def outbound_mode() -> dict:
+    """Every page knows the outbound mode (the top bar shows it)."""
+    return {"outbound_mode": current_app.config.get("OUTBOUND_MODE", "capture")}
 
 
 def _safe_next(target: str | None) -> str:

@@ -131,8 +131,13 @@ class MaxStepsExceeded(InterpreterError):
 
 
 class EffectError(GraphEngineError):
-    """An effect (sending, tagging, HTTP...) failed; ``retryable`` says whether to retry."""
+    """An effect (sending, tagging, HTTP...) failed; ``retryable`` says whether to retry.
 
-    def __init__(self, message: str, *, retryable: bool = True):
+    ``retry_after`` (seconds) is the earliest retry the other side asked for (a Telegram 429's
+    ``retry_after``, an HTTP ``Retry-After``): the retry policy waits at least that long.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None):
         self.retryable = retryable
+        self.retry_after = retry_after
         super().__init__(message)

@@ -263,6 +263,7 @@ class Interpreter:
         if is_retryable(exc) and attempt < policy.get("max_attempts", 1):
             factor = policy.get("backoff_factor", 1) ** (attempt - 1)
             delay = policy.get("backoff_seconds", 0) * factor
+            delay = max(delay, getattr(exc, "retry_after", None) or 0)  # the other side asked
             not_before = (now + timedelta(seconds=delay)).isoformat() if delay > 0 else None
             record.status, record.resume_at = "retrying", not_before
             state.frontier.append({**item, "attempt": attempt + 1, "not_before": not_before})
@@ -275,8 +276,16 @@ class Interpreter:
             record.port = "error"
             self._route(state, plan, "error", None)
             return
-        # 3. Otherwise the run fails, keeping the error.
-        self._fail(state, error)
+        # 3. Otherwise the run fails, keeping the (first) error -- once the sibling branches
+        #    that are mid-retry have used their attempts: a failing branch does not drop them
+        #    half-done. Nothing new starts meanwhile (see _route).
+        retrying = [it for it in state.frontier if it["attempt"] > 1]
+        if retrying:
+            state.error = state.error or error
+            state.frontier[:] = retrying
+            state.merges.clear()
+            return
+        self._fail(state, state.error or error)
 
     def _fail(self, state: RunState, error: dict) -> None:
         state.status, state.error, state.resume_at = "failed", error, None
@@ -286,6 +295,8 @@ class Interpreter:
     # -- routing and merges -----------------------------------------------------------------
 
     def _route(self, state: RunState, plan: _Plan, port: str, not_before: str | None) -> None:
+        if state.error is not None:  # the run is failing: only in-flight retries finish
+            return
         for target in plan.succ.get(port, ()):
             self._deliver(state, target, plan.node_id, not_before)
 
@@ -333,7 +344,8 @@ class Interpreter:
 
     def _settle(self, state: RunState, now: datetime) -> None:
         if not state.frontier:
-            state.status, state.resume_at = "succeeded", None
+            failing = state.error is not None
+            state.status, state.resume_at = ("failed" if failing else "succeeded"), None
         elif self._next_ready(state, now) is not None:
             state.status, state.resume_at = "running", None
         else:

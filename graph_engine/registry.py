@@ -65,7 +65,9 @@ class NodeType:
     ``filter_parts(params)`` returns the rules its convenience params add to its filter,
     ``targeted`` scopes it to events that name no workflow / node or name this one (schedule,
     manual, webhook), and ``next_fire(params, after, timezone)`` says when a scheduled trigger
-    fires next.
+    fires next. ``needs_contact`` marks an action that acts on the run's contact;
+    ``contactless(params)`` is true for a trigger whose runs have no contact (a schedule with
+    no target): validation refuses contact actions after it.
     """
 
     type: str
@@ -91,6 +93,8 @@ class NodeType:
     filter_parts: Callable[[dict], list[dict]] | None = None
     targeted: bool = False
     next_fire: Callable[..., Any] | None = None
+    needs_contact: bool = False
+    contactless: Callable[[dict], bool] | None = None
 
     def output_ports(self, params: dict | None) -> list[str]:
         """The node's output ports for these params (``"error"`` not included)."""
@@ -334,7 +338,7 @@ def trigger_spec(node: dict, workflow_id: Any, registry: Registry | None = None)
     """Build the :class:`graph_engine.matching.TriggerSpec` of a trigger node.
 
     The spec's filter combines the node's ``filter`` rules with its convenience params
-    (``keywords``, ``tag``, ``from``/``to``) and, for targeted triggers (schedule, manual,
+    (``keywords``, ``tag``, ``from_status``/``to_status``) and, for targeted triggers (schedule, manual,
     webhook), a scope on ``event.data.workflow_id`` / ``event.data.node_id``.
     """
 

@@ -71,6 +71,10 @@ SETTINGS_SCHEMA = {
                                                "pattern": "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$"},
                                 "rules": {"type": "object"}},
                             "minProperties": 2}},
+        "test_recipients_only": {"type": "boolean", "default": False,
+                                 "title": "Test recipients only",
+                                 "description": "In live mode, send only to contacts tagged "
+                                                "'test'; the others are captured."},
     },
     "additionalProperties": False,
 }  # fmt: skip
@@ -383,3 +387,18 @@ def _check_graph(graph: Graph, registry: Registry, report: Report) -> None:
     for node_id in graph.nodes:
         if node_id not in reachable:
             report.warn("unreachable", "no trigger leads to this node", node_id=node_id)
+    _check_contactless(graph, registry, triggers, report)
+
+
+def _check_contactless(graph: Graph, registry: Registry, triggers: list, report: Report) -> None:
+    """A contact action after a trigger whose runs have no contact would fail every run."""
+    for trigger_id in triggers:
+        node = graph.nodes[trigger_id]
+        contactless = registry.get(node["type"]).contactless
+        if contactless is None or not contactless(node.get("params") or {}):
+            continue
+        for node_id in sorted(graph.reachable_from([trigger_id])):
+            if registry.get(graph.nodes[node_id]["type"]).needs_contact:
+                report.error("needs_contact", f"acts on a contact, but trigger {trigger_id} "
+                             "starts runs without one (give it a target tag or rule)",
+                             node_id=node_id)  # fmt: skip

@@ -29,6 +29,8 @@ CONTACT_REF = component("Contact", {
         "channel_ids": {"type": "object"}, "tags": {"type": "array", "items": {"type": "string"}},
         "fields": {"type": "object"}, "created_at": {"type": "string"},
         "updated_at": {"type": "string"},
+        "delivery_status": {"type": "object", "description": "per channel, the last permanent "
+                            "delivery problem: {status: blocked|failed|bounced, error, at}"},
     },
 })  # fmt: skip
 _FIELDS = {
@@ -57,7 +59,7 @@ def contact_json(c: Contact) -> dict:
         "last_name": c.last_name or "", "email": c.email, "phone": c.phone, "channel": c.channel,
         "channel_ids": dict(c.channel_ids or {}), "tags": c.tag_names,
         "fields": dict(c.fields or {}), "created_at": iso(c.created_at),
-        "updated_at": iso(c.updated_at),
+        "updated_at": iso(c.updated_at), "delivery_status": dict(c.delivery_status or {}),
     }  # fmt: skip
 
 

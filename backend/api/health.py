@@ -8,11 +8,11 @@ for ``LOOP_STALE_SECONDS`` is listed in ``workers.dead`` (:mod:`backend.loops`).
 
 from __future__ import annotations
 
-__all__ = ["bp", "check"]
+__all__ = ["bp", "check", "outbound_mode"]
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from backend import queue
@@ -28,11 +28,13 @@ _PART = {
     "properties": {"ok": {"type": "boolean"}, "error": {"type": "string"}},
 }
 HEALTH_REF = component("Health", {
-    "type": "object", "required": ["status", "database", "redis", "workers", "down"],
+    "type": "object", "required": ["status", "database", "redis", "workers", "down", "outbound_mode"],
     "properties": {"status": {"enum": ["ok", "degraded"]}, "database": _PART, "redis": _PART,
                    "workers": {**_PART, "description": "the background loops of each worker: "
                                "seconds since each beat; `dead` names the stale ones"},
-                   "down": {"type": "array", "items": {"type": "string"}}},
+                   "down": {"type": "array", "items": {"type": "string"}},
+                   "outbound_mode": {"enum": ["capture", "live"], "description":
+                                     "capture: messages are recorded, not sent (test mode)"}},
 })  # fmt: skip
 
 
@@ -69,7 +71,13 @@ def _workers() -> dict:
 def check() -> dict:
     parts = {"database": _database(), "redis": _redis(), "workers": _workers()}
     down = [name for name, part in parts.items() if not part["ok"]]
-    return {"status": "degraded" if down else "ok", **parts, "down": down}
+    status = "degraded" if down else "ok"
+    return {"status": status, **parts, "down": down, "outbound_mode": outbound_mode()}
+
+
+def outbound_mode() -> str:
+    """``live`` when channels really send, else ``capture`` (the default test mode)."""
+    return "live" if current_app.config.get("OUTBOUND_MODE") == "live" else "capture"
 
 
 @operation(bp, "/health/", role=None, response=HEALTH_REF)

@@ -10,7 +10,7 @@ Errors are the API's JSON bodies; calls are rate-limited per address and key
 
 from __future__ import annotations
 
-__all__ = ["bp"]
+__all__ = ["bp", "OPENAPI_PATH"]
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
@@ -25,6 +25,34 @@ bp = Blueprint("hooks", __name__)
 csrf.exempt(bp)
 
 _FORWARDED_HEADERS = ("Content-Type", "User-Agent", "X-Request-Id")
+
+#: This endpoint in the OpenAPI document (it lives outside the API prefix, keyed by its URL).
+OPENAPI_PATH = {"post": {
+    "operationId": "hooks.receive", "tags": ["webhooks"], "security": [],
+    "summary": "Start a workflow's webhook trigger with the posted body.",
+    "description": "The URL of each `trigger.webhook` node (its `webhook_url` in `/triggers/`). "
+                   "The body (JSON, form or text, at most MAX_EVENT_BYTES) becomes "
+                   "`event.data.body`; `user_id` / `conversation_id` in a JSON body name the "
+                   "contact; an `Idempotency-Key` header makes the sender's retries safe.",
+    "parameters": [
+        {"name": "webhook_key", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "Idempotency-Key", "in": "header", "required": False,
+         "schema": {"type": "string", "maxLength": 191}}],
+    "requestBody": {"required": False, "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+        "text/plain": {"schema": {"type": "string"}}}},
+    "responses": {
+        "202": {"description": "Accepted: the event is logged and will be processed",
+                "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["event_id", "status", "created"],
+                    "properties": {"event_id": {"type": "integer"},
+                                   "idempotency_key": {"type": "string"},
+                                   "status": {"type": "string"},
+                                   "created": {"type": "boolean"}}}}}},
+        "404": {"description": "No active webhook trigger at this URL"},
+        "413": {"description": "Body too large"}},
+}}  # fmt: skip
 
 
 def _error(status: int, code: str, detail: str):

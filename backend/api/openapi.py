@@ -17,6 +17,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from backend.api.common import page_schema
 from backend.api.errors import CODES
+from backend.api.hooks import OPENAPI_PATH as HOOK_PATH
 from backend.api.spec import COMPONENTS, OPERATIONS, Operation
 from graph_engine import default_registry
 
@@ -133,6 +134,7 @@ def build_document(prefix: str = "/api/v1/workflow/api") -> dict:
     for op in OPERATIONS:
         path, path_params = _path(op.rule, prefix)
         paths.setdefault(path, {})[op.method.lower()] = _operation(op, path_params)
+    paths["/hooks/{webhook_key}"] = copy.deepcopy(HOOK_PATH)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Flowmarket workflow API", "version": "1.0.0",

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from backend.api.common import STR, commit, get_or_404, paginate
 from backend.api.errors import ApiError
+from backend.api.health import outbound_mode
 from backend.api.spec import component, operation
 from backend.auth import current_principal
 from backend.extensions import db
@@ -44,10 +45,17 @@ def _admins_left(excluding: User) -> int:
     )  # fmt: skip
 
 
-@operation(bp, "/users/me/", response=USER_REF)
+ME_REF = component("Me", {
+    "allOf": [USER_REF, {"type": "object", "required": ["outbound_mode"], "properties": {
+        "outbound_mode": {"enum": ["capture", "live"],
+                          "description": "capture: messages are recorded, not sent"}}}],
+})  # fmt: skip
+
+
+@operation(bp, "/users/me/", response=ME_REF)
 def me():
-    """The calling user."""
-    return jsonify(user_json(current_principal()))
+    """The calling user, and the outbound mode the UI shows as a badge."""
+    return jsonify({**user_json(current_principal()), "outbound_mode": outbound_mode()})
 
 
 @operation(bp, "/users/", role="admin", paginated=True, response=USER_REF)

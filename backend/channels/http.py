@@ -154,48 +154,39 @@ def safe_request(
 
 
 class HttpChannel:
-    """Delivers ``webhook`` requests for real (``OUTBOUND_MODE=live``) and records each call as
-    an ``OutboundMessage`` (status ``sent`` / ``failed``) keyed by its idempotency key, so a
-    step replayed after its checkpoint committed returns the recorded answer instead."""
+    """Delivers ``webhook`` requests for real (``OUTBOUND_MODE=live``) through the outbox
+    (:mod:`backend.channels.outbox`): the ``OutboundMessage`` row is reserved and finished
+    (``sent`` for 2xx/3xx, else ``failed``) in transactions of its own, so a step replayed after
+    its call -- even by a worker that was killed before the step's checkpoint -- returns the
+    recorded answer instead of calling again. Each call carries ``Idempotency-Key``."""
 
     name = "http"
 
     def send(self, message) -> dict:
         from flask import current_app
-        from sqlalchemy import select
 
-        from backend.extensions import db
-        from backend.models import OutboundMessage
+        from backend.channels.outbox import finish, reserve
         from backend.services.credentials import resolve_for_send
         from backend.services.redaction import redact
 
-        existing = db.session.scalar(
-            select(OutboundMessage).filter_by(idempotency_key=message.idempotency_key)
-        )
-        if existing is not None and existing.status == "sent":
-            return {**(existing.response or {}), "duplicate": True}
-        allow = current_app.config.get("HTTP_ALLOW_PRIVATE", "")
         shown = redact(message.to or "")  # credential references stay references
-        row = existing or OutboundMessage(
-            kind="webhook", channel="http", idempotency_key=message.idempotency_key,
-            execution_id=message.execution_id, node_id=message.node_id,
-            to=shown[:500], text=f"{message.method} {shown}"[:10_000],
-        )  # fmt: skip
-        db.session.add(row)
+        row = reserve(message, "http", shown, f"{message.method} {shown}"[:10_000])
+        if row.status == "sent":
+            return {**(row.response or {}), "duplicate": True}
         try:
             # Credential values are put in only now, for this request, and never stored.
             url, headers, body = resolve_for_send([message.to or "", message.headers, message.body])
-            headers = dict(headers or {})
-            if message.idempotency_key and "idempotency-key" not in {k.lower() for k in headers}:
-                headers["Idempotency-Key"] = message.idempotency_key  # the receiver drops a replay
-            result = safe_request(message.method, url, headers=headers, body=body,
-                                  timeout=message.timeout, allow=allow)  # fmt: skip
+            headers = {"Idempotency-Key": message.idempotency_key, **dict(headers or {})}
+            result = safe_request(
+                message.method, url, headers=headers, body=body, timeout=message.timeout,
+                allow=current_app.config.get("HTTP_ALLOW_PRIVATE", ""),
+            )
         except EffectError as exc:
-            row.status, row.error = "failed", redact(str(exc))[:2000]
+            finish(row.id, "failed", error=redact(str(exc))[:2000])
             raise
         ok = 200 <= result["status"] < 400
-        row.status, row.response = ("sent" if ok else "failed"), redact(result)
-        row.error = None if ok else f"HTTP {result['status']}"
+        finish(row.id, "sent" if ok else "failed", response=redact(result),
+               error=None if ok else f"HTTP {result['status']}")  # fmt: skip
         return redact(result)  # the step's output: an echoed credential is masked
 
 

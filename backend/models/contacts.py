@@ -35,6 +35,8 @@ class Contact(db.Model):
     channel = db.Column(db.String(20), index=True)  # telegram | instagram | email | web
     channel_ids = db.Column(JSONType, nullable=False, default=dict)  # {"telegram": "<chat id>"}
     fields = db.Column(JSONType, nullable=False, default=dict)
+    # Per channel, the last permanent delivery problem: {"telegram": {"status": "blocked", ...}}.
+    delivery_status = db.Column(JSONType)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -92,14 +94,14 @@ class OutboundMessage(db.Model):
         db.Integer, db.ForeignKey("workflow_executions.id", ondelete="SET NULL"), index=True
     )
     node_id = db.Column(db.String(100))
-    kind = db.Column(db.String(20), nullable=False)  # message | email | webhook
-    channel = db.Column(
-        db.String(20), nullable=False
-    )  # capture | telegram | instagram | smtp | http
+    kind = db.Column(db.String(20), nullable=False)  # message | email | webhook | sms
+    channel = db.Column(db.String(20), nullable=False)  # capture|telegram|instagram|email|http
     to = db.Column(db.String(500))
     subject = db.Column(db.String(500))
     text = db.Column(db.Text, nullable=False, default="")
+    # captured (test mode) | queued | sent | failed | blocked | bounced
     status = db.Column(db.String(20), nullable=False, default="captured")
+    provider_message_id = db.Column(db.String(191))
     error = db.Column(db.Text)
     response = db.Column(JSONType)
     # execution id + node id: a retried step never sends twice.

@@ -23,23 +23,31 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.channels import OutboundRequest, channel_for
 from backend.extensions import db
-from backend.models import Contact, Conversation, Note
+from backend.models import Contact, Conversation, EventLog, Note, WorkflowExecution
 from backend.models.history import recorded_by
 from backend.runtime.clock import utcnow
 from backend.runtime.frequency import cap_reason, record_capped
 from backend.services import contacts as contact_service
+from backend.services.internal_events import caused_by
 from graph_engine import EffectError, Outbound, run_code
 
 _ATTRS = ("first_name", "last_name", "email", "phone", "channel")
+#: With a workflow's ``test_recipients_only`` setting, only contacts with this tag get live sends.
+TEST_TAG = "test"
 
 
 class DbEffects:
     """Effects of one execution (``execution_id``) acting on the database and channels."""
 
-    def __init__(self, execution_id: int):
+    def __init__(self, execution_id: int, *, test_recipients_only: bool = False):
         self.execution_id = execution_id
         self.db_error: Exception | None = None
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
+        # The workflow's "test recipients only" switch: live only for contacts tagged ``test``.
+        self.test_recipients_only = test_recipients_only
+        self._cause: dict | None = None  # this run as the cause of internal events
+        # WAIT_SCALE shortens duration waits (flow.wait reads it): demos and end-to-end tests.
+        self.wait_scale = float(current_app.config.get("WAIT_SCALE", 1) or 1)
         # Rows this run loaded. The session holds clean objects only weakly; with the workers'
         # expire_on_commit=False (``backend.runtime.session``) keeping them here means a contact,
         # its tags and the conversation are loaded once per run, not once per effect.
@@ -83,6 +91,19 @@ class DbEffects:
 
     # -- contacts -----------------------------------------------------------------------------
 
+    def _caused(self, fn):
+        """Run ``fn`` with this run as the cause of the internal events it emits."""
+        if self._cause is None:
+            payload = db.session.scalar(
+                select(EventLog.payload).join(WorkflowExecution,
+                                              WorkflowExecution.event_id == EventLog.id)
+                .where(WorkflowExecution.id == self.execution_id)
+            ) if self.execution_id else None  # fmt: skip
+            depth = ((payload or {}).get("cause") or {}).get("depth") or 0
+            self._cause = {"execution_id": self.execution_id, "depth": depth + 1}
+        with caused_by(self._cause):
+            return self._guard(fn)
+
     def add_tag(self, contact: dict, tag: str) -> dict:
         def run():
             row = self._contact(contact)
@@ -90,7 +111,7 @@ class DbEffects:
                 contact_service.add_tag(row, tag)
             return contact_service.contact_to_context(row)
 
-        return self._guard(run)
+        return self._caused(run)
 
     def remove_tag(self, contact: dict, tag: str) -> dict:
         def run():
@@ -99,7 +120,7 @@ class DbEffects:
                 contact_service.remove_tag(row, tag)
             return contact_service.contact_to_context(row)
 
-        return self._guard(run)
+        return self._caused(run)
 
     def update_user(self, contact: dict, changes: dict) -> dict:
         def run():
@@ -142,7 +163,7 @@ class DbEffects:
             conv.status = status
             return contact_service.conversation_to_context(conv)
 
-        return self._guard(run)
+        return self._caused(run)
 
     # -- outbound ---------------------------------------------------------------------------
 
@@ -159,7 +180,14 @@ class DbEffects:
         reason = self._guard(cap_reason, message.kind, message.contact_id, self.execution_id)
         if reason:  # over the contact's frequency cap: recorded, not sent
             return self._guard(record_capped, message, reason)
-        return self._guard(channel_for(message, self.mode).send, message)
+        return self._guard(channel_for(message, self._mode_for(request)).send, message)
+
+    def _mode_for(self, request: Outbound) -> str:
+        """``live`` only where allowed: with the switch on, a contact not tagged ``test`` (or
+        a request for no contact, e.g. a webhook) gets the capture channel."""
+        if self.mode != "live" or not self.test_recipients_only:
+            return self.mode
+        return "live" if TEST_TAG in ((request.contact or {}).get("tags") or ()) else "capture"
 
     def run_code(self, code: str, context: dict, *, timeout: float) -> Any:
 

@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from backend.extensions import db
 from backend.models import Contact, EventLog, Workflow
 from backend.queue import request_drain
-from backend.runtime import discovery, fallback, goals, limits
+from backend.runtime import adapters, discovery, fallback, goals, limits
 from backend.runtime.clock import utcnow
 from backend.runtime.runner import advance, create_execution
 from backend.runtime.session import worker_session
@@ -82,6 +82,8 @@ def _context(ev: EventLog, locked: set):
                     if ev.conversation_id else None)  # fmt: skip
     context = build_context(event, contact_service.contact_to_context(contact) or None,
                             contact_service.conversation_to_context(conversation) or None)  # fmt: skip
+    if adapters.enabled():  # user.* from the platform's API, once per event (kept by the run)
+        context["user"] = adapters.lookup_user(ev.user_id, context.get("user") or {})
     return context, contact, conversation
 
 
@@ -113,11 +115,21 @@ def _start_runs(ev: EventLog, specs, context, contact, batch) -> tuple[list[dict
     return entries, created
 
 
+def _chain_too_deep(ev: EventLog) -> bool:
+    """Whether ``ev`` was caused by a chain of runs longer than ``MAX_EVENT_CHAIN_DEPTH``."""
+    depth = ((ev.payload or {}).get("cause") or {}).get("depth") or 0
+    return depth > current_app.config.get("MAX_EVENT_CHAIN_DEPTH", 5)
+
+
 def _process_one(ev: EventLog, batch: tuple[list, set]) -> list:
     context, contact, conversation = _context(ev, batch[1])
     batch[0].extend((contact, conversation))
     specs = discovery.match(context)
-    entries, created = _start_runs(ev, specs, context, contact, batch)
+    if _chain_too_deep(ev):  # an event caused by a run caused by a run ...: stop the loop
+        entries, created = [{"workflow_id": s.workflow_id, "node_id": s.node_id,
+                             "skipped": "cause_chain_too_deep"} for s in specs], []  # fmt: skip
+    else:
+        entries, created = _start_runs(ev, specs, context, contact, batch)
     goals.exit_reached_goals(contact.id if contact else None, context, ev.id)
     ev.contact_id = contact.id if contact else None  # set with the rest: one UPDATE
     ev.matched_workflows = entries

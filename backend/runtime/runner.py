@@ -43,6 +43,7 @@ from backend.models import StepExecution, Workflow, WorkflowExecution
 from backend.queue import get_queue
 from backend.runtime.clock import utcnow
 from backend.runtime.effects import DbEffects
+from backend.runtime.freshness import refresh
 from backend.runtime.interpreters import interpreter_for
 from backend.runtime.leases import ACTIVE_STATUSES, DISPATCH, current_job_id, lease_length, owner
 from backend.runtime.outage import on_db_error, record_outage, take_outage
@@ -197,7 +198,8 @@ class _Run:
         self.started_at = ex.started_at or utcnow()
         self.first_start = ex.started_at is None
         self.interp = interpreter_for(ex.workflow_id, ex.workflow_version)
-        self.effects = DbEffects(ex.id)
+        self.effects = DbEffects(ex.id, test_recipients_only=bool(
+            self.interp.graph.settings.get("test_recipients_only")))  # fmt: skip
         self.state = RunState.from_dict(ex.state)
         # The stored state was redacted; "clean" = no secret-looking key anywhere in it, so
         # checkpoints may store it as is (see _state_value).
@@ -333,7 +335,9 @@ def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None
     also = (note["owner"],) if note and note.get("owner") else ()
     if not _acquire(execution_id, also):
         return None, None
-    run = _Run(db.session.get(WE, execution_id, populate_existing=True))
+    ex = db.session.get(WE, execution_id, populate_existing=True)
+    run = _Run(ex)
+    refresh(run.id, ex.contact_id, run.state, utcnow())  # the contact as it is now
     note = take_outage(execution_id, note)
     if note and note.get("node_id"):
         record_outage(run.id, run.step_count, note)

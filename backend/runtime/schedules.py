@@ -4,6 +4,11 @@
 gets one ``SCHEDULE`` event addressed to it (idempotency key = trigger id + fire time, so two
 workers firing at once create one event), and its ``next_fire_at`` moves to the next cron time
 after now in the trigger's timezone (missed times while everything was down fire once).
+
+A schedule with a target (``target_tag`` and / or ``target_rules`` on ``user.*``) fires one
+``SCHEDULE`` event per matching contact instead (``user_id`` = the contact; idempotency key +
+contact id), read in pages of ``SCHEDULE_BATCH_SIZE`` contacts. Those events are drained in
+batches like any other and pass the per-contact limits (re-entry, runs per day, rate limit).
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ __all__ = ["fire_schedules"]
 
 import logging
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.models import Trigger, iso
+from backend.models import Contact, Tag, Trigger, Workflow, iso
 from backend.queue import request_drain
 from backend.runtime.clock import utcnow
 from backend.runtime.ingest import accept_event
-from graph_engine import UnknownNodeTypeError, default_registry
+from backend.services import contacts as contact_service
+from graph_engine import UnknownNodeTypeError, default_registry, evaluate
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +45,15 @@ def fire_schedules() -> list[int]:
         fire_time = iso(row.next_fire_at)
         payload = {"event_type": "SCHEDULE", "data": {"scheduled_for": fire_time},
                    "event_id": f"schedule-{row.id}-{fire_time}"}  # fmt: skip
-        ev, new = accept_event(payload, source="schedule", workflow_id=row.workflow_id,
-                               trigger_node_id=row.node_id, dispatch=False)  # fmt: skip
-        if new:
-            created.append(ev.id)
+        target = _target(row.workflow_id, row.node_id)
+        for contact_id in _contacts(target) if target else [None]:
+            if contact_id is not None:
+                payload = {**payload, "user_id": contact_id[1],
+                           "event_id": f"schedule-{row.id}-{fire_time}-{contact_id[0]}"}  # fmt: skip
+            ev, new = accept_event(payload, source="schedule", workflow_id=row.workflow_id,
+                                   trigger_node_id=row.node_id, dispatch=False)  # fmt: skip
+            if new:
+                created.append(ev.id)
         tz = row.timezone or "UTC"
         try:
             next_fire = default_registry.get(row.node_type).next_fire
@@ -57,3 +69,30 @@ def fire_schedules() -> list[int]:
     if created:
         request_drain()
     return created
+
+
+def _target(workflow_id: int, node_id: str) -> dict | None:
+    """The schedule node's target params, or None for a contact-less schedule."""
+    workflow = db.session.get(Workflow, workflow_id)
+    nodes = (workflow.graph or {}).get("nodes", []) if workflow else []
+    params = next((n.get("params") or {} for n in nodes if n.get("id") == node_id), {})
+    return params if params.get("target_tag") or params.get("target_rules") else None
+
+
+def _contacts(target: dict):
+    """``(id, external_id)`` of every contact the target selects, a page at a time."""
+    stmt = select(Contact).order_by(Contact.id)
+    if target.get("target_tag"):
+        stmt = stmt.where(Contact.tags.any(Tag.name == target["target_tag"]))
+    rules, after = target.get("target_rules"), 0
+    size = current_app.config.get("SCHEDULE_BATCH_SIZE", 500)
+    while True:
+        page = db.session.scalars(stmt.where(Contact.id > after).limit(size)).all()
+        if not page:
+            return
+        for contact in page:
+            user = contact_service.contact_to_context(contact)
+            if not rules or evaluate(rules, {"user": user}):
+                yield contact.id, contact.external_id
+        after = page[-1].id
+        db.session.expire_all()  # a page at a time in memory

@@ -27,6 +27,7 @@ STANDARD_EVENT_TYPES = {
     "MESSAGE_RECEIVED": "A customer sent a message (data.content holds the text).",
     "USER_CREATED": "A new customer registered on the platform.",
     "TAG_ADDED": "A tag was added to a contact (data.tag).",
+    "TAG_REMOVED": "A tag was removed from a contact (data.tag).",
     "CONVERSATION_STATUS_CHANGED": "A conversation changed status (data.from_status, data.to_status).",
     "WEBHOOK_RECEIVED": "A workflow's webhook URL received a POST.",
     "SCHEDULE": "A schedule trigger fired.",

@@ -40,8 +40,10 @@ def _row(kind, model):
 def _selects(contact: Contact, kinds: set[str]) -> list:
     parts = []
     if "event" in kinds:
+        # Internal events (TAG_ADDED...) are the tag changes listed as tag_added / tag_removed.
         parts.append(_row("event", EventLog).where(or_(EventLog.contact_id == contact.id,
-                                                       EventLog.user_id == contact.external_id)))  # fmt: skip
+                                                       EventLog.user_id == contact.external_id),
+                                                   EventLog.source != "internal"))  # fmt: skip
     if "run" in kinds:
         parts.append(
             _row("run", WorkflowExecution).where(WorkflowExecution.contact_id == contact.id)

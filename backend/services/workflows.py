@@ -30,12 +30,13 @@ __all__ = [
 import logging
 
 from flask import current_app
+from sqlalchemy import select
 
 from backend.errors import ServiceError
 from backend.extensions import db
-from backend.models import Workflow, WorkflowVersion, utcnow
+from backend.models import EventType, Workflow, WorkflowVersion, utcnow
 from backend.services.trigger_rows import materialise_triggers, trigger_nodes, triggers_changed
-from graph_engine import FORMAT, Graph, GraphError, ValidationError, validate
+from graph_engine import FORMAT, Graph, GraphError, Issue, ValidationError, trigger_specs, validate
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +108,19 @@ def _credential_issues(graph: dict, report) -> None:
 
 
 def _require_valid(graph: dict) -> None:
-
+    """Refuse a graph that fails validation, or whose triggers listen to unregistered events
+    (they would refuse every such event with 400 later: better to say so now)."""
     report = validation_report(graph)
     if not report.ok:
         raise ValidationError(report.errors)
+    known = set(db.session.scalars(select(EventType.name)))
+    unknown = [Issue("unknown_event_type", f"event type {spec.event_type!r} is not registered "
+                     "(register it with POST /event-types/ first)", node_id=spec.node_id,
+                     field="params.event_type")
+               for spec in trigger_specs(graph, None)
+               if spec.event_type and spec.event_type not in known]  # fmt: skip
+    if unknown:
+        raise ValidationError(unknown)
 
 
 def _snapshot(workflow: Workflow, user) -> None:

@@ -71,6 +71,11 @@ def _run_wait(call: NodeCall) -> NodeResult:
         when = resume_at(params, call.now, timezone)
     except (ValueError, TypeError, OverflowError) as exc:
         raise NodeError(call.node_id, f"cannot compute the wait: {exc}") from exc
+    # A duration can be shortened by the caller (demos, end-to-end tests): effects may carry a
+    # ``wait_scale`` factor. Calendar forms (until, time of day) are never scaled.
+    scale = getattr(call.effects, "wait_scale", 1) or 1
+    if scale != 1 and not (params.get("until") or params.get("time")):
+        when = call.now + (when - call.now) * float(scale)
     resume = when.isoformat()
     return NodeResult({"resume_at": resume}, input=params, resume_at=when)
 

@@ -9,6 +9,11 @@ Event data conventions for the standard events: ``MESSAGE_RECEIVED`` carries
 ``data.from_status`` and ``data.to_status``; targeted events (``SCHEDULE``, ``MANUAL``,
 ``WEBHOOK_RECEIVED``) may carry ``data.workflow_id`` / ``data.node_id`` to address one trigger.
 
+The status-change trigger's params are named like the event's data (``from_status``,
+``to_status``); the older ``from`` / ``to`` are still read from stored graphs.
+
+>>> _status_change({"from_status": "open", "to_status": "closed"})[1]
+{'field': 'event.data.to_status', 'op': 'equals', 'value': 'closed'}
 >>> _status_change({"from": "open"})
 [{'field': 'event.data.from_status', 'op': 'equals', 'value': 'open'}]
 >>> next_schedule({"cron": "30 9 * * *"}, datetime(2024, 1, 1, tzinfo=UTC), "Asia/Tehran")
@@ -24,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from graph_engine.errors import NodeError
 from graph_engine.nodes import RULES_REF, NodeCall, NodeResult, rules_schema
 from graph_engine.registry import NodeType
 
@@ -35,6 +41,9 @@ _FILTER = {
 
 
 def _run(call: NodeCall) -> NodeResult:
+    problem = (call.context.get("user") or {}).get("lookup_error")
+    if problem:  # the contact could not be looked up (a contact adapter): say so on this step
+        raise NodeError(call.node_id, str(problem))
     event = call.context.get("event") or {}
     return NodeResult({"event_id": event.get("id"), "event_type": event.get("type")})
 
@@ -64,8 +73,12 @@ def _tag(params: dict) -> list[dict]:
 
 
 def _status_change(params: dict) -> list[dict]:
-    pairs = (("from", "event.data.from_status"), ("to", "event.data.to_status"))
-    return [_leaf(path, "equals", params[param]) for param, path in pairs if params.get(param)]
+    parts = []
+    for name, legacy in (("from_status", "from"), ("to_status", "to")):
+        value = params.get(name) or params.get(legacy)
+        if value:
+            parts.append(_leaf(f"event.data.{name}", "equals", value))
+    return parts
 
 
 def _leaf(path: str, op: str, value) -> dict:
@@ -137,11 +150,22 @@ NODE_TYPES = [
         filter_parts=_tag,
     ),
     _trigger(
+        "trigger.tag_removed", "Tag removed", "Starts when a tag is removed from a contact.",
+        "tag", "TAG_REMOVED",
+        _schema({"tag": {"type": "string", "title": "Tag", "maxLength": 100,
+                         "description": "Only this tag (empty: any tag)."}}),
+        filter_parts=_tag,
+    ),
+    _trigger(
         "trigger.conversation_status_changed", "Conversation status changed",
         "Starts when a conversation changes status (optionally from / to given statuses).",
         "refresh-cw", "CONVERSATION_STATUS_CHANGED",
-        _schema({"from": {**_STATUS, "title": "From status"},
-                 "to": {**_STATUS, "title": "To status"}}),
+        _schema({"from_status": {**_STATUS, "title": "From status"},
+                 "to_status": {**_STATUS, "title": "To status"},
+                 "from": {**_STATUS, "title": "From status (old name)", "deprecated": True,
+                          "description": "Use from_status."},
+                 "to": {**_STATUS, "title": "To status (old name)", "deprecated": True,
+                        "description": "Use to_status."}}),
         filter_parts=_status_change,
     ),
     _trigger(
@@ -161,9 +185,15 @@ NODE_TYPES = [
         _schema({"cron": {"type": "string", "title": "Cron expression", "maxLength": 100,
                           "description": "Five-field cron, e.g. '0 9 * * mon'."},
                  "timezone": {"type": "string", "title": "Timezone",
-                              "description": "IANA name; default: the workflow's timezone."}},
+                              "description": "IANA name; default: the workflow's timezone."},
+                 "target_tag": {"type": "string", "title": "For each contact tagged",
+                                "maxLength": 100, "description": "One run per contact with "
+                                "this tag (empty: one run, without a contact)."},
+                 "target_rules": {**RULES_REF, "title": "For each contact matching",
+                                  "description": "Rules on user.* choosing the contacts."}},
                 required=("cron",), with_filter=False),
         check=_check_schedule, targeted=True, next_fire=next_schedule,
+        contactless=lambda params: not (params.get("target_tag") or params.get("target_rules")),
     ),
     _trigger(
         "trigger.manual", "Manual", "Starts when someone runs the workflow by hand.", "play",

@@ -55,7 +55,7 @@ def setup(app, *graphs: dict, event_types=("PING",)):
     """Seed event types and create + activate one workflow per graph; return them."""
     from backend.extensions import db
     from backend.models import EventType
-    from backend.runtime import discovery
+    from backend.runtime import discovery, interpreters
     from backend.services.bootstrap import seed_event_types
     from backend.services.workflows import activate, create_workflow
 
@@ -64,6 +64,7 @@ def setup(app, *graphs: dict, event_types=("PING",)):
         db.session.add(EventType(name=name, description=""))
     db.session.commit()
     discovery.reset()
+    interpreters.reset()  # workflow ids restart at 1 on a clean database
     return [activate(create_workflow(g["name"], graph=g)) for g in graphs]
 
 

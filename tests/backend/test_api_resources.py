@@ -131,6 +131,7 @@ def test_health_needs_no_auth_and_reports_parts(anon):
         "redis": {"ok": True},
         "workers": {"ok": True, "workers": {}, "dead": []},
         "down": [],
+        "outbound_mode": "capture",
     }
 
 

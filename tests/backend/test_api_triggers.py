@@ -94,7 +94,8 @@ def test_schedule_trigger_gets_next_fire_time_when_active(api):
         "settings": {"timezone": "Asia/Tehran"},
         "nodes": [
             {"id": "tick", "type": "trigger.schedule", "params": {"cron": "0 9 * * *"}},
-            {"id": "tag", "type": "action.add_tag", "params": {"tag": "daily"}},
+            # no target: a contact-less run (a contact action here would not validate)
+            {"id": "tag", "type": "action.add_note", "params": {"text": "daily"}},
         ],
         "edges": [{"id": "e", "source": "tick", "target": "tag"}],
     }

@@ -21,7 +21,7 @@ def test_init_workflow_system_is_idempotent(app):
     from backend.models import EventType
 
     first = _run(app, "init-workflow-system")
-    assert first.exit_code == 0 and "7 created" in first.output
+    assert first.exit_code == 0 and "8 created" in first.output
     second = _run(app, "init-workflow-system")
     assert "0 created" in second.output
     names = set(app.extensions["sqlalchemy"].session.scalars(select(EventType.name)))

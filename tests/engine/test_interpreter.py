@@ -355,3 +355,28 @@ def test_merge_inside_a_loop_fires_on_every_round(h, clock, mode):
         clock.set(state.resume_at)
     assert state.status == "succeeded" and h.path(records).count("m") == 3
     assert state.context["user"]["fields"]["n"] == "3" and state.merges == {}
+
+
+def test_a_failing_branch_lets_a_sibling_finish_its_retry(h, clock):
+    """One branch fails for good while its sibling waits to retry: the sibling's retry still
+    runs (its step is not left ``retrying``), nothing new starts, then the run fails."""
+    effects = FlakyEffects(1, clock=clock)
+    send = {"type": "action.send_message", "params": {"text": "hi"},
+            "retry": {"max_attempts": 3, "backoff_seconds": 10}}  # fmt: skip
+    bad = {"type": "action.send_email", "params": {"subject": "s", "body": "b"}}  # no address
+    nodes = {"t": ("trigger.manual", None), "s": send, "after": tag("after"), "bad": bad}
+    engine = Interpreter(h.graph(nodes, ["t>s", "s>after", "t>bad"]), effects=effects)
+    state, records = engine.start("t", h.context()), []
+    engine.run(state, on_step=records.append)
+    assert state.status == "waiting"  # bad failed; s waits for its retry
+    clock.advance(seconds=10)
+    state = roundtrip(state)
+    engine.run(state, on_step=records.append)
+    assert [(r.node_id, r.status, r.attempt) for r in records] == [
+        ("t", "succeeded", 1),
+        ("s", "retrying", 1),
+        ("bad", "failed", 1),
+        ("s", "succeeded", 2),
+    ]
+    assert state.status == "failed" and "email" in state.error["message"]
+    assert "after" not in state.context["nodes"] and state.frontier == []

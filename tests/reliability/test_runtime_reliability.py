@@ -101,9 +101,12 @@ def _count(model, *where) -> int:
 
 
 def _done(n: int):
+    from backend.models import EventLog
     from backend.models import WorkflowExecution as WE
 
-    return lambda: _count(WE, WE.status == "succeeded") >= n
+    # The runs' tag actions emit TAG_ADDED events after them: done = runs and events processed.
+    return lambda: (_count(WE, WE.status == "succeeded") >= n
+                    and _count(EventLog, EventLog.status != "processed") == 0)  # fmt: skip
 
 
 def _assert_consistent(expected_runs: int) -> None:
