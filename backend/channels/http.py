@@ -178,7 +178,11 @@ class HttpChannel:
             url, headers, body = resolve_for_send([message.to or "", message.headers, message.body])
             headers = {"Idempotency-Key": message.idempotency_key, **dict(headers or {})}
             result = safe_request(
-                message.method, url, headers=headers, body=body, timeout=message.timeout,
+                message.method,
+                url,
+                headers=headers,
+                body=body,
+                timeout=message.timeout,
                 allow=current_app.config.get("HTTP_ALLOW_PRIVATE", ""),
             )
         except EffectError as exc:
