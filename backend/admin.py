@@ -30,7 +30,7 @@ from backend.models import (
     Workflow,
     WorkflowExecution,
     utcnow,
-)  # fmt: skip
+)
 from backend.services import workflows as service
 from graph_engine import ValidationError
 
@@ -113,13 +113,36 @@ class WorkflowView(SecureModelView):
 
 
 class ExecutionView(ReadOnlyView):
-    column_list = ("id", "workflow", "status", "trigger_node_id", "step_count", "created_at",
-                   "finished_at", "duration_ms", "error")  # fmt: skip
+    column_list = (
+        "id",
+        "workflow",
+        "status",
+        "trigger_node_id",
+        "step_count",
+        "created_at",
+        "finished_at",
+        "duration_ms",
+        "error",
+    )
     column_filters = ("status", "workflow_id")
     column_default_sort = ("id", True)
-    column_details_list = ("id", "workflow", "workflow_version", "status", "trigger_node_id",
-                           "event_id", "contact", "step_count", "created_at", "started_at",
-                           "finished_at", "duration_ms", "resume_at", "error", "steps")  # fmt: skip
+    column_details_list = (
+        "id",
+        "workflow",
+        "workflow_version",
+        "status",
+        "trigger_node_id",
+        "event_id",
+        "contact",
+        "step_count",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "resume_at",
+        "error",
+        "steps",
+    )
     column_formatters_detail = {"steps": lambda *args: _steps_table(*args)}
 
 
@@ -130,16 +153,32 @@ def _steps_table(*args):
 
 
 class EventLogView(ReadOnlyView):
-    column_list = ("id", "event_type", "status", "source", "user_id", "received_at",
-                   "processed_at", "matched_workflows")  # fmt: skip
+    column_list = (
+        "id",
+        "event_type",
+        "status",
+        "source",
+        "user_id",
+        "received_at",
+        "processed_at",
+        "matched_workflows",
+    )
     column_filters = ("event_type", "status")
     column_searchable_list = ("user_id", "idempotency_key")
     column_default_sort = ("id", True)
 
 
 class ContactView(SecureModelView):
-    column_list = ("id", "external_id", "first_name", "last_name", "email", "phone", "channel",
-                   "created_at")  # fmt: skip
+    column_list = (
+        "id",
+        "external_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "channel",
+        "created_at",
+    )
     column_searchable_list = ("external_id", "first_name", "last_name", "email", "phone")
     column_filters = ("channel",)
     form_columns = ("external_id", "first_name", "last_name", "email", "phone", "channel", "tags")
@@ -183,16 +222,21 @@ def init_app(app) -> None:
     )
     session = db  # Flask-Admin 2: pass the Flask-SQLAlchemy object
     admin.add_view(WorkflowView(Workflow, session, endpoint="workflow"))
-    admin.add_view(ExecutionView(WorkflowExecution, session, name="Executions",
-                                 endpoint="execution"))  # fmt: skip
+    admin.add_view(
+        ExecutionView(WorkflowExecution, session, name="Executions", endpoint="execution")
+    )
     admin.add_view(EventLogView(EventLog, session, name="Event logs", endpoint="eventlog"))
     from backend.admin_history import add_views
 
     add_views(admin, session)  # outbound messages, notes, tag changes
     admin.add_view(ContactView(Contact, session, endpoint="contact"))
     admin.add_view(SecureModelView(Tag, session, endpoint="tag", category="Data"))
-    admin.add_view(SecureModelView(EventType, session, name="Event types", endpoint="eventtype",
-                                   category="Data"))  # fmt: skip
+    admin.add_view(
+        SecureModelView(
+            EventType, session, name="Event types", endpoint="eventtype", category="Data"
+        )
+    )
     admin.add_view(UserView(User, session, endpoint="user", category="Access"))
-    admin.add_view(TokenView(ApiToken, session, name="API tokens", endpoint="apitoken",
-                             category="Access"))  # fmt: skip
+    admin.add_view(
+        TokenView(ApiToken, session, name="API tokens", endpoint="apitoken", category="Access")
+    )

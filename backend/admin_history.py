@@ -16,8 +16,19 @@ from markupsafe import Markup, escape
 from backend.admin import ReadOnlyView
 from backend.models import Note, OutboundMessage, TagChange
 
-_STEP_COLUMNS = ("seq", "node_id", "node_type", "status", "port", "attempt", "duration_ms",
-                 "started_at", "input", "output", "error")  # fmt: skip
+_STEP_COLUMNS = (
+    "seq",
+    "node_id",
+    "node_type",
+    "status",
+    "port",
+    "attempt",
+    "duration_ms",
+    "started_at",
+    "input",
+    "output",
+    "error",
+)
 
 
 def _cell(value) -> Markup:
@@ -33,18 +44,32 @@ def steps_table(view, context, model, name) -> Markup:
     head = "".join(f"<th>{c}</th>" for c in _STEP_COLUMNS)
     rows = "".join(
         Markup('<tr data-step-seq="{}">').format(step.seq)
-        + Markup("").join(Markup("<td>{}</td>").format(_cell(getattr(step, c)))
-                          for c in _STEP_COLUMNS)
+        + Markup("").join(
+            Markup("<td>{}</td>").format(_cell(getattr(step, c))) for c in _STEP_COLUMNS
+        )
         + Markup("</tr>")
         for step in model.steps
-    )  # fmt: skip
-    return Markup(f'<table class="table table-sm table-bordered steps"><thead><tr>{head}</tr>'
-                  f"</thead><tbody>{rows}</tbody></table>")  # fmt: skip
+    )
+    return Markup(
+        f'<table class="table table-sm table-bordered steps"><thead><tr>{head}</tr>'
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
 
 
 class OutboundMessageView(ReadOnlyView):
-    column_list = ("id", "created_at", "kind", "channel", "status", "to", "subject", "text",
-                   "contact_id", "execution_id", "node_id")  # fmt: skip
+    column_list = (
+        "id",
+        "created_at",
+        "kind",
+        "channel",
+        "status",
+        "to",
+        "subject",
+        "text",
+        "contact_id",
+        "execution_id",
+        "node_id",
+    )
     column_filters = ("kind", "channel", "status", "contact_id", "execution_id")
     column_searchable_list = ("to", "subject", "text")
     column_default_sort = ("id", True)
@@ -58,16 +83,28 @@ class NoteView(ReadOnlyView):
 
 
 class TagChangeView(ReadOnlyView):
-    column_list = ("id", "created_at", "contact_id", "tag", "action", "source", "execution_id",
-                   "user_id")  # fmt: skip
+    column_list = (
+        "id",
+        "created_at",
+        "contact_id",
+        "tag",
+        "action",
+        "source",
+        "execution_id",
+        "user_id",
+    )
     column_filters = ("tag", "action", "source", "contact_id", "execution_id")
     column_default_sort = ("id", True)
 
 
 def add_views(admin, session) -> None:
     """Register the history views on ``admin``."""
-    admin.add_view(OutboundMessageView(OutboundMessage, session, name="Outbound messages",
-                            endpoint="outboundmessage"))  # fmt: skip
+    admin.add_view(
+        OutboundMessageView(
+            OutboundMessage, session, name="Outbound messages", endpoint="outboundmessage"
+        )
+    )
     admin.add_view(NoteView(Note, session, name="Notes", endpoint="note"))
-    admin.add_view(TagChangeView(TagChange, session, name="Tag changes", endpoint="tagchange",
-                        category="Data"))  # fmt: skip
+    admin.add_view(
+        TagChangeView(TagChange, session, name="Tag changes", endpoint="tagchange", category="Data")
+    )

@@ -48,9 +48,12 @@ def engine_options(config: dict) -> dict:
     options["connect_args"] = {
         "connect_timeout": connect,
         "options": f"-c statement_timeout={statement_ms}",
-        "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
         "tcp_user_timeout": (connect + 2) * 1000,
-    }  # fmt: skip
+    }
     return options
 
 

@@ -227,8 +227,13 @@ def emit_trace(kind: str, execution, **data) -> None:
     execution_id, workflow_id = get("id"), get("workflow_id")
     if not is_watched(workflow_id):
         return
-    payload = {"kind": kind, "execution_id": execution_id, "workflow_id": workflow_id,
-               "ts": time.time(), **data}  # fmt: skip
+    payload = {
+        "kind": kind,
+        "execution_id": execution_id,
+        "workflow_id": workflow_id,
+        "ts": time.time(),
+        **data,
+    }
     try:
         _emitter().emit(
             "trace", payload, to=[f"workflow:{workflow_id}", f"execution:{execution_id}"]

@@ -153,12 +153,19 @@ def workflow_picture(workflow_id: int):
 
     workflow = db.session.get(Workflow, workflow_id) or abort(404)
     latest = db.session.scalar(
-        select(WorkflowExecution.id).filter_by(workflow_id=workflow_id)
-        .order_by(WorkflowExecution.id.desc()).limit(1)
-    )  # fmt: skip
-    steps = db.session.execute(
-        select(StepExecution.node_id, StepExecution.status)
-        .filter_by(execution_id=latest).order_by(StepExecution.seq)
-    ).all() if latest else []  # fmt: skip
+        select(WorkflowExecution.id)
+        .filter_by(workflow_id=workflow_id)
+        .order_by(WorkflowExecution.id.desc())
+        .limit(1)
+    )
+    steps = (
+        db.session.execute(
+            select(StepExecution.node_id, StepExecution.status)
+            .filter_by(execution_id=latest)
+            .order_by(StepExecution.seq)
+        ).all()
+        if latest
+        else []
+    )
     svg = to_svg(workflow.graph, statuses=dict(steps))
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -51,8 +51,11 @@ def _setup() -> list[str]:
     if ensure is not None:
         result = ensure()
         if result:
-            lines.append(str(result) if not isinstance(result, tuple) else
-                         f"first admin: {result[0]}  password: {result[1]}")  # fmt: skip
+            lines.append(
+                str(result)
+                if not isinstance(result, tuple)
+                else f"first admin: {result[0]}  password: {result[1]}"
+            )
     return lines
 
 
@@ -80,20 +83,30 @@ def serve(host, port, no_setup):
     lines = [] if no_setup else _setup()
     redis_where = redis_url(app)  # starts the embedded Redis when REDIS_URL is unset
     embedded = EmbeddedWorker(app).start() if _embedded_worker_wanted(app) else None
-    click.echo(f"FlowMarket is running on http://{host}:{port}/  (Redis: {redis_where}; "
-               f"worker: {'embedded' if embedded else 'external'})")  # fmt: skip
+    click.echo(
+        f"FlowMarket is running on http://{host}:{port}/  (Redis: {redis_where}; "
+        f"worker: {'embedded' if embedded else 'external'})"
+    )
     for line in lines:
         click.echo(line)
     if not lines:
-        click.echo(f"Sign in at http://{host}:{port}/login (new users: flask --app backend "
-                   "create-user EMAIL --role editor).")  # fmt: skip
+        click.echo(
+            f"Sign in at http://{host}:{port}/login (new users: flask --app backend "
+            "create-user EMAIL --role editor)."
+        )
     click.echo("Stop with Ctrl-C.")
     # `flask serve` runs inside the flask CLI, where Flask ignores app.run(); this command *is*
     # the server, so let Flask-SocketIO's run() through.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-                     log_output=False)  # fmt: skip
+        socketio.run(
+            app,
+            host=host,
+            port=port,
+            allow_unsafe_werkzeug=True,
+            use_reloader=False,
+            log_output=False,
+        )
     finally:
         if embedded is not None:
             embedded.stop()

@@ -113,10 +113,12 @@ def _off(name: str):
 def _api_limit(limiter, bp) -> None:
     """Put ``bp`` under the API's shared per-principal limit."""
     limiter.shared_limit(
-        _per_minute("API_RATE_LIMIT_PER_MINUTE"), scope="api", key_func=_api_key,
+        _per_minute("API_RATE_LIMIT_PER_MINUTE"),
+        scope="api",
+        key_func=_api_key,
         exempt_when=_off("API_RATE_LIMIT_PER_MINUTE"),
         error_message="rate limit exceeded, retry later",
-    )(bp)  # fmt: skip
+    )(bp)
 
 
 # -- sign-in and webhooks -----------------------------------------------------------------
@@ -151,9 +153,13 @@ def _login_limits(limiter, bp) -> None:
         ("LOGIN_RATE_LIMIT_PER_ADDRESS", lambda: "login-addr:" + client_address()),
     ):
         limiter.limit(
-            lambda s=setting: current_app.config[s], key_func=key, methods=["POST"],
-            deduct_when=_failed, on_breach=_login_breach, exempt_when=_not_login,
-        )(bp)  # fmt: skip
+            lambda s=setting: current_app.config[s],
+            key_func=key,
+            methods=["POST"],
+            deduct_when=_failed,
+            on_breach=_login_breach,
+            exempt_when=_not_login,
+        )(bp)
 
 
 def _hook_key() -> str:
@@ -163,7 +169,8 @@ def _hook_key() -> str:
 def _hook_limit(limiter, bp) -> None:
     """Put webhook-trigger calls under a per-address, per-key limit."""
     limiter.limit(
-        _per_minute("HOOK_RATE_LIMIT_PER_MINUTE"), key_func=_hook_key,
+        _per_minute("HOOK_RATE_LIMIT_PER_MINUTE"),
+        key_func=_hook_key,
         exempt_when=_off("HOOK_RATE_LIMIT_PER_MINUTE"),
         error_message="rate limit exceeded, retry later",
-    )(bp)  # fmt: skip
+    )(bp)

@@ -72,8 +72,12 @@ class FlowWorker(SimpleWorker):
         and competes for the lock forever (started whether or not it holds the lock now)."""
         if burst:
             return super()._start_scheduler(burst, logging_level, *args, **kwargs)
-        self.scheduler = ResilientScheduler(self.queues, connection=self.connection,
-                                            logging_level=logging_level, serializer=self.serializer)  # fmt: skip
+        self.scheduler = ResilientScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level,
+            serializer=self.serializer,
+        )
         self.scheduler.worker_name = LOOPS_ID
         self.scheduler.start()
         return None
@@ -137,8 +141,14 @@ def _cron_main(url: str, queue_name: str, jobs: list[dict], worker_name: str, pa
     cron.worker_name = worker_name
     for spec in jobs:
         func = getattr(job_module, spec["func"])
-        cron.register(func, queue_name, interval=spec.get("interval"), cron=spec.get("cron"),
-                      result_ttl=0, failure_ttl=3600)  # fmt: skip
+        cron.register(
+            func,
+            queue_name,
+            interval=spec.get("interval"),
+            cron=spec.get("cron"),
+            result_ttl=0,
+            failure_ttl=3600,
+        )
     cron.start()
 
 
@@ -150,8 +160,9 @@ def start_cron(app: Flask, worker_name: str = "") -> multiprocessing.Process:
     proc = multiprocessing.get_context("spawn").Process(
         target=_cron_main,
         args=(url, app.config["RQ_QUEUE"], cron_jobs(app.config), worker_name, os.getpid()),
-        name="flowmarket-cron", daemon=True,
-    )  # fmt: skip
+        name="flowmarket-cron",
+        daemon=True,
+    )
     proc.start()
     return proc
 
@@ -219,8 +230,7 @@ class EmbeddedWorker:
                 return
 
     def start(self) -> EmbeddedWorker:
-        self.supervisor = Supervisor(self.worker, functools.partial(start_cron, self.app,
-                                                                    LOOPS_ID))  # fmt: skip
+        self.supervisor = Supervisor(self.worker, functools.partial(start_cron, self.app, LOOPS_ID))
         self.supervisor.start()
         self.thread.start()
         return self

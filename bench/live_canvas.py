@@ -35,9 +35,13 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [str(BENCH.parent), str(BENCH.parent / "tests"),
-                str(BENCH.parent / "tests" / "reliability"), str(BENCH),
-                str(BENCH.parent / "tests" / "e2e")]  # fmt: skip
+sys.path[:0] = [
+    str(BENCH.parent),
+    str(BENCH.parent / "tests"),
+    str(BENCH.parent / "tests" / "reliability"),
+    str(BENCH),
+    str(BENCH.parent / "tests" / "e2e"),
+]
 SCRATCH = tempfile.mkdtemp(prefix="flowmarket-bench-canvas-")
 os.environ["INSTANCE_PATH"] = SCRATCH
 
@@ -120,9 +124,11 @@ def _steps(app, first_id: int):
     from backend.models import StepExecution as SE
 
     with app.app_context():
-        return db.session.execute(select(SE.execution_id, SE.seq, SE.node_id, SE.status)
-                                  .where(SE.execution_id >= first_id)
-                                  .order_by(SE.execution_id, SE.seq)).all()  # fmt: skip
+        return db.session.execute(
+            select(SE.execution_id, SE.seq, SE.node_id, SE.status)
+            .where(SE.execution_id >= first_id)
+            .order_by(SE.execution_id, SE.seq)
+        ).all()
 
 
 def _last_run(app) -> int:
@@ -145,16 +151,22 @@ def latencies(app, page, port, token, runs: int) -> list[float]:
         assert wait_until(lambda i=i: _succeeded(app) >= 10 + i + 1, 30, interval=0.02)
         time.sleep(0.25)  # let the page paint it before the next run replaces it
     paints = page.evaluate("window.__paints")
-    receipts = {(e, s): at / 1000 for e, s, kind, _ts, at in page.evaluate(
-        "window.flowmarketLive.lags()") if kind == "step_finished"}  # fmt: skip
+    receipts = {
+        (e, s): at / 1000
+        for e, s, kind, _ts, at in page.evaluate("window.flowmarketLive.lags()")
+        if kind == "step_finished"
+    }
     received, painted = [], []
     steps = _steps(app, first)
     done = _finished_at(app, {e for e, *_ in steps})
     out = []
     for execution, seq, node, status in steps:
         finished = done[(execution, seq)]
-        seen = [t / 1000 for n, s, t in paints
-                if n == node and s == SHOWN.get(status) and t / 1000 >= finished - 0.005]  # fmt: skip
+        seen = [
+            t / 1000
+            for n, s, t in paints
+            if n == node and s == SHOWN.get(status) and t / 1000 >= finished - 0.005
+        ]
         if seen:
             out.append((min(seen) - finished) * 1000)
             if (execution, seq) in receipts:
@@ -182,8 +194,10 @@ def frames(page, port, token, rate: float, seconds: float, app) -> dict:
 def synthetic(page, workflow_id: int, rate: float, seconds: float) -> dict:
     """Frames per second while ``rate`` runs/s of traces are fed straight into the page."""
     page.evaluate("() => { window.__sent = null; }")
-    page.evaluate(f"() => ({SYNTHETIC})([{workflow_id}, {rate}, {seconds}])"
-                  ".then((n) => { window.__sent = n; })")  # fmt: skip
+    page.evaluate(
+        f"() => ({SYNTHETIC})([{workflow_id}, {rate}, {seconds}])"
+        ".then((n) => { window.__sent = n; })"
+    )
     out = page.evaluate(FRAMES, seconds)
     page.wait_for_function("window.__sent !== null")
     out["runs"], out["traces"] = page.evaluate("window.__sent")
@@ -241,37 +255,56 @@ def run(pg_url: str, redis_url: str, n_runs: int, rate: float, seconds: float) -
 
 
 def _print(lat: list[float], fps: dict, n_runs: int, rate: float) -> None:
-    print(f"\nLive canvas (PostgreSQL + Redis, werkzeug web process, 2 worker processes, "
-          f"headless Chromium; {n_runs} runs one at a time, then {rate:g} runs/s)")  # fmt: skip
+    print(
+        f"\nLive canvas (PostgreSQL + Redis, werkzeug web process, 2 worker processes, "
+        f"headless Chromium; {n_runs} runs one at a time, then {rate:g} runs/s)"
+    )
     print(f"{'measure':<40} | {'n':>6} | {'p50':>8} | {'p99':>8} | {'max':>8} | target")
     if lat:
-        print(f"{'step committed -> node repainted (ms)':<40} | {len(lat):>6} | "
-              f"{_pct(lat, 0.5):>8.1f} | {_pct(lat, 0.99):>8.1f} | {lat[-1]:>8.1f} | p99 < 250")  # fmt: skip
+        print(
+            f"{'step committed -> node repainted (ms)':<40} | {len(lat):>6} | "
+            f"{_pct(lat, 0.5):>8.1f} | {_pct(lat, 0.99):>8.1f} | {lat[-1]:>8.1f} | p99 < 250"
+        )
     else:
         print("step committed -> node repainted: no repaint matched a step")
     if lat:
         print(f"  (repaint latency p90 {_pct(lat, 0.9):.1f} ms, p95 {_pct(lat, 0.95):.1f} ms)")
-    for label, got in zip(("committed -> page receives the trace", "page receives -> node repainted"),
-                          fps["received"], strict=True):  # fmt: skip
+    for label, got in zip(
+        ("committed -> page receives the trace", "page receives -> node repainted"),
+        fps["received"],
+        strict=True,
+    ):
         if got:
-            print(f"{'  ' + label:<40} | {len(got):>6} | {_pct(got, 0.5):>8.1f} | "
-                  f"{_pct(got, 0.99):>8.1f} | {got[-1]:>8.1f} |")  # fmt: skip
+            print(
+                f"{'  ' + label:<40} | {len(got):>6} | {_pct(got, 0.5):>8.1f} | "
+                f"{_pct(got, 0.99):>8.1f} | {got[-1]:>8.1f} |"
+            )
     per_s = fps["frames"] / fps["seconds"]
-    print(f"{'frames per second under the stream':<40} | {fps['frames']:>6} | {per_s:>8.1f} | "
-          f"{'':>8} | {fps['worst']:>8.1f} | >= 30 fps (max = longest frame, ms)")  # fmt: skip
+    print(
+        f"{'frames per second under the stream':<40} | {fps['frames']:>6} | {per_s:>8.1f} | "
+        f"{'':>8} | {fps['worst']:>8.1f} | >= 30 fps (max = longest frame, ms)"
+    )
     idle = fps["idle"]
-    print(f"{'frames per second, idle (same page)':<40} | {idle['frames']:>6} | "
-          f"{idle['frames'] / idle['seconds']:>8.1f} | {'':>8} | {idle['worst']:>8.1f} |")  # fmt: skip
+    print(
+        f"{'frames per second, idle (same page)':<40} | {idle['frames']:>6} | "
+        f"{idle['frames'] / idle['seconds']:>8.1f} | {'':>8} | {idle['worst']:>8.1f} |"
+    )
     ctl = fps["control"]
-    print(f"{'fps, same stream, page not subscribed':<40} | {ctl['frames']:>6} | "
-          f"{ctl['frames'] / ctl['seconds']:>8.1f} | {'':>8} | {ctl['worst']:>8.1f} | "
-          "control: the machine's load alone")  # fmt: skip
+    print(
+        f"{'fps, same stream, page not subscribed':<40} | {ctl['frames']:>6} | "
+        f"{ctl['frames'] / ctl['seconds']:>8.1f} | {'':>8} | {ctl['worst']:>8.1f} | "
+        "control: the machine's load alone"
+    )
     syn = fps["synthetic"]
-    print(f"{f'fps, {rate:g} runs/s fed into the page':<40} | {syn['frames']:>6} | "
-          f"{syn['frames'] / syn['seconds']:>8.1f} | {'':>8} | {syn['worst']:>8.1f} | "
-          f">= 30 fps ({syn['runs']} runs, {syn['traces']} traces)")  # fmt: skip
-    print(f"runs finished during the stream: {fps['runs']} in {fps['seconds']:g} s "
-          f"({fps['runs'] / fps['seconds']:.1f} runs/s)")  # fmt: skip
+    print(
+        f"{f'fps, {rate:g} runs/s fed into the page':<40} | {syn['frames']:>6} | "
+        f"{syn['frames'] / syn['seconds']:>8.1f} | {'':>8} | {syn['worst']:>8.1f} | "
+        f">= 30 fps ({syn['runs']} runs, {syn['traces']} traces)"
+    )
+    print(
+        f"runs finished during the stream: {fps['runs']} in {fps['seconds']:g} s "
+        f"({fps['runs'] / fps['seconds']:.1f} runs/s)"
+    )
 
 
 def main(argv=None) -> None:

@@ -52,14 +52,28 @@ def _seed_runs(workflow_ids: list[int], runs: int) -> None:
     now, rows = utcnow(), []
     for i in range(runs):
         status = ("succeeded", "failed", "waiting")[i % 3]
-        rows.append({"workflow_id": workflow_ids[i % len(workflow_ids)], "trigger_node_id": "trigger",
-                     "status": status, "step_count": 5,
-                     "created_at": now - timedelta(minutes=(i * 43_200) // runs)})  # fmt: skip
+        rows.append(
+            {
+                "workflow_id": workflow_ids[i % len(workflow_ids)],
+                "trigger_node_id": "trigger",
+                "status": status,
+                "step_count": 5,
+                "created_at": now - timedelta(minutes=(i * 43_200) // runs),
+            }
+        )
     db.session.execute(insert(WorkflowExecution), rows)
     ids = db.session.scalars(select(WorkflowExecution.id)).all()
-    steps = [{"execution_id": run_id, "seq": seq, "node_id": node, "node_type": "x",
-              "status": "waiting" if node == "wait" else "succeeded"}
-             for run_id in ids for seq, node in enumerate(NODES, 1)]  # fmt: skip
+    steps = [
+        {
+            "execution_id": run_id,
+            "seq": seq,
+            "node_id": node,
+            "node_type": "x",
+            "status": "waiting" if node == "wait" else "succeeded",
+        }
+        for run_id in ids
+        for seq, node in enumerate(NODES, 1)
+    ]
     for start in range(0, len(steps), 20_000):
         db.session.execute(insert(StepExecution), steps[start : start + 20_000])
     db.session.commit()
@@ -76,15 +90,50 @@ def _seed_contact(items: int) -> int:
     db.session.flush()
     now, per = utcnow(), max(items // 4, 1)
     at = [now - timedelta(seconds=i) for i in range(per)]
-    db.session.execute(insert(EventLog), [{"event_type": "MESSAGE_RECEIVED", "idempotency_key": f"k{i}",
-                       "payload": {"data": {"content": "hi"}}, "user_id": "u1", "contact_id": contact.id,
-                       "received_at": at[i]} for i in range(per)])  # fmt: skip
-    db.session.execute(insert(OutboundMessage), [{"contact_id": contact.id, "kind": "message",
-                       "channel": "capture", "text": "سلام", "created_at": at[i]} for i in range(per)])  # fmt: skip
-    db.session.execute(insert(Note), [{"contact_id": contact.id, "text": "n", "created_at": at[i]}
-                                      for i in range(per)])  # fmt: skip
-    db.session.execute(insert(TagChange), [{"contact_id": contact.id, "tag": "vip", "action": "added",
-                       "source": "api", "created_at": at[i]} for i in range(per)])  # fmt: skip
+    db.session.execute(
+        insert(EventLog),
+        [
+            {
+                "event_type": "MESSAGE_RECEIVED",
+                "idempotency_key": f"k{i}",
+                "payload": {"data": {"content": "hi"}},
+                "user_id": "u1",
+                "contact_id": contact.id,
+                "received_at": at[i],
+            }
+            for i in range(per)
+        ],
+    )
+    db.session.execute(
+        insert(OutboundMessage),
+        [
+            {
+                "contact_id": contact.id,
+                "kind": "message",
+                "channel": "capture",
+                "text": "سلام",
+                "created_at": at[i],
+            }
+            for i in range(per)
+        ],
+    )
+    db.session.execute(
+        insert(Note),
+        [{"contact_id": contact.id, "text": "n", "created_at": at[i]} for i in range(per)],
+    )
+    db.session.execute(
+        insert(TagChange),
+        [
+            {
+                "contact_id": contact.id,
+                "tag": "vip",
+                "action": "added",
+                "source": "api",
+                "created_at": at[i],
+            }
+            for i in range(per)
+        ],
+    )
     db.session.commit()
     return contact.id
 
@@ -121,13 +170,13 @@ def bench(database_url: str, redis_url: str, args) -> dict:
         ),
         "GET node-stats 30d": lambda: client.get(
             f"{base}/workflows/{ids[0]}/node-stats/?window=30d", headers=headers
-        ),  # fmt: skip
+        ),
         "GET timeline page 1": lambda: client.get(
             f"{base}/contacts/{contact_id}/timeline/", headers=headers
         ),
         f"GET timeline page {last_page}": lambda: client.get(
             f"{base}/contacts/{contact_id}/timeline/?page={last_page}", headers=headers
-        ),  # fmt: skip
+        ),
         "POST test-run (coupon, fast-forward)": lambda: client.post(
             f"{base}/workflows/test-run/",
             headers=headers,
@@ -137,7 +186,7 @@ def bench(database_url: str, redis_url: str, args) -> dict:
                 "fast_forward": True,
                 "contact": {"first_name": "سارا", "email": "s@example.com", "tags": ["interested"]},
             },
-        ),  # fmt: skip
+        ),
     }
     with app.app_context():
         return {name: _time(call, args.repeat) for name, call in calls.items()}
@@ -156,13 +205,17 @@ def main() -> None:
     redis.start()
     pg_url = create_pg_database()
     try:
-        results = {"sqlite": bench(f"sqlite:///{SCRATCH}/bench.db", redis.url, args),
-                   "postgres": bench(pg_url, redis.url, args)}  # fmt: skip
+        results = {
+            "sqlite": bench(f"sqlite:///{SCRATCH}/bench.db", redis.url, args),
+            "postgres": bench(pg_url, redis.url, args),
+        }
     finally:
         drop_pg_database(pg_url)
         redis.stop()
-    print(f"{args.runs} runs x 5 steps over 30 days in 20 workflows; a contact with {args.items} "
-          f"timeline items; {args.repeat} calls each (ms)")  # fmt: skip
+    print(
+        f"{args.runs} runs x 5 steps over 30 days in 20 workflows; a contact with {args.items} "
+        f"timeline items; {args.repeat} calls each (ms)"
+    )
     print(f"| {'view':<40} | sqlite p50 | sqlite p95 | pg p50 | pg p95 |")
     print(f"|{'-' * 42}|-----------:|-----------:|-------:|-------:|")
     for name in results["sqlite"]:

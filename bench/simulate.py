@@ -42,24 +42,45 @@ def _seed(events: int, contacts: int) -> None:
     from backend.extensions import db
     from backend.models import Contact, EventLog, Tag, utcnow
 
-    db.session.execute(insert(Contact), [{"external_id": f"c{i}", "first_name": f"User{i}",
-                                          "email": f"c{i}@example.com", "channel_ids": {},
-                                          "fields": {}} for i in range(contacts)])  # fmt: skip
+    db.session.execute(
+        insert(Contact),
+        [
+            {
+                "external_id": f"c{i}",
+                "first_name": f"User{i}",
+                "email": f"c{i}@example.com",
+                "channel_ids": {},
+                "fields": {},
+            }
+            for i in range(contacts)
+        ],
+    )
     tag = Tag(name="interested")
     db.session.add(tag)
     db.session.flush()
     ids = db.session.scalars(select(Contact.id).order_by(Contact.id)).all()
-    db.session.execute(Contact.tags.property.secondary.insert(),
-                       [{"contact_id": cid, "tag_id": tag.id} for cid in ids[::2]])  # fmt: skip
+    db.session.execute(
+        Contact.tags.property.secondary.insert(),
+        [{"contact_id": cid, "tag_id": tag.id} for cid in ids[::2]],
+    )
     now = utcnow()
     rows = []
     for i in range(events):
         user = f"c{i % contacts}"
-        rows.append({"event_type": "MESSAGE_RECEIVED", "idempotency_key": f"b{i}", "user_id": user,
-                     "payload": {"event_type": "MESSAGE_RECEIVED", "user_id": user,
-                                 "data": {"content": TEXTS[i % 3]}},
-                     "status": "processed",
-                     "received_at": now - timedelta(seconds=(i * 2_592_000) // events + 60)})  # fmt: skip
+        rows.append(
+            {
+                "event_type": "MESSAGE_RECEIVED",
+                "idempotency_key": f"b{i}",
+                "user_id": user,
+                "payload": {
+                    "event_type": "MESSAGE_RECEIVED",
+                    "user_id": user,
+                    "data": {"content": TEXTS[i % 3]},
+                },
+                "status": "processed",
+                "received_at": now - timedelta(seconds=(i * 2_592_000) // events + 60),
+            }
+        )
     for start in range(0, len(rows), 10_000):
         db.session.execute(insert(EventLog), rows[start : start + 10_000])
     db.session.commit()
@@ -94,22 +115,30 @@ def main() -> None:
     redis.start()
     pg_url = create_pg_database()
     try:
-        results = {"sqlite": bench(f"sqlite:///{SCRATCH}/bench.db", redis.url, args),
-                   "postgres": bench(pg_url, redis.url, args)}  # fmt: skip
+        results = {
+            "sqlite": bench(f"sqlite:///{SCRATCH}/bench.db", redis.url, args),
+            "postgres": bench(pg_url, redis.url, args),
+        }
     finally:
         drop_pg_database(pg_url)
         redis.stop()
-    print(f"{args.events} events over 30 days, {args.contacts} contacts, coupon graph; "
-          f"median of {args.repeat} (end to end: query + replay)")  # fmt: skip
-    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
-          "(events per CPU-second of this process = the rate on an idle core)")  # fmt: skip
+    print(
+        f"{args.events} events over 30 days, {args.contacts} contacts, coupon graph; "
+        f"median of {args.repeat} (end to end: query + replay)"
+    )
+    print(
+        f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+        "(events per CPU-second of this process = the rate on an idle core)"
+    )
     print(
         "| database | events/s (wall) | events per CPU-s | runs | messages | contacts messaged | skipped |"
     )
     print("|---|---:|---:|---:|---:|---:|---|")
     for name, (rate, cpu_rate, r) in results.items():
-        print(f"| {name} | {rate:,.0f} | {cpu_rate:,.0f} | {r['runs']} | {r['messages']} "
-              f"| {r['contacts_messaged']} | {r['skipped']['reasons']} |")  # fmt: skip
+        print(
+            f"| {name} | {rate:,.0f} | {cpu_rate:,.0f} | {r['runs']} | {r['messages']} "
+            f"| {r['contacts_messaged']} | {r['skipped']['reasons']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,12 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [str(BENCH.parent), str(BENCH.parent / "tests"),
-                str(BENCH.parent / "tests" / "reliability"), str(BENCH)]  # fmt: skip
+sys.path[:0] = [
+    str(BENCH.parent),
+    str(BENCH.parent / "tests"),
+    str(BENCH.parent / "tests" / "reliability"),
+    str(BENCH),
+]
 SCRATCH = tempfile.mkdtemp(prefix="flowmarket-bench-steps-")  # instance dir, SQLite, redis
 os.environ["INSTANCE_PATH"] = SCRATCH
 
@@ -176,8 +180,13 @@ def bench_runner(app, label: str, runs: int, watch: bool) -> dict:
     steps, ok = _steps_of(app, timed_ids)
     assert ok == runs, f"{label}: {ok}/{runs} succeeded ({set(statuses)})"
     parts = {name: secs * 1e6 / steps for name, secs in timers.total.items()}
-    return {"label": label, "runs": runs, "steps": steps,
-            "us_per_step": elapsed * 1e6 / steps, "parts": parts}  # fmt: skip
+    return {
+        "label": label,
+        "runs": runs,
+        "steps": steps,
+        "us_per_step": elapsed * 1e6 / steps,
+        "parts": parts,
+    }
 
 
 def _apps(pg_url: str, redis_url: str) -> list[tuple[str, object]]:
@@ -198,24 +207,32 @@ def _print(engine: dict, rows: list[dict]) -> None:
     names = ["engine step + DB effects", "checkpoint", "emit_trace"]
     base = engine["us_per_step"]
     print(f"\nPer-step cost, coupon workflow ({engine['steps_per_run']} steps/run), µs/step")
-    print(f"{'configuration':<34} | {'runs':>5} | {'steps':>6} | {'µs/step':>8} | "
-          f"{'overhead':>8} || {'step+effects':>12} | {'checkpoint':>10} | {'emit_trace':>10} | "
-          f"{'other':>7} || {'[commits]':>9} | {'[redact]':>8}")  # fmt: skip
-    print(f"{'(a) engine, InMemoryEffects':<34} | {'':>5} | {'':>6} | {base:>8.1f} | "
-          f"{0:>8.1f} || {base:>12.1f} | {'-':>10} | {'-':>10} | {'-':>7} || {'-':>9} | "
-          f"{'-':>8}")  # fmt: skip
+    print(
+        f"{'configuration':<34} | {'runs':>5} | {'steps':>6} | {'µs/step':>8} | "
+        f"{'overhead':>8} || {'step+effects':>12} | {'checkpoint':>10} | {'emit_trace':>10} | "
+        f"{'other':>7} || {'[commits]':>9} | {'[redact]':>8}"
+    )
+    print(
+        f"{'(a) engine, InMemoryEffects':<34} | {'':>5} | {'':>6} | {base:>8.1f} | "
+        f"{0:>8.1f} || {base:>12.1f} | {'-':>10} | {'-':>10} | {'-':>7} || {'-':>9} | "
+        f"{'-':>8}"
+    )
     for r in rows:
         parts = [r["parts"].get(n) for n in names]
         other = r["us_per_step"] - sum(p for p in parts if p is not None)
         cells = " | ".join(_cell(p, w) for p, w in zip(parts, (12, 10, 10), strict=True))
-        print(f"{'(b) ' + r['label']:<34} | {r['runs']:>5} | {r['steps']:>6} | "
-              f"{r['us_per_step']:>8.1f} | {r['us_per_step'] - base:>8.1f} || {cells} | "
-              f"{other:>7.1f} || {_cell(r['parts'].get('commits'), 9)} | "
-              f"{_cell(r['parts'].get('redact'), 8)}")  # fmt: skip
-    print("overhead = (b) - (a) per step. 'step+effects' is Interpreter.step inside the runner "
-          "(it includes DbEffects' writes: captured message, tag, note); 'other' = lease, load, "
-          "outage check, run_started/finish. [commits] = time in Session.commit calls (connection-level commits not seen) and [redact] = "
-          "runner.redact, both already counted in the columns to their left.")  # fmt: skip
+        print(
+            f"{'(b) ' + r['label']:<34} | {r['runs']:>5} | {r['steps']:>6} | "
+            f"{r['us_per_step']:>8.1f} | {r['us_per_step'] - base:>8.1f} || {cells} | "
+            f"{other:>7.1f} || {_cell(r['parts'].get('commits'), 9)} | "
+            f"{_cell(r['parts'].get('redact'), 8)}"
+        )
+    print(
+        "overhead = (b) - (a) per step. 'step+effects' is Interpreter.step inside the runner "
+        "(it includes DbEffects' writes: captured message, tag, note); 'other' = lease, load, "
+        "outage check, run_started/finish. [commits] = time in Session.commit calls (connection-level commits not seen) and [redact] = "
+        "runner.redact, both already counted in the columns to their left."
+    )
 
 
 def main(argv=None) -> None:

@@ -61,17 +61,24 @@ def _seed(app) -> str:
         db.session.add(user)
         _, token = ApiToken.issue(user, "bench")
         for i in range(USERS):
-            contacts.add_tag(contacts.get_or_create_contact(f"b{i}", {"first_name": "Sara"}),
-                             "interested")  # fmt: skip
+            contacts.add_tag(
+                contacts.get_or_create_contact(f"b{i}", {"first_name": "Sara"}), "interested"
+            )
         db.session.commit()
         activate(create_workflow("Coupon", graph=COUPON))
     return token
 
 
 def _events(n: int, offset: int = 0) -> list[dict]:
-    return [{"event_type": "MESSAGE_RECEIVED", "data": {"content": "a coupon please"},
-             "user_id": f"b{(i + offset) % USERS}", "conversation_id": f"c{(i + offset) % USERS}"}
-            for i in range(n)]  # fmt: skip
+    return [
+        {
+            "event_type": "MESSAGE_RECEIVED",
+            "data": {"content": "a coupon please"},
+            "user_id": f"b{(i + offset) % USERS}",
+            "conversation_id": f"c{(i + offset) % USERS}",
+        }
+        for i in range(n)
+    ]
 
 
 def _succeeded(app) -> int:
@@ -92,8 +99,9 @@ def _latencies(app) -> list[float]:
     from backend.models import WorkflowExecution as WE
 
     with app.app_context():
-        rows = db.session.execute(select(EventLog.received_at, WE.finished_at)
-                                  .join(WE, WE.event_id == EventLog.id)).all()  # fmt: skip
+        rows = db.session.execute(
+            select(EventLog.received_at, WE.finished_at).join(WE, WE.event_id == EventLog.id)
+        ).all()
     return sorted((f - r).total_seconds() * 1000 for r, f in rows)
 
 
@@ -104,10 +112,23 @@ def _pct(values: list[float], p: float) -> float:
 def _gunicorn(config: dict, port: int) -> subprocess.Popen:
     env = Workers(config).env()
     return subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "backend:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "-w",
+            "2",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "backend:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _paced(port, token, events, rate):
@@ -147,9 +168,16 @@ def run(n_workers: int, events: int, pg_url: str, redis_url: str, batch: int = 2
         workers.kill()
         web.terminate()
         web.wait(10)
-    return {"workers": n_workers, "events": events, "ingest_s": ingest, "total_s": elapsed,
-            "eps": throughput, "p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95),
-            "p99": _pct(lat, 0.99)}  # fmt: skip
+    return {
+        "workers": n_workers,
+        "events": events,
+        "ingest_s": ingest,
+        "total_s": elapsed,
+        "eps": throughput,
+        "p50": _pct(lat, 0.5),
+        "p95": _pct(lat, 0.95),
+        "p99": _pct(lat, 0.99),
+    }
 
 
 def _try_health(port: int) -> bool:
@@ -174,15 +202,21 @@ def main() -> None:
     pg_url = create_pg_database()
     try:
         create_schema(make_app(pg_url, redis_server.url))
-        rows = [run(int(n), args.events, pg_url, redis_server.url, args.batch)
-                for n in args.workers.split(",")]  # fmt: skip
+        rows = [
+            run(int(n), args.events, pg_url, redis_server.url, args.batch)
+            for n in args.workers.split(",")
+        ]
     finally:
         redis_server.stop()
         drop_pg_database(pg_url)
-    print(f"\nEnd to end: HTTP ingestion -> coupon run succeeded ({args.events} events, "
-          f"PostgreSQL + Redis, gunicorn 2x4 web, EVENT_BATCH_SIZE={args.batch})")  # fmt: skip
-    print(f"{'workers':>7} | {'ingest s':>8} | {'total s':>7} | {'events/s':>8} | "
-          f"{'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7}  (latency at half load)")  # fmt: skip
+    print(
+        f"\nEnd to end: HTTP ingestion -> coupon run succeeded ({args.events} events, "
+        f"PostgreSQL + Redis, gunicorn 2x4 web, EVENT_BATCH_SIZE={args.batch})"
+    )
+    print(
+        f"{'workers':>7} | {'ingest s':>8} | {'total s':>7} | {'events/s':>8} | "
+        f"{'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7}  (latency at half load)"
+    )
     for r in rows:
         print(
             f"{r['workers']:>7} | {r['ingest_s']:>8.2f} | {r['total_s']:>7.2f} | "

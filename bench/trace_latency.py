@@ -33,8 +33,12 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [str(BENCH.parent), str(BENCH.parent / "tests"),
-                str(BENCH.parent / "tests" / "reliability"), str(BENCH)]  # fmt: skip
+sys.path[:0] = [
+    str(BENCH.parent),
+    str(BENCH.parent / "tests"),
+    str(BENCH.parent / "tests" / "reliability"),
+    str(BENCH),
+]
 SCRATCH = tempfile.mkdtemp(prefix="flowmarket-bench-trace-")  # instance dir + redis, removed
 os.environ["INSTANCE_PATH"] = SCRATCH
 
@@ -132,8 +136,11 @@ def _finished_at(app, execution_ids: set) -> dict:
     from backend.models import StepExecution as SE
 
     with app.app_context():
-        rows = db.session.execute(select(SE.execution_id, SE.seq, SE.finished_at)
-                                  .where(SE.execution_id.in_(execution_ids))).all()  # fmt: skip
+        rows = db.session.execute(
+            select(SE.execution_id, SE.seq, SE.finished_at).where(
+                SE.execution_id.in_(execution_ids)
+            )
+        ).all()
     return {(e, s): f.timestamp() for e, s, f in rows}
 
 
@@ -150,20 +157,32 @@ def measure(app, received: list[tuple[float, dict]], transport: str) -> list[dic
     """One row for all traces (ts -> recv), one per kind, one for finished_at -> recv."""
     rows = [_stats(transport, "all (ts->recv)", [(r - p["ts"]) * 1000 for r, p in received])]
     for kind in ("run_started", "step_started", "step_finished", "run_finished"):
-        rows.append(_stats(transport, f"{kind} (ts->recv)",
-                           [(r - p["ts"]) * 1000 for r, p in received if p["kind"] == kind]))  # fmt: skip
+        rows.append(
+            _stats(
+                transport,
+                f"{kind} (ts->recv)",
+                [(r - p["ts"]) * 1000 for r, p in received if p["kind"] == kind],
+            )
+        )
     steps = [(r, p) for r, p in received if p["kind"] == "step_finished"]
     done = _finished_at(app, {p["execution_id"] for _, p in steps})
-    commit = [(r - done[(p["execution_id"], p["step"])]) * 1000 for r, p in steps
-              if (p["execution_id"], p["step"]) in done]  # fmt: skip
+    commit = [
+        (r - done[(p["execution_id"], p["step"])]) * 1000
+        for r, p in steps
+        if (p["execution_id"], p["step"]) in done
+    ]
     rows.append(_stats(transport, "step_finished (finished_at->recv)", commit))
     return rows
 
 
 def _start_web(config: dict, port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", SERVER, str(port)], cwd=ROOT,
-                            env=Workers(config).env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        cwd=ROOT,
+        env=Workers(config).env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def run(pg_url: str, redis_url: str, events: int, rate: float, transport: str) -> tuple:
@@ -188,8 +207,11 @@ def run(pg_url: str, redis_url: str, events: int, rate: float, transport: str) -
         _paced(port, token, _events(events), rate)
         wait_until(lambda: client.finished_runs() >= events or client.lost, 60, interval=0.05)
         if client.lost:  # no reconnection: a reconnect would hide the lost traces
-            print(f"    client disconnected mid-run ({client.lost}) after "
-                  f"{client.lost_at - t0:.1f} s", file=sys.stderr)  # fmt: skip
+            print(
+                f"    client disconnected mid-run ({client.lost}) after "
+                f"{client.lost_at - t0:.1f} s",
+                file=sys.stderr,
+            )
             wait_until(lambda: _succeeded(app) - 10 >= events, 60, interval=0.1)
         elapsed = time.monotonic() - t0
         time.sleep(0.3)
@@ -212,20 +234,30 @@ def run(pg_url: str, redis_url: str, events: int, rate: float, transport: str) -
 def _print(
     rows: list[dict], events: int, runs: tuple, rate: float, elapsed: float, lost: str | None
 ) -> None:
-    print(f"\nLive traces: step commit -> Socket.IO client ({events} events posted at "
-          f"{rate:g}/s; in {elapsed:.1f} s {runs[1]} runs succeeded in the database, "
-          f"{runs[0]} run_finished traces received; PostgreSQL + Redis, "
-          "werkzeug threaded web process, 1 worker process)")  # fmt: skip
-    print(f"{'transport':>9} | {'trace':<34} | {'messages':>8} | {'p50 ms':>7} | {'p95 ms':>7} | "
-          f"{'p99 ms':>7} | {'max ms':>7}")  # fmt: skip
+    print(
+        f"\nLive traces: step commit -> Socket.IO client ({events} events posted at "
+        f"{rate:g}/s; in {elapsed:.1f} s {runs[1]} runs succeeded in the database, "
+        f"{runs[0]} run_finished traces received; PostgreSQL + Redis, "
+        "werkzeug threaded web process, 1 worker process)"
+    )
+    print(
+        f"{'transport':>9} | {'trace':<34} | {'messages':>8} | {'p50 ms':>7} | {'p95 ms':>7} | "
+        f"{'p99 ms':>7} | {'max ms':>7}"
+    )
     for r in rows:
-        print(f"{r['transport']:>9} | {r['kind']:<34} | {r['messages']:>8} | {r['p50']:>7.1f} | "
-              f"{r['p95']:>7.1f} | {r['p99']:>7.1f} | {r['max']:>7.1f}")  # fmt: skip
-    print(f"expected messages: {runs[1] * KINDS_PER_RUN} ({KINDS_PER_RUN} per run); "
-          "target: p99 < 100 ms")  # fmt: skip
+        print(
+            f"{r['transport']:>9} | {r['kind']:<34} | {r['messages']:>8} | {r['p50']:>7.1f} | "
+            f"{r['p95']:>7.1f} | {r['p99']:>7.1f} | {r['max']:>7.1f}"
+        )
+    print(
+        f"expected messages: {runs[1] * KINDS_PER_RUN} ({KINDS_PER_RUN} per run); "
+        "target: p99 < 100 ms"
+    )
     if lost:
-        print(f"WARNING: the client was disconnected mid-run ({lost}); the traces after that "
-              "were not received")  # fmt: skip
+        print(
+            f"WARNING: the client was disconnected mid-run ({lost}); the traces after that "
+            "were not received"
+        )
 
 
 def main(argv=None) -> None:

@@ -93,10 +93,12 @@ def _print(obj, **kwargs) -> None:
 
 def _issue_line(issue: Issue) -> str:
     where = (
-        f"node {issue.node_id}" if issue.node_id is not None
-        else f"edge {issue.edge_id}" if issue.edge_id is not None
+        f"node {issue.node_id}"
+        if issue.node_id is not None
+        else f"edge {issue.edge_id}"
+        if issue.edge_id is not None
         else "graph"
-    )  # fmt: skip
+    )
     field = f" (at {issue.field})" if issue.field else ""
     return f"{where}: {issue.message}{field}"
 

@@ -207,9 +207,17 @@ class Interpreter:
             self._route(state, plan, plan.through, None)
         else:
             call = NodeCall(
-                node_id, plan.params, state.context, effects, now, state.execution_id,
-                state.workflow_id, item["attempt"], state.visits.get(node_id, 0), item["from"],
-            )  # fmt: skip
+                node_id,
+                plan.params,
+                state.context,
+                effects,
+                now,
+                state.execution_id,
+                state.workflow_id,
+                item["attempt"],
+                state.visits.get(node_id, 0),
+                item["from"],
+            )
             try:
                 result = plan.type.run(call)
             except Exception as exc:  # a node failure is data: retry, error port or fail

@@ -24,12 +24,19 @@ from graph_engine.registry import Registry, default_registry
 
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 190, 58, 80, 36, 30
 CATEGORY_COLOURS = {
-    "trigger": "#2e7d32", "logic": "#b26a00", "flow": "#1565c0", "action": "#6a1b9a",
-}  # fmt: skip
+    "trigger": "#2e7d32",
+    "logic": "#b26a00",
+    "flow": "#1565c0",
+    "action": "#6a1b9a",
+}
 STATUS_COLOURS = {
-    "succeeded": "#2e7d32", "failed": "#c62828", "retrying": "#ef6c00",
-    "waiting": "#1565c0", "running": "#1565c0", "skipped": "#9e9e9e",
-}  # fmt: skip
+    "succeeded": "#2e7d32",
+    "failed": "#c62828",
+    "retrying": "#ef6c00",
+    "waiting": "#1565c0",
+    "running": "#1565c0",
+    "skipped": "#9e9e9e",
+}
 
 
 def layout(graph: dict) -> dict[str, tuple[float, float]]:
@@ -77,8 +84,11 @@ def to_svg(graph: dict, *, statuses: dict | None = None, registry: Registry | No
         f'font-size="13" fill="#455a64">{escape(str(graph.get("name", "")))}</text>',
     ]
     parts += [_edge(e, places) for e in graph.get("edges", []) if _drawable(e, places)]
-    parts += [_node(n, places[n["id"]], registry, statuses.get(n["id"]))
-              for n in graph.get("nodes", []) if isinstance(n, dict) and n.get("id") in places]  # fmt: skip
+    parts += [
+        _node(n, places[n["id"]], registry, statuses.get(n["id"]))
+        for n in graph.get("nodes", [])
+        if isinstance(n, dict) and n.get("id") in places
+    ]
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -103,8 +113,10 @@ def _edge(edge: dict, places: dict) -> str:
     out = f'<path d="{path}" fill="none" stroke="#607d8b" stroke-width="1.6" marker-end="url(#arrow)"/>'
     port = edge.get("source_port", "out")
     if port != "out":
-        out += (f'<text x="{x1 + 6:.0f}" y="{y1 - 6:.0f}" font-size="11" fill="#37474f">'
-                f"{escape(str(port))}</text>")  # fmt: skip
+        out += (
+            f'<text x="{x1 + 6:.0f}" y="{y1 - 6:.0f}" font-size="11" fill="#37474f">'
+            f"{escape(str(port))}</text>"
+        )
     return out
 
 

@@ -73,9 +73,20 @@ class StepRecord:
     """
 
     __slots__ = (
-        "step", "node_id", "type", "status", "attempt", "input", "output", "error", "port",
-        "started_at", "finished_at", "duration_ms", "resume_at",
-    )  # fmt: skip
+        "step",
+        "node_id",
+        "type",
+        "status",
+        "attempt",
+        "input",
+        "output",
+        "error",
+        "port",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "resume_at",
+    )
 
     def __init__(self, step: int, node_id: str, type_name: str, attempt: int, now: datetime):
         self.step, self.node_id, self.type, self.attempt = step, node_id, type_name, attempt

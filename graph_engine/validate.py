@@ -36,48 +36,95 @@ from graph_engine.registry import Registry, default_registry, json_path
 SETTINGS_SCHEMA = {
     "type": "object",
     "properties": {
-        "reentry": {"enum": ["always", "once", "once_per_hours"], "default": "always",
-                    "title": "Re-entry", "description": "May a contact run this workflow again?"},
-        "reentry_hours": {"type": "integer", "minimum": 1, "maximum": 87600,
-                          "title": "Re-entry after (hours)"},
-        "max_runs_per_contact_per_day": {"type": ["integer", "null"], "minimum": 1,
-                                         "title": "Max runs per contact per day"},
-        "timezone": {"type": "string", "default": "UTC", "title": "Timezone",
-                     "description": "IANA name, e.g. Asia/Tehran."},
-        "max_steps": {"type": "integer", "minimum": 1, "maximum": 1_000_000,
-                      "title": "Max steps per run"},
-        "priority": {"type": "integer", "minimum": -1000, "maximum": 1000, "default": 0,
-                     "title": "Priority",
-                     "description": "Who gets a contact's last message of the day under a "
-                                    "frequency cap: the higher priority."},
-        "quiet_hours": {"type": "object", "required": ["start", "end"], "additionalProperties": False,
-                        "title": "Quiet hours",
-                        "description": "Messages due between start and end (the contact's "
-                                       "user.fields.timezone, else the workflow's) wait.",
-                        "properties": {
-                            "start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
-                            "end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
-                            "node_types": {"type": "array", "maxItems": 50,
-                                           "items": {"type": "string", "maxLength": 64}}}},
-        "goals": {"type": "array", "maxItems": 20, "title": "Goals (exit conditions)",
-                  "description": "A waiting run ends as converted when the contact gets a tag, "
-                                 "sends an event (optionally matching filter rules) or a rule "
-                                 "on event.* / user.* holds.",
-                  "items": {"type": "object", "required": ["id"], "additionalProperties": False,
-                            "properties": {
-                                "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-                                "tag": {"type": "string", "minLength": 1, "maxLength": 100},
-                                "event_type": {"type": "string", "maxLength": 64,
-                                               "pattern": "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$"},
-                                "rules": {"type": "object"}},
-                            "minProperties": 2}},
-        "test_recipients_only": {"type": "boolean", "default": False,
-                                 "title": "Test recipients only",
-                                 "description": "In live mode, send only to contacts tagged "
-                                                "'test'; the others are captured."},
+        "reentry": {
+            "enum": ["always", "once", "once_per_hours"],
+            "default": "always",
+            "title": "Re-entry",
+            "description": "May a contact run this workflow again?",
+        },
+        "reentry_hours": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 87600,
+            "title": "Re-entry after (hours)",
+        },
+        "max_runs_per_contact_per_day": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "title": "Max runs per contact per day",
+        },
+        "timezone": {
+            "type": "string",
+            "default": "UTC",
+            "title": "Timezone",
+            "description": "IANA name, e.g. Asia/Tehran.",
+        },
+        "max_steps": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1_000_000,
+            "title": "Max steps per run",
+        },
+        "priority": {
+            "type": "integer",
+            "minimum": -1000,
+            "maximum": 1000,
+            "default": 0,
+            "title": "Priority",
+            "description": "Who gets a contact's last message of the day under a "
+            "frequency cap: the higher priority.",
+        },
+        "quiet_hours": {
+            "type": "object",
+            "required": ["start", "end"],
+            "additionalProperties": False,
+            "title": "Quiet hours",
+            "description": "Messages due between start and end (the contact's "
+            "user.fields.timezone, else the workflow's) wait.",
+            "properties": {
+                "start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                "end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                "node_types": {
+                    "type": "array",
+                    "maxItems": 50,
+                    "items": {"type": "string", "maxLength": 64},
+                },
+            },
+        },
+        "goals": {
+            "type": "array",
+            "maxItems": 20,
+            "title": "Goals (exit conditions)",
+            "description": "A waiting run ends as converted when the contact gets a tag, "
+            "sends an event (optionally matching filter rules) or a rule "
+            "on event.* / user.* holds.",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                    "tag": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "event_type": {
+                        "type": "string",
+                        "maxLength": 64,
+                        "pattern": "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$",
+                    },
+                    "rules": {"type": "object"},
+                },
+                "minProperties": 2,
+            },
+        },
+        "test_recipients_only": {
+            "type": "boolean",
+            "default": False,
+            "title": "Test recipients only",
+            "description": "In live mode, send only to contacts tagged "
+            "'test'; the others are captured.",
+        },
     },
     "additionalProperties": False,
-}  # fmt: skip
+}
 
 RETRY_SCHEMA = {
     "type": "object",
@@ -187,8 +234,9 @@ def validate(
     # 3. Nodes, 4. edges, 5. whole-graph questions (triggers, cycles, reachability).
     valid_nodes, node_ids = _check_nodes(nodes, registry, report)
     valid_edges = _check_edges(edges, valid_nodes, node_ids, registry, report)
-    _check_graph(Graph({"nodes": list(valid_nodes.values()), "edges": valid_edges}), registry,
-                 report)  # fmt: skip
+    _check_graph(
+        Graph({"nodes": list(valid_nodes.values()), "edges": valid_edges}), registry, report
+    )
     return report
 
 
@@ -245,8 +293,9 @@ def _check_goals(goals: Any, report: Report) -> None:
         if not isinstance(goal, dict):
             continue
         if goal.get("id") in seen:
-            report.error("bad_settings", f"duplicate goal id {goal['id']!r}",
-                         field=f"settings.goals[{i}].id")  # fmt: skip
+            report.error(
+                "bad_settings", f"duplicate goal id {goal['id']!r}", field=f"settings.goals[{i}].id"
+            )
         seen.add(goal.get("id"))
         for path, message in check_rules(goal.get("rules"), f"settings.goals[{i}].rules"):
             report.error("bad_settings", message, field=path)
@@ -311,12 +360,14 @@ def _check_node_extras(node: dict, report: Report) -> None:
         isinstance(position, dict)
         and all(isinstance(position.get(k), int | float) for k in ("x", "y"))
     ):
-        report.error("malformed", "position must be {x, y} numbers", node_id=node_id,
-                     field="position")  # fmt: skip
+        report.error(
+            "malformed", "position must be {x, y} numbers", node_id=node_id, field="position"
+        )
     for key, kind in (("title", str), ("disabled", bool)):
         if key in node and not isinstance(node[key], kind):
-            report.error("malformed", f"{key} must be a {kind.__name__}", node_id=node_id,
-                         field=key)  # fmt: skip
+            report.error(
+                "malformed", f"{key} must be a {kind.__name__}", node_id=node_id, field=key
+            )
     if "retry" in node:
         for err in _RETRY_VALIDATOR.iter_errors(node["retry"]):
             path = json_path(("retry", *err.absolute_path))
@@ -341,15 +392,20 @@ def _check_edge(edge: dict, nodes: dict, node_ids: set, registry: Registry, repo
     for end in ("source", "target"):
         ref = edge.get(end)
         if not isinstance(ref, str) or ref not in node_ids:
-            report.error("dangling_edge", f"{end} {ref!r} is not a node of this graph",
-                         edge_id=edge_id, field=end)  # fmt: skip
+            report.error(
+                "dangling_edge",
+                f"{end} {ref!r} is not a node of this graph",
+                edge_id=edge_id,
+                field=end,
+            )
             ok = False
         elif ref not in nodes:  # the node itself is broken and already reported
             ok = False
     port = edge.get("source_port", DEFAULT_PORT)
     if not isinstance(port, str):
-        report.error("unknown_port", "source_port must be a string", edge_id=edge_id,
-                     field="source_port")  # fmt: skip
+        report.error(
+            "unknown_port", "source_port must be a string", edge_id=edge_id, field="source_port"
+        )
         return False
     if not ok:
         return False
@@ -359,13 +415,21 @@ def _check_edge(edge: dict, nodes: dict, node_ids: set, registry: Registry, repo
     if source_type.error_port:
         ports.append("error")
     if port not in ports:
-        report.error("unknown_port", f"port {port!r} is not an output of {source['id']} "
-                     f"({source_type.type}: {', '.join(ports) or 'none'})", edge_id=edge_id,
-                     field="source_port")  # fmt: skip
+        report.error(
+            "unknown_port",
+            f"port {port!r} is not an output of {source['id']} "
+            f"({source_type.type}: {', '.join(ports) or 'none'})",
+            edge_id=edge_id,
+            field="source_port",
+        )
         ok = False
     if not target_type.inputs:
-        report.error("unknown_port", f"{target['id']} ({target_type.type}) has no input",
-                     edge_id=edge_id, field="target")  # fmt: skip
+        report.error(
+            "unknown_port",
+            f"{target['id']} ({target_type.type}) has no input",
+            edge_id=edge_id,
+            field="target",
+        )
         ok = False
     return ok
 
@@ -381,8 +445,9 @@ def _check_graph(graph: Graph, registry: Registry, report: Report) -> None:
     names = " / ".join(sorted(breakers)) or "cycle-breaking"
     for cycle in graph.cycles_avoiding(waits):
         path = " -> ".join([*cycle, cycle[0]])
-        report.error("cycle", f"cycle {path} does not pass through a {names} node",
-                     node_id=cycle[0])  # fmt: skip
+        report.error(
+            "cycle", f"cycle {path} does not pass through a {names} node", node_id=cycle[0]
+        )
     reachable = graph.reachable_from(triggers)
     for node_id in graph.nodes:
         if node_id not in reachable:
@@ -399,6 +464,9 @@ def _check_contactless(graph: Graph, registry: Registry, triggers: list, report:
             continue
         for node_id in sorted(graph.reachable_from([trigger_id])):
             if registry.get(graph.nodes[node_id]["type"]).needs_contact:
-                report.error("needs_contact", f"acts on a contact, but trigger {trigger_id} "
-                             "starts runs without one (give it a target tag or rule)",
-                             node_id=node_id)  # fmt: skip
+                report.error(
+                    "needs_contact",
+                    f"acts on a contact, but trigger {trigger_id} "
+                    "starts runs without one (give it a target tag or rule)",
+                    node_id=node_id,
+                )

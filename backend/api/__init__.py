@@ -21,11 +21,35 @@ from backend.models.history import use_author_provider
 
 PREFIX = "/api/v1/workflow/api"
 MODULES = (
-    "workflows", "triggers", "actions", "node_types", "executions", "event_logs", "contacts",
-    "tags", "conversations", "event_types", "users", "tokens", "credentials", "health", "openapi",
-    "versions", "drafts", "samples", "authoring", "messages", "notes", "timeline", "node_stats",
-    "templates", "wakeups", "explain", "simulations", "run_versions",
-)  # fmt: skip
+    "workflows",
+    "triggers",
+    "actions",
+    "node_types",
+    "executions",
+    "event_logs",
+    "contacts",
+    "tags",
+    "conversations",
+    "event_types",
+    "users",
+    "tokens",
+    "credentials",
+    "health",
+    "openapi",
+    "versions",
+    "drafts",
+    "samples",
+    "authoring",
+    "messages",
+    "notes",
+    "timeline",
+    "node_stats",
+    "templates",
+    "wakeups",
+    "explain",
+    "simulations",
+    "run_versions",
+)
 
 
 def _tag_author() -> dict:

@@ -33,56 +33,104 @@ def _types() -> list:
     return [t for t in default_registry.all() if t.category in ACTION_CATEGORIES]
 
 
-ACTION_REF = component("Action", {
-    "type": "object", "required": ["id", "workflow_id", "node_id", "type", "params"],
-    "properties": {"id": {"type": "string", "description": "<workflow_id>:<node_id>"},
-                   "workflow_id": {"type": "integer"}, "workflow_name": {"type": "string"},
-                   "node_id": {"type": "string"}, "type": {"type": "string"},
-                   "category": {"type": "string"}, "title": {"type": ["string", "null"]},
-                   "params": {"type": "object"}, "disabled": {"type": "boolean"}},
-})  # fmt: skip
-NODE_TYPE_REF = component("NodeType", {
-    "type": "object", "required": ["type", "category", "title", "params_schema"],
-    "properties": {"type": {"type": "string"}, "category": {"type": "string"},
-                   "title": {"type": "string"}, "description": {"type": "string"},
-                   "icon": {"type": "string"}, "inputs": {"type": "array"},
-                   "outputs": {"type": "array"}, "params_schema": {"type": "object"}},
-})  # fmt: skip
-CREATE = {
-    "type": "object", "required": ["workflow_id", "type"], "additionalProperties": False,
-    "properties": {
-        "workflow_id": ID, "type": {"enum": [t.type for t in _types()]},
-        "params": {"type": "object"}, "node_id": STR(100, 1), "title": STR(200),
-        "position": {"type": "object", "properties": {"x": {"type": "number"},
-                                                       "y": {"type": "number"}}},
-        "connect_from": {"type": "object", "required": ["node_id"], "additionalProperties": False,
-                         "properties": {"node_id": STR(100, 1), "port": STR(64, 1)}},
+ACTION_REF = component(
+    "Action",
+    {
+        "type": "object",
+        "required": ["id", "workflow_id", "node_id", "type", "params"],
+        "properties": {
+            "id": {"type": "string", "description": "<workflow_id>:<node_id>"},
+            "workflow_id": {"type": "integer"},
+            "workflow_name": {"type": "string"},
+            "node_id": {"type": "string"},
+            "type": {"type": "string"},
+            "category": {"type": "string"},
+            "title": {"type": ["string", "null"]},
+            "params": {"type": "object"},
+            "disabled": {"type": "boolean"},
+        },
     },
-}  # fmt: skip
-TEST = {
-    "type": "object", "additionalProperties": False,
+)
+NODE_TYPE_REF = component(
+    "NodeType",
+    {
+        "type": "object",
+        "required": ["type", "category", "title", "params_schema"],
+        "properties": {
+            "type": {"type": "string"},
+            "category": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "icon": {"type": "string"},
+            "inputs": {"type": "array"},
+            "outputs": {"type": "array"},
+            "params_schema": {"type": "object"},
+        },
+    },
+)
+CREATE = {
+    "type": "object",
+    "required": ["workflow_id", "type"],
+    "additionalProperties": False,
     "properties": {
-        "event": EVENT, "contact": {"type": "object"},
+        "workflow_id": ID,
+        "type": {"enum": [t.type for t in _types()]},
+        "params": {"type": "object"},
+        "node_id": STR(100, 1),
+        "title": STR(200),
+        "position": {
+            "type": "object",
+            "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
+        },
+        "connect_from": {
+            "type": "object",
+            "required": ["node_id"],
+            "additionalProperties": False,
+            "properties": {"node_id": STR(100, 1), "port": STR(64, 1)},
+        },
+    },
+}
+TEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "event": EVENT,
+        "contact": {"type": "object"},
         "params": {"type": "object", "description": "override the node's saved params"},
         "nodes": {"type": "object", "description": "outputs of earlier nodes (nodes.<id>.*)"},
     },
-}  # fmt: skip
-TEST_REF = component("ActionTestResult", {
-    "type": "object", "required": ["ok", "effects"],
-    "properties": {"ok": {"type": "boolean"}, "input": {}, "output": {},
-                   "port": {"type": ["string", "null"]}, "resume_at": {"type": ["string", "null"]},
-                   "effects": {"type": "array"}, "error": {"type": ["string", "null"]}},
-})  # fmt: skip
+}
+TEST_REF = component(
+    "ActionTestResult",
+    {
+        "type": "object",
+        "required": ["ok", "effects"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "input": {},
+            "output": {},
+            "port": {"type": ["string", "null"]},
+            "resume_at": {"type": ["string", "null"]},
+            "effects": {"type": "array"},
+            "error": {"type": ["string", "null"]},
+        },
+    },
+)
 LIST_QUERY = {"workflow": ID, "type": STR(64)}
 
 
 def action_json(workflow, node: dict) -> dict:
     return {
-        "id": f"{workflow.id}:{node['id']}", "workflow_id": workflow.id,
-        "workflow_name": workflow.name, "node_id": node["id"], "type": node.get("type"),
-        "category": default_registry.get(node["type"]).category, "title": node.get("title"),
-        "params": visible(node.get("params") or {}), "disabled": bool(node.get("disabled")),
-    }  # fmt: skip
+        "id": f"{workflow.id}:{node['id']}",
+        "workflow_id": workflow.id,
+        "workflow_name": workflow.name,
+        "node_id": node["id"],
+        "type": node.get("type"),
+        "category": default_registry.get(node["type"]).category,
+        "title": node.get("title"),
+        "params": visible(node.get("params") or {}),
+        "disabled": bool(node.get("disabled")),
+    }
 
 
 def _action_nodes(workflow) -> list[dict]:
@@ -116,8 +164,16 @@ def list_actions(query):
     return jsonify(paginate_list(items, query))
 
 
-@operation(bp, "/actions/", "POST", role="editor", body=CREATE, response=ACTION_REF, status=201,
-           errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/actions/",
+    "POST",
+    role="editor",
+    body=CREATE,
+    response=ACTION_REF,
+    status=201,
+    errors=(404, 409),
+)
 def create_action(body):
     """Add an action node to a workflow (optionally with an edge from an existing node)."""
     workflow = get_or_404(Workflow, body["workflow_id"])
@@ -139,8 +195,16 @@ def get_action(action_id):
     return jsonify(action_json(*_lookup(action_id)))
 
 
-@operation(bp, "/actions/<action_id>/test/", "POST", role="editor", body=TEST,
-           body_required=False, response=TEST_REF, errors=(404,))  # fmt: skip
+@operation(
+    bp,
+    "/actions/<action_id>/test/",
+    "POST",
+    role="editor",
+    body=TEST,
+    body_required=False,
+    response=TEST_REF,
+    errors=(404,),
+)
 def test_action(action_id, body):
     """Run this one node against a sample context; nothing is really sent."""
 

@@ -32,11 +32,17 @@ from backend.extensions import db
 
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 DATE_QUERY = {
-    "created_after": {"type": "string", "format": "date-time",
-                      "description": "ISO-8601; only rows created at or after it"},
-    "created_before": {"type": "string", "format": "date-time",
-                       "description": "ISO-8601; only rows created before it"},
-}  # fmt: skip
+    "created_after": {
+        "type": "string",
+        "format": "date-time",
+        "description": "ISO-8601; only rows created at or after it",
+    },
+    "created_before": {
+        "type": "string",
+        "format": "date-time",
+        "description": "ISO-8601; only rows created before it",
+    },
+}
 
 
 def within_dates(stmt, column, query: dict):

@@ -18,49 +18,90 @@ from graph_engine import CHANNELS
 bp = Blueprint("contacts", __name__)
 
 _NSTR = {"type": ["string", "null"]}
-CONTACT_REF = component("Contact", {
-    "type": "object",
-    "required": ["id", "external_id", "first_name", "last_name", "email", "phone", "channel",
-                 "tags", "fields"],
-    "properties": {
-        "id": {"type": "integer"}, "external_id": {"type": "string"},
-        "first_name": {"type": "string"}, "last_name": {"type": "string"},
-        "email": _NSTR, "phone": _NSTR, "channel": _NSTR,
-        "channel_ids": {"type": "object"}, "tags": {"type": "array", "items": {"type": "string"}},
-        "fields": {"type": "object"}, "created_at": {"type": "string"},
-        "updated_at": {"type": "string"},
-        "delivery_status": {"type": "object", "description": "per channel, the last permanent "
-                            "delivery problem: {status: blocked|failed|bounced, error, at}"},
+CONTACT_REF = component(
+    "Contact",
+    {
+        "type": "object",
+        "required": [
+            "id",
+            "external_id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "channel",
+            "tags",
+            "fields",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "external_id": {"type": "string"},
+            "first_name": {"type": "string"},
+            "last_name": {"type": "string"},
+            "email": _NSTR,
+            "phone": _NSTR,
+            "channel": _NSTR,
+            "channel_ids": {"type": "object"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "fields": {"type": "object"},
+            "created_at": {"type": "string"},
+            "updated_at": {"type": "string"},
+            "delivery_status": {
+                "type": "object",
+                "description": "per channel, the last permanent "
+                "delivery problem: {status: blocked|failed|bounced, error, at}",
+            },
+        },
     },
-})  # fmt: skip
+)
 _FIELDS = {
-    "external_id": STR(191, 1), "first_name": STR(100), "last_name": STR(100),
+    "external_id": STR(191, 1),
+    "first_name": STR(100),
+    "last_name": STR(100),
     "email": {"type": ["string", "null"], "maxLength": 254},
     "phone": {"type": ["string", "null"], "maxLength": 40},
     "channel": {"enum": [*CHANNELS, None]},
-    "channel_ids": {"type": "object", "maxProperties": 20, "propertyNames": {"maxLength": 20},
-                    "additionalProperties": {"type": "string", "maxLength": 191}},
+    "channel_ids": {
+        "type": "object",
+        "maxProperties": 20,
+        "propertyNames": {"maxLength": 20},
+        "additionalProperties": {"type": "string", "maxLength": 191},
+    },
     "tags": {"type": "array", "maxItems": 200, "items": {**STR(100, 1), "pattern": "\\S"}},
     "fields": {"type": "object", "maxProperties": 200, "propertyNames": {"maxLength": 100}},
-}  # fmt: skip
-CREATE = {"type": "object", "required": ["external_id"], "additionalProperties": False,
-          "properties": _FIELDS}  # fmt: skip
+}
+CREATE = {
+    "type": "object",
+    "required": ["external_id"],
+    "additionalProperties": False,
+    "properties": _FIELDS,
+}
 PATCH = {"type": "object", "additionalProperties": False, "properties": _FIELDS}
 LIST_QUERY = {
     "search": {**STR(200), "description": "name, email, phone or external id contains"},
-    "external_id": STR(191), "email": STR(254), "channel": {"enum": list(CHANNELS)},
+    "external_id": STR(191),
+    "email": STR(254),
+    "channel": {"enum": list(CHANNELS)},
     "tag": {**STR(100), "description": "only contacts with this tag"},
-}  # fmt: skip
+}
 
 
 def contact_json(c: Contact) -> dict:
     return {
-        "id": c.id, "external_id": c.external_id, "first_name": c.first_name or "",
-        "last_name": c.last_name or "", "email": c.email, "phone": c.phone, "channel": c.channel,
-        "channel_ids": dict(c.channel_ids or {}), "tags": c.tag_names,
-        "fields": dict(c.fields or {}), "created_at": iso(c.created_at),
-        "updated_at": iso(c.updated_at), "delivery_status": dict(c.delivery_status or {}),
-    }  # fmt: skip
+        "id": c.id,
+        "external_id": c.external_id,
+        "first_name": c.first_name or "",
+        "last_name": c.last_name or "",
+        "email": c.email,
+        "phone": c.phone,
+        "channel": c.channel,
+        "channel_ids": dict(c.channel_ids or {}),
+        "tags": c.tag_names,
+        "fields": dict(c.fields or {}),
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+        "delivery_status": dict(c.delivery_status or {}),
+    }
 
 
 def _check_unique(body: dict, contact_id: int | None = None) -> None:
@@ -77,16 +118,25 @@ def _check_field_sizes(fields: dict) -> None:
     too_big = oversized_field(fields, cap)
     if too_big is not None:
         name, size = too_big
-        raise ApiError(413, f"fields.{name} is {size} bytes; the limit is {cap}",
-                       field=f"fields.{name}")  # fmt: skip
+        raise ApiError(
+            413, f"fields.{name} is {size} bytes; the limit is {cap}", field=f"fields.{name}"
+        )
 
 
 def _apply(contact: Contact, body: dict) -> None:
     """Set fields; tags are resolved first so no half-built contact is flushed early."""
     _check_field_sizes(body.get("fields") or {})
     tags = [get_or_create_tag(n) for n in dict.fromkeys(t.strip() for t in body.get("tags", []))]
-    for key in ("external_id", "first_name", "last_name", "email", "phone", "channel",
-                "channel_ids", "fields"):  # fmt: skip
+    for key in (
+        "external_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "channel",
+        "channel_ids",
+        "fields",
+    ):
         if key in body:
             setattr(contact, key, body[key])
     if "tags" in body:
@@ -104,14 +154,28 @@ def list_contacts(query):
         stmt = stmt.where(Contact.tags.any(Tag.name == query["tag"]))
     if query.get("search"):
         like = f"%{query['search']}%"
-        stmt = stmt.where(or_(Contact.first_name.ilike(like), Contact.last_name.ilike(like),
-                              Contact.email.ilike(like), Contact.phone.ilike(like),
-                              Contact.external_id.ilike(like)))  # fmt: skip
+        stmt = stmt.where(
+            or_(
+                Contact.first_name.ilike(like),
+                Contact.last_name.ilike(like),
+                Contact.email.ilike(like),
+                Contact.phone.ilike(like),
+                Contact.external_id.ilike(like),
+            )
+        )
     return jsonify(paginate(stmt, query, contact_json))
 
 
-@operation(bp, "/contacts/", "POST", role="editor", body=CREATE, response=CONTACT_REF,
-           status=201, errors=(409,))  # fmt: skip
+@operation(
+    bp,
+    "/contacts/",
+    "POST",
+    role="editor",
+    body=CREATE,
+    response=CONTACT_REF,
+    status=201,
+    errors=(409,),
+)
 def create_contact(body):
     """Create a contact (409 when the external id exists)."""
     _check_unique(body)
@@ -136,15 +200,29 @@ def _update(contact_id: int, body: dict):
     return jsonify(contact_json(contact))
 
 
-@operation(bp, "/contacts/<id:contact_id>/", "PUT", role="editor", body=CREATE,
-           response=CONTACT_REF, errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/contacts/<id:contact_id>/",
+    "PUT",
+    role="editor",
+    body=CREATE,
+    response=CONTACT_REF,
+    errors=(404, 409),
+)
 def replace_contact(contact_id, body):
     """Replace a contact's fields."""
     return _update(contact_id, body)
 
 
-@operation(bp, "/contacts/<id:contact_id>/", "PATCH", role="editor", body=PATCH,
-           response=CONTACT_REF, errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/contacts/<id:contact_id>/",
+    "PATCH",
+    role="editor",
+    body=PATCH,
+    response=CONTACT_REF,
+    errors=(404, 409),
+)
 def update_contact(contact_id, body):
     """Update some fields of a contact (``tags`` replaces the tag list)."""
     return _update(contact_id, body)

@@ -15,14 +15,25 @@ from backend.models import Credential, iso
 bp = Blueprint("credentials", __name__)
 
 KINDS = ["telegram", "instagram", "smtp", "http_headers"]
-CREDENTIAL_REF = component("Credential", {
-    "type": "object", "required": ["id", "name", "kind", "keys"],
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                   "kind": {"enum": KINDS},
-                   "keys": {"type": "array", "items": {"type": "string"},
-                            "description": "names of the stored secret's fields (values never shown)"},
-                   "created_at": {"type": "string"}, "updated_at": {"type": "string"}},
-})  # fmt: skip
+CREDENTIAL_REF = component(
+    "Credential",
+    {
+        "type": "object",
+        "required": ["id", "name", "kind", "keys"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "kind": {"enum": KINDS},
+            "keys": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "names of the stored secret's fields (values never shown)",
+            },
+            "created_at": {"type": "string"},
+            "updated_at": {"type": "string"},
+        },
+    },
+)
 SECRET = {
     "type": "object",
     "maxProperties": 50,
@@ -35,8 +46,11 @@ CREATE = {
     "additionalProperties": False,
     "properties": {"name": STR(100, 1), "kind": {"enum": KINDS}, "secret": SECRET},
 }
-PATCH = {"type": "object", "additionalProperties": False,
-         "properties": {"name": STR(100, 1), "secret": SECRET}}  # fmt: skip
+PATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"name": STR(100, 1), "secret": SECRET},
+}
 
 
 def credential_json(c: Credential) -> dict:
@@ -44,8 +58,14 @@ def credential_json(c: Credential) -> dict:
         keys = sorted(c.secret)
     except Exception:  # encrypted with another key: still list it, without its keys
         keys = []
-    return {"id": c.id, "name": c.name, "kind": c.kind, "keys": keys,
-            "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}  # fmt: skip
+    return {
+        "id": c.id,
+        "name": c.name,
+        "kind": c.kind,
+        "keys": keys,
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+    }
 
 
 @operation(bp, "/credentials/", role="admin", paginated=True, response=CREDENTIAL_REF)
@@ -55,8 +75,16 @@ def list_credentials(query):
     return jsonify(paginate(stmt, query, credential_json))
 
 
-@operation(bp, "/credentials/", "POST", role="admin", body=CREATE, response=CREDENTIAL_REF,
-           status=201, errors=(409,))  # fmt: skip
+@operation(
+    bp,
+    "/credentials/",
+    "POST",
+    role="admin",
+    body=CREATE,
+    response=CREDENTIAL_REF,
+    status=201,
+    errors=(409,),
+)
 def create_credential(body):
     """Store a secret, encrypted at rest."""
     row = Credential(name=body["name"], kind=body["kind"])
@@ -66,15 +94,21 @@ def create_credential(body):
     return jsonify(credential_json(row)), 201
 
 
-@operation(bp, "/credentials/<id:cred_id>/", role="admin", response=CREDENTIAL_REF,
-           errors=(404,))  # fmt: skip
+@operation(bp, "/credentials/<id:cred_id>/", role="admin", response=CREDENTIAL_REF, errors=(404,))
 def get_credential(cred_id):
     """One credential (without its secret)."""
     return jsonify(credential_json(get_or_404(Credential, cred_id)))
 
 
-@operation(bp, "/credentials/<id:cred_id>/", "PATCH", role="admin", body=PATCH,
-           response=CREDENTIAL_REF, errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/credentials/<id:cred_id>/",
+    "PATCH",
+    role="admin",
+    body=PATCH,
+    response=CREDENTIAL_REF,
+    errors=(404, 409),
+)
 def update_credential(cred_id, body):
     """Rename a credential or replace its secret."""
     row = get_or_404(Credential, cred_id)

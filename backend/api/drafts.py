@@ -24,59 +24,102 @@ from backend.services.workflows import validation_report
 
 bp = Blueprint("drafts", __name__)
 
-_ISSUE = {"type": "object", "required": ["code", "message", "severity"],
-          "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                         "node_id": {"type": "string"}, "edge_id": {"type": "string"},
-                         "field": {"type": "string"}, "path": {"type": "string"},
-                         "severity": {"enum": ["error", "warning"]}}}  # fmt: skip
-VALIDATION_REF = component("ValidationReport", {
-    "type": "object", "required": ["ok", "errors", "warnings"],
-    "properties": {"ok": {"type": "boolean"}, "errors": {"type": "array", "items": _ISSUE},
-                   "warnings": {"type": "array", "items": _ISSUE}},
-})  # fmt: skip
-_STEP = {"type": "object", "required": ["seq", "node_id", "node_type", "status"],
-         "properties": {"seq": {"type": "integer"}, "node_id": {"type": "string"},
-                        "node_type": {"type": "string"}, "status": {"type": "string"},
-                        "attempts": {"type": "integer"}, "resume_at": {"type": ["string", "null"]},
-                        "error": {"type": ["string", "null"]}, "input": {}, "output": {}}}  # fmt: skip
-TEST_RUN_REF = component("TestRun", {
-    "type": "object", "required": ["result", "steps", "edges_taken", "messages", "effects"],
+_ISSUE = {
+    "type": "object",
+    "required": ["code", "message", "severity"],
     "properties": {
-        "result": {"type": "object", "required": ["status"],
-                   "properties": {"status": {"type": "string"},
-                                  "waiting_until": {"type": ["string", "null"]},
-                                  "error": {"type": ["string", "null"]}}},
-        "trigger_node_id": {"type": "string"},
-        "steps": {"type": "array", "items": _STEP},
-        "edges_taken": {"type": "array", "items": {"type": "string"}},
-        "messages": {"type": "array", "items": {"type": "object"}},
-        "effects": {"type": "array", "items": {"type": "object"}},
-        "context": {"type": "object"},
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "node_id": {"type": "string"},
+        "edge_id": {"type": "string"},
+        "field": {"type": "string"},
+        "path": {"type": "string"},
+        "severity": {"enum": ["error", "warning"]},
     },
-})  # fmt: skip
+}
+VALIDATION_REF = component(
+    "ValidationReport",
+    {
+        "type": "object",
+        "required": ["ok", "errors", "warnings"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "errors": {"type": "array", "items": _ISSUE},
+            "warnings": {"type": "array", "items": _ISSUE},
+        },
+    },
+)
+_STEP = {
+    "type": "object",
+    "required": ["seq", "node_id", "node_type", "status"],
+    "properties": {
+        "seq": {"type": "integer"},
+        "node_id": {"type": "string"},
+        "node_type": {"type": "string"},
+        "status": {"type": "string"},
+        "attempts": {"type": "integer"},
+        "resume_at": {"type": ["string", "null"]},
+        "error": {"type": ["string", "null"]},
+        "input": {},
+        "output": {},
+    },
+}
+TEST_RUN_REF = component(
+    "TestRun",
+    {
+        "type": "object",
+        "required": ["result", "steps", "edges_taken", "messages", "effects"],
+        "properties": {
+            "result": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {
+                    "status": {"type": "string"},
+                    "waiting_until": {"type": ["string", "null"]},
+                    "error": {"type": ["string", "null"]},
+                },
+            },
+            "trigger_node_id": {"type": "string"},
+            "steps": {"type": "array", "items": _STEP},
+            "edges_taken": {"type": "array", "items": {"type": "string"}},
+            "messages": {"type": "array", "items": {"type": "object"}},
+            "effects": {"type": "array", "items": {"type": "object"}},
+            "context": {"type": "object"},
+        },
+    },
+)
 _CONTACT = {
-    "type": "object", "maxProperties": 50,
+    "type": "object",
+    "maxProperties": 50,
     "description": "the sample contact (user.* in conditions and templates)",
     "properties": {
-        "external_id": STR(191, 1), "first_name": STR(100), "last_name": STR(100),
+        "external_id": STR(191, 1),
+        "first_name": STR(100),
+        "last_name": STR(100),
         "email": {"type": ["string", "null"], "maxLength": 254},
         "phone": {"type": ["string", "null"], "maxLength": 40},
         "channel": {"type": ["string", "null"], "maxLength": 20},
         "tags": {"type": "array", "maxItems": 200, "items": STR(100, 1)},
         "fields": {"type": "object", "maxProperties": 200},
     },
-}  # fmt: skip
+}
 TEST_RUN_BODY = {
-    "type": "object", "required": ["graph"], "additionalProperties": False,
+    "type": "object",
+    "required": ["graph"],
+    "additionalProperties": False,
     "properties": {
         "graph": {"type": "object", "description": "a workflow-graph/v1 graph (saved or not)"},
-        "event": EVENT, "contact": _CONTACT,
-        "fast_forward": {"type": "boolean", "default": False,
-                         "description": "continue past waits as if their time had come"},
+        "event": EVENT,
+        "contact": _CONTACT,
+        "fast_forward": {
+            "type": "boolean",
+            "default": False,
+            "description": "continue past waits as if their time had come",
+        },
         "trigger_node_id": {**STR(100, 1), "description": "only this trigger (default: any)"},
         "workflow_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
     },
-}  # fmt: skip
+}
 
 
 def report_json(report) -> dict:
@@ -88,25 +131,35 @@ def report_json(report) -> dict:
     return out
 
 
-@operation(bp, "/workflows/validate/", "POST", role="editor", body={"type": "object"},
-           response=VALIDATION_REF)  # fmt: skip
+@operation(
+    bp,
+    "/workflows/validate/",
+    "POST",
+    role="editor",
+    body={"type": "object"},
+    response=VALIDATION_REF,
+)
 def validate_graph(body):
     """Validate a graph without saving it: every error names its node or edge id."""
 
     return jsonify(report_json(validation_report(body)))
 
 
-@operation(bp, "/workflows/test-run/", "POST", role="editor", body=TEST_RUN_BODY,
-           response=TEST_RUN_REF)  # fmt: skip
+@operation(
+    bp, "/workflows/test-run/", "POST", role="editor", body=TEST_RUN_BODY, response=TEST_RUN_REF
+)
 def test_run_graph(body):
     """Run a (draft) graph in memory on a sample event and contact; nothing is sent or saved."""
     try:
         outcome = dry_run(
-            body["graph"], body.get("event"), body.get("contact"),
+            body["graph"],
+            body.get("event"),
+            body.get("contact"),
             fast_forward=bool(body.get("fast_forward")),
-            trigger_node_id=body.get("trigger_node_id"), workflow_id=body.get("workflow_id"),
+            trigger_node_id=body.get("trigger_node_id"),
+            workflow_id=body.get("workflow_id"),
             max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500),
-        )  # fmt: skip
+        )
     except DryRunInvalid as exc:
         first = exc.errors[0]
         raise ApiError(
@@ -122,8 +175,15 @@ def test_run_graph(body):
     return jsonify(redact(outcome))  # credential references, not markers
 
 
-@operation(bp, "/workflows/<id:wf_id>/duplicate/", "POST", role="editor", response=WORKFLOW_REF,
-           status=201, errors=(404,))  # fmt: skip
+@operation(
+    bp,
+    "/workflows/<id:wf_id>/duplicate/",
+    "POST",
+    role="editor",
+    response=WORKFLOW_REF,
+    status=201,
+    errors=(404,),
+)
 def duplicate_workflow(wf_id):
     """Copy a workflow into a new draft named "<name> (copy)"."""
     copy = versions.duplicate_workflow(get_or_404(Workflow, wf_id), current_principal())

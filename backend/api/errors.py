@@ -97,11 +97,17 @@ def _handle_db_down(err):
     with contextlib.suppress(Exception):
         db.session.rollback()
     log.warning("database unavailable: %s", str(err.orig if hasattr(err, "orig") else err)[:200])
-    body = {"detail": "the database is unavailable, retry later", "code": "unavailable",
-            "part": "database"}  # fmt: skip
+    body = {
+        "detail": "the database is unavailable, retry later",
+        "code": "unavailable",
+        "part": "database",
+    }
     if not _is_api():
-        return "The database is unavailable; retry in a few seconds.", 503, {
-            "Retry-After": DB_RETRY_AFTER, "Content-Type": "text/plain; charset=utf-8"}  # fmt: skip
+        return (
+            "The database is unavailable; retry in a few seconds.",
+            503,
+            {"Retry-After": DB_RETRY_AFTER, "Content-Type": "text/plain; charset=utf-8"},
+        )
     return jsonify(body), 503, {"Retry-After": DB_RETRY_AFTER}
 
 

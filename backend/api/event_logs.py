@@ -15,20 +15,30 @@ from backend.models import EVENT_STATUSES, EventLog, iso
 bp = Blueprint("event_logs", __name__)
 
 _TIME = {"type": ["string", "null"]}
-EVENT_LOG_REF = component("EventLog", {
-    "type": "object",
-    "required": ["id", "event_type", "status", "idempotency_key", "received_at"],
-    "properties": {
-        "id": {"type": "integer"}, "event_type": {"type": "string"},
-        "idempotency_key": {"type": "string"}, "source": {"type": "string"},
-        "payload": {}, "user_id": {"type": ["string", "null"]},
-        "conversation_id": {"type": ["string", "null"]},
-        "contact_id": {"type": ["integer", "null"]}, "status": {"type": "string"},
-        "matched_workflows": {}, "fallback": {}, "error": {"type": ["string", "null"]},
-        "attempts": {"type": "integer"}, "received_at": {"type": "string"},
-        "processed_at": _TIME,
+EVENT_LOG_REF = component(
+    "EventLog",
+    {
+        "type": "object",
+        "required": ["id", "event_type", "status", "idempotency_key", "received_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "event_type": {"type": "string"},
+            "idempotency_key": {"type": "string"},
+            "source": {"type": "string"},
+            "payload": {},
+            "user_id": {"type": ["string", "null"]},
+            "conversation_id": {"type": ["string", "null"]},
+            "contact_id": {"type": ["integer", "null"]},
+            "status": {"type": "string"},
+            "matched_workflows": {},
+            "fallback": {},
+            "error": {"type": ["string", "null"]},
+            "attempts": {"type": "integer"},
+            "received_at": {"type": "string"},
+            "processed_at": _TIME,
+        },
     },
-})  # fmt: skip
+)
 LIST_QUERY = {
     "event_type": EVENT_TYPE_NAME,
     "status": {"enum": list(EVENT_STATUSES)},
@@ -39,13 +49,22 @@ LIST_QUERY = {
 
 def event_json(ev: EventLog) -> dict:
     return {
-        "id": ev.id, "event_type": ev.event_type, "idempotency_key": ev.idempotency_key,
-        "source": ev.source, "payload": ev.payload, "user_id": ev.user_id,
-        "conversation_id": ev.conversation_id, "contact_id": ev.contact_id,
-        "status": ev.status, "matched_workflows": ev.matched_workflows,
-        "fallback": ev.fallback, "error": ev.error, "attempts": ev.attempts,
-        "received_at": iso(ev.received_at), "processed_at": iso(ev.processed_at),
-    }  # fmt: skip
+        "id": ev.id,
+        "event_type": ev.event_type,
+        "idempotency_key": ev.idempotency_key,
+        "source": ev.source,
+        "payload": ev.payload,
+        "user_id": ev.user_id,
+        "conversation_id": ev.conversation_id,
+        "contact_id": ev.contact_id,
+        "status": ev.status,
+        "matched_workflows": ev.matched_workflows,
+        "fallback": ev.fallback,
+        "error": ev.error,
+        "attempts": ev.attempts,
+        "received_at": iso(ev.received_at),
+        "processed_at": iso(ev.processed_at),
+    }
 
 
 @operation(bp, "/trigger-event-logs/", paginated=True, query=LIST_QUERY, response=EVENT_LOG_REF)

@@ -16,20 +16,37 @@ from backend.models import EventType, iso
 
 bp = Blueprint("event_types", __name__)
 
-EVENT_TYPE_REF = component("EventType", {
-    "type": "object", "required": ["id", "name", "description", "is_builtin"],
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                   "description": {"type": "string"}, "is_builtin": {"type": "boolean"},
-                   "created_at": {"type": "string"}},
-})  # fmt: skip
-CREATE = {"type": "object", "required": ["name"], "additionalProperties": False,
-          "properties": {"name": EVENT_TYPE_NAME, "description": TEXT}}  # fmt: skip
+EVENT_TYPE_REF = component(
+    "EventType",
+    {
+        "type": "object",
+        "required": ["id", "name", "description", "is_builtin"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "is_builtin": {"type": "boolean"},
+            "created_at": {"type": "string"},
+        },
+    },
+)
+CREATE = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {"name": EVENT_TYPE_NAME, "description": TEXT},
+}
 PATCH = {"type": "object", "additionalProperties": False, "properties": {"description": TEXT}}
 
 
 def event_type_json(row: EventType) -> dict:
-    return {"id": row.id, "name": row.name, "description": row.description,
-            "is_builtin": row.is_builtin, "created_at": iso(row.created_at)}  # fmt: skip
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "is_builtin": row.is_builtin,
+        "created_at": iso(row.created_at),
+    }
 
 
 @operation(bp, "/event-types/", paginated=True, response=EVENT_TYPE_REF)
@@ -38,8 +55,16 @@ def list_event_types(query):
     return jsonify(paginate(select(EventType).order_by(EventType.name), query, event_type_json))
 
 
-@operation(bp, "/event-types/", "POST", role="editor", body=CREATE, response=EVENT_TYPE_REF,
-           status=201, errors=(409,))  # fmt: skip
+@operation(
+    bp,
+    "/event-types/",
+    "POST",
+    role="editor",
+    body=CREATE,
+    response=EVENT_TYPE_REF,
+    status=201,
+    errors=(409,),
+)
 def create_event_type(body):
     """Register a custom event type (UPPER_SNAKE name)."""
     row = EventType(name=body["name"], description=body.get("description", ""), is_builtin=False)
@@ -54,8 +79,15 @@ def get_event_type(type_id):
     return jsonify(event_type_json(get_or_404(EventType, type_id, "event type")))
 
 
-@operation(bp, "/event-types/<id:type_id>/", "PATCH", role="editor", body=PATCH,
-           response=EVENT_TYPE_REF, errors=(404,))  # fmt: skip
+@operation(
+    bp,
+    "/event-types/<id:type_id>/",
+    "PATCH",
+    role="editor",
+    body=PATCH,
+    response=EVENT_TYPE_REF,
+    errors=(404,),
+)
 def update_event_type(type_id, body):
     """Change an event type's description."""
     row = get_or_404(EventType, type_id, "event type")
@@ -65,8 +97,7 @@ def update_event_type(type_id, body):
     return jsonify(event_type_json(row))
 
 
-@operation(bp, "/event-types/<id:type_id>/", "DELETE", role="editor", status=204,
-           errors=(404, 409))  # fmt: skip
+@operation(bp, "/event-types/<id:type_id>/", "DELETE", role="editor", status=204, errors=(404, 409))
 def delete_event_type(type_id):
     """Delete a custom event type (built-in ones stay)."""
     row = get_or_404(EventType, type_id, "event type")

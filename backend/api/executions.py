@@ -19,39 +19,73 @@ bp = Blueprint("executions", __name__)
 
 _NUM = {"type": ["number", "null"]}
 _TIME = {"type": ["string", "null"]}
-STEP_REF = component("StepExecution", {
-    "type": "object", "required": ["seq", "node_id", "node_type", "status", "attempt"],
-    "properties": {
-        "id": {"type": "integer"}, "seq": {"type": "integer"}, "node_id": {"type": "string"},
-        "node_type": {"type": "string"}, "attempt": {"type": "integer"},
-        "status": {"type": "string"}, "port": {"type": ["string", "null"]},
-        "input": {}, "output": {}, "error": {"type": ["string", "null"]},
-        "started_at": _TIME, "finished_at": _TIME, "duration_ms": _NUM,
-        "attempts": {"type": "integer"}, "resume_at": _TIME,
+STEP_REF = component(
+    "StepExecution",
+    {
+        "type": "object",
+        "required": ["seq", "node_id", "node_type", "status", "attempt"],
+        "properties": {
+            "id": {"type": "integer"},
+            "seq": {"type": "integer"},
+            "node_id": {"type": "string"},
+            "node_type": {"type": "string"},
+            "attempt": {"type": "integer"},
+            "status": {"type": "string"},
+            "port": {"type": ["string", "null"]},
+            "input": {},
+            "output": {},
+            "error": {"type": ["string", "null"]},
+            "started_at": _TIME,
+            "finished_at": _TIME,
+            "duration_ms": _NUM,
+            "attempts": {"type": "integer"},
+            "resume_at": _TIME,
+        },
     },
-})  # fmt: skip
-EXECUTION_REF = component("WorkflowExecution", {
-    "type": "object",
-    "required": ["id", "workflow_id", "status", "trigger_node_id", "created_at"],
-    "properties": {
-        "id": {"type": "integer"}, "workflow_id": {"type": "integer"},
-        "workflow_name": {"type": ["string", "null"]}, "workflow_version": {"type": "integer"},
-        "event_id": {"type": ["integer", "null"]}, "contact_id": {"type": ["integer", "null"]},
-        "contact_external_id": {"type": ["string", "null"]},
-        "trigger_node_id": {"type": "string"}, "status": {"enum": list(EXECUTION_STATUSES)},
-        "step_count": {"type": "integer"}, "error": {"type": ["string", "null"]},
-        "resume_at": _TIME, "created_at": {"type": "string"}, "started_at": _TIME,
-        "finished_at": _TIME, "duration_ms": _NUM,
-        "steps": {"type": "array", "items": STEP_REF}, "state": {},
-        "graph": {"type": ["object", "null"]}, "graph_version": {"type": "integer"},
+)
+EXECUTION_REF = component(
+    "WorkflowExecution",
+    {
+        "type": "object",
+        "required": ["id", "workflow_id", "status", "trigger_node_id", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "workflow_id": {"type": "integer"},
+            "workflow_name": {"type": ["string", "null"]},
+            "workflow_version": {"type": "integer"},
+            "event_id": {"type": ["integer", "null"]},
+            "contact_id": {"type": ["integer", "null"]},
+            "contact_external_id": {"type": ["string", "null"]},
+            "trigger_node_id": {"type": "string"},
+            "status": {"enum": list(EXECUTION_STATUSES)},
+            "step_count": {"type": "integer"},
+            "error": {"type": ["string", "null"]},
+            "resume_at": _TIME,
+            "created_at": {"type": "string"},
+            "started_at": _TIME,
+            "finished_at": _TIME,
+            "duration_ms": _NUM,
+            "steps": {"type": "array", "items": STEP_REF},
+            "state": {},
+            "graph": {"type": ["object", "null"]},
+            "graph_version": {"type": "integer"},
+        },
     },
-})  # fmt: skip
-component("Statistics", {
-    "type": "object", "required": ["workflows", "executions", "per_workflow", "per_node"],
-    "properties": {"workflows": {"type": "object"}, "executions": {"type": "object"},
-                   "events": {"type": "object"}, "per_workflow": {"type": "array"},
-                   "per_node": {"type": "array"}},
-})  # fmt: skip
+)
+component(
+    "Statistics",
+    {
+        "type": "object",
+        "required": ["workflows", "executions", "per_workflow", "per_node"],
+        "properties": {
+            "workflows": {"type": "object"},
+            "executions": {"type": "object"},
+            "events": {"type": "object"},
+            "per_workflow": {"type": "array"},
+            "per_node": {"type": "array"},
+        },
+    },
+)
 LIST_QUERY = {
     "workflow": {**ID, "description": "workflow id"},
     "workflow_id": {**ID, "description": "workflow id (same as workflow)"},
@@ -65,12 +99,22 @@ LIST_QUERY = {
 
 def step_json(step) -> dict:
     return {
-        "id": step.id, "seq": step.seq, "node_id": step.node_id, "node_type": step.node_type,
-        "attempt": step.attempt, "status": step.status, "port": step.port, "input": step.input,
-        "output": step.output, "error": step.error, "started_at": iso(step.started_at),
-        "finished_at": iso(step.finished_at), "duration_ms": step.duration_ms,
-        "attempts": step.attempt, "resume_at": _resume_at(step),
-    }  # fmt: skip
+        "id": step.id,
+        "seq": step.seq,
+        "node_id": step.node_id,
+        "node_type": step.node_type,
+        "attempt": step.attempt,
+        "status": step.status,
+        "port": step.port,
+        "input": step.input,
+        "output": step.output,
+        "error": step.error,
+        "started_at": iso(step.started_at),
+        "finished_at": iso(step.finished_at),
+        "duration_ms": step.duration_ms,
+        "attempts": step.attempt,
+        "resume_at": _resume_at(step),
+    }
 
 
 def _resume_at(step) -> str | None:
@@ -82,16 +126,23 @@ def _resume_at(step) -> str | None:
 
 def execution_json(run: WorkflowExecution, *, detail: bool = False) -> dict:
     out = {
-        "id": run.id, "workflow_id": run.workflow_id,
+        "id": run.id,
+        "workflow_id": run.workflow_id,
         "workflow_name": run.workflow.name if run.workflow else None,
-        "workflow_version": run.workflow_version, "event_id": run.event_id,
+        "workflow_version": run.workflow_version,
+        "event_id": run.event_id,
         "contact_id": run.contact_id,
         "contact_external_id": run.contact.external_id if run.contact else None,
-        "trigger_node_id": run.trigger_node_id, "status": run.status,
-        "step_count": run.step_count, "error": run.error, "resume_at": iso(run.resume_at),
-        "created_at": iso(run.created_at), "started_at": iso(run.started_at),
-        "finished_at": iso(run.finished_at), "duration_ms": run.duration_ms,
-    }  # fmt: skip
+        "trigger_node_id": run.trigger_node_id,
+        "status": run.status,
+        "step_count": run.step_count,
+        "error": run.error,
+        "resume_at": iso(run.resume_at),
+        "created_at": iso(run.created_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "duration_ms": run.duration_ms,
+    }
     if detail:
         out["steps"] = [step_json(s) for s in run.steps]
         out["state"] = run.state
@@ -140,8 +191,14 @@ def get_execution(run_id):
     return jsonify(execution_json(get_or_404(WorkflowExecution, run_id, "execution"), detail=True))
 
 
-@operation(bp, "/workflow-executions/<id:run_id>/cancel/", "POST", role="editor",
-           response=EXECUTION_REF, errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/workflow-executions/<id:run_id>/cancel/",
+    "POST",
+    role="editor",
+    response=EXECUTION_REF,
+    errors=(404, 409),
+)
 def cancel_execution(run_id):
     """Cancel a pending, running or waiting run."""
 
@@ -152,14 +209,24 @@ def cancel_execution(run_id):
     return jsonify(execution_json(run, detail=True))
 
 
-@operation(bp, "/workflow-executions/<id:run_id>/retry/", "POST", role="editor",
-           response=EXECUTION_REF, status=202, errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/workflow-executions/<id:run_id>/retry/",
+    "POST",
+    role="editor",
+    response=EXECUTION_REF,
+    status=202,
+    errors=(404, 409),
+)
 def retry_execution(run_id):
     """Retry a failed (or cancelled) run from its failed step."""
 
     run = get_or_404(WorkflowExecution, run_id, "execution")
     if run.status not in ("failed", "cancelled"):
-        raise ApiError(409, f"only failed or cancelled runs can be retried (this one is "
-                            f"{run.status})", field="status")  # fmt: skip
+        raise ApiError(
+            409,
+            f"only failed or cancelled runs can be retried (this one is {run.status})",
+            field="status",
+        )
     run = run_control.retry(run) or run
     return jsonify(execution_json(run, detail=True)), 202

@@ -27,15 +27,28 @@ _PART = {
     "required": ["ok"],
     "properties": {"ok": {"type": "boolean"}, "error": {"type": "string"}},
 }
-HEALTH_REF = component("Health", {
-    "type": "object", "required": ["status", "database", "redis", "workers", "down", "outbound_mode"],
-    "properties": {"status": {"enum": ["ok", "degraded"]}, "database": _PART, "redis": _PART,
-                   "workers": {**_PART, "description": "the background loops of each worker: "
-                               "seconds since each beat; `dead` names the stale ones"},
-                   "down": {"type": "array", "items": {"type": "string"}},
-                   "outbound_mode": {"enum": ["capture", "live"], "description":
-                                     "capture: messages are recorded, not sent (test mode)"}},
-})  # fmt: skip
+HEALTH_REF = component(
+    "Health",
+    {
+        "type": "object",
+        "required": ["status", "database", "redis", "workers", "down", "outbound_mode"],
+        "properties": {
+            "status": {"enum": ["ok", "degraded"]},
+            "database": _PART,
+            "redis": _PART,
+            "workers": {
+                **_PART,
+                "description": "the background loops of each worker: "
+                "seconds since each beat; `dead` names the stale ones",
+            },
+            "down": {"type": "array", "items": {"type": "string"}},
+            "outbound_mode": {
+                "enum": ["capture", "live"],
+                "description": "capture: messages are recorded, not sent (test mode)",
+            },
+        },
+    },
+)
 
 
 def _database() -> dict:

@@ -27,32 +27,56 @@ csrf.exempt(bp)
 _FORWARDED_HEADERS = ("Content-Type", "User-Agent", "X-Request-Id")
 
 #: This endpoint in the OpenAPI document (it lives outside the API prefix, keyed by its URL).
-OPENAPI_PATH = {"post": {
-    "operationId": "hooks.receive", "tags": ["webhooks"], "security": [],
-    "summary": "Start a workflow's webhook trigger with the posted body.",
-    "description": "The URL of each `trigger.webhook` node (its `webhook_url` in `/triggers/`). "
-                   "The body (JSON, form or text, at most MAX_EVENT_BYTES) becomes "
-                   "`event.data.body`; `user_id` / `conversation_id` in a JSON body name the "
-                   "contact; an `Idempotency-Key` header makes the sender's retries safe.",
-    "parameters": [
-        {"name": "webhook_key", "in": "path", "required": True, "schema": {"type": "string"}},
-        {"name": "Idempotency-Key", "in": "header", "required": False,
-         "schema": {"type": "string", "maxLength": 191}}],
-    "requestBody": {"required": False, "content": {
-        "application/json": {"schema": {"type": "object"}},
-        "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-        "text/plain": {"schema": {"type": "string"}}}},
-    "responses": {
-        "202": {"description": "Accepted: the event is logged and will be processed",
-                "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["event_id", "status", "created"],
-                    "properties": {"event_id": {"type": "integer"},
-                                   "idempotency_key": {"type": "string"},
-                                   "status": {"type": "string"},
-                                   "created": {"type": "boolean"}}}}}},
-        "404": {"description": "No active webhook trigger at this URL"},
-        "413": {"description": "Body too large"}},
-}}  # fmt: skip
+OPENAPI_PATH = {
+    "post": {
+        "operationId": "hooks.receive",
+        "tags": ["webhooks"],
+        "security": [],
+        "summary": "Start a workflow's webhook trigger with the posted body.",
+        "description": "The URL of each `trigger.webhook` node (its `webhook_url` in `/triggers/`). "
+        "The body (JSON, form or text, at most MAX_EVENT_BYTES) becomes "
+        "`event.data.body`; `user_id` / `conversation_id` in a JSON body name the "
+        "contact; an `Idempotency-Key` header makes the sender's retries safe.",
+        "parameters": [
+            {"name": "webhook_key", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 191},
+            },
+        ],
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        },
+        "responses": {
+            "202": {
+                "description": "Accepted: the event is logged and will be processed",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["event_id", "status", "created"],
+                            "properties": {
+                                "event_id": {"type": "integer"},
+                                "idempotency_key": {"type": "string"},
+                                "status": {"type": "string"},
+                                "created": {"type": "boolean"},
+                            },
+                        }
+                    }
+                },
+            },
+            "404": {"description": "No active webhook trigger at this URL"},
+            "413": {"description": "Body too large"},
+        },
+    }
+}
 
 
 def _error(status: int, code: str, detail: str):
@@ -87,13 +111,24 @@ def receive(webhook_key: str):
     payload = {
         "event_type": "WEBHOOK_RECEIVED",
         "data": {"body": body, "query": request.args.to_dict(), "headers": redact(headers)},
-        "user_id": fields.get("user_id"), "conversation_id": fields.get("conversation_id"),
+        "user_id": fields.get("user_id"),
+        "conversation_id": fields.get("conversation_id"),
         "event_id": request.headers.get("Idempotency-Key") or fields.get("event_id"),
-    }  # fmt: skip
+    }
     try:
-        event, created = accept_event(payload, source="webhook", workflow_id=trigger.workflow_id,
-                                      trigger_node_id=trigger.node_id)  # fmt: skip
+        event, created = accept_event(
+            payload,
+            source="webhook",
+            workflow_id=trigger.workflow_id,
+            trigger_node_id=trigger.node_id,
+        )
     except IngestError as exc:
         return _error(exc.status_code, exc.code, exc.message)
-    return jsonify({"event_id": event.id, "idempotency_key": event.idempotency_key,
-                    "status": event.status, "created": created}), 202  # fmt: skip
+    return jsonify(
+        {
+            "event_id": event.id,
+            "idempotency_key": event.idempotency_key,
+            "status": event.status,
+            "created": created,
+        }
+    ), 202

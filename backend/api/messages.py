@@ -14,37 +14,62 @@ from backend.models import OutboundMessage, iso
 bp = Blueprint("outbound_messages", __name__)
 
 _NINT, _NSTR = {"type": ["integer", "null"]}, {"type": ["string", "null"]}
-MESSAGE_REF = component("OutboundMessage", {
-    "type": "object",
-    "required": ["id", "kind", "channel", "status", "text", "created_at"],
-    "properties": {
-        "id": {"type": "integer"}, "contact_id": _NINT, "conversation_id": _NINT,
-        "execution_id": _NINT, "node_id": _NSTR, "kind": {"type": "string"},
-        "channel": {"type": "string"}, "to": _NSTR, "subject": _NSTR, "text": {"type": "string"},
-        "status": {"type": "string", "description": "captured (test mode) | queued | sent | "
-                   "failed | blocked | bounced"},
-        "provider_message_id": _NSTR, "error": _NSTR, "response": {},
-        "created_at": {"type": "string"},
+MESSAGE_REF = component(
+    "OutboundMessage",
+    {
+        "type": "object",
+        "required": ["id", "kind", "channel", "status", "text", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "contact_id": _NINT,
+            "conversation_id": _NINT,
+            "execution_id": _NINT,
+            "node_id": _NSTR,
+            "kind": {"type": "string"},
+            "channel": {"type": "string"},
+            "to": _NSTR,
+            "subject": _NSTR,
+            "text": {"type": "string"},
+            "status": {
+                "type": "string",
+                "description": "captured (test mode) | queued | sent | failed | blocked | bounced",
+            },
+            "provider_message_id": _NSTR,
+            "error": _NSTR,
+            "response": {},
+            "created_at": {"type": "string"},
+        },
     },
-})  # fmt: skip
+)
 FILTERS = {
-    "contact_id": ID, "conversation_id": ID, "execution_id": ID,
+    "contact_id": ID,
+    "conversation_id": ID,
+    "execution_id": ID,
     "channel": {**STR(20), "description": "capture, telegram, instagram, email, http"},
     "status": {**STR(20), "description": "captured, queued, sent, failed, blocked, bounced"},
     "kind": {"enum": ["message", "email", "webhook", "sms"]},
     **DATE_QUERY,
-}  # fmt: skip
+}
 
 
 def message_json(m: OutboundMessage) -> dict:
     return {
-        "id": m.id, "contact_id": m.contact_id, "conversation_id": m.conversation_id,
-        "execution_id": m.execution_id, "node_id": m.node_id, "kind": m.kind,
-        "channel": m.channel, "to": m.to, "subject": m.subject, "text": m.text or "",
-        "status": m.status, "provider_message_id": m.provider_message_id, "error": m.error,
+        "id": m.id,
+        "contact_id": m.contact_id,
+        "conversation_id": m.conversation_id,
+        "execution_id": m.execution_id,
+        "node_id": m.node_id,
+        "kind": m.kind,
+        "channel": m.channel,
+        "to": m.to,
+        "subject": m.subject,
+        "text": m.text or "",
+        "status": m.status,
+        "provider_message_id": m.provider_message_id,
+        "error": m.error,
         "response": m.response,
         "created_at": iso(m.created_at),
-    }  # fmt: skip
+    }
 
 
 @operation(bp, "/outbound-messages/", paginated=True, query=FILTERS, response=MESSAGE_REF)

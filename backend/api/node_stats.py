@@ -14,23 +14,47 @@ from backend.services.run_stats import WINDOWS, node_counts
 bp = Blueprint("node_stats", __name__)
 
 _COUNT = {"type": "integer", "minimum": 0}
-NODE_STATS_REF = component("NodeStats", {
-    "type": "object", "required": ["window", "nodes"],
-    "properties": {
-        "window": {"enum": list(WINDOWS)}, "since": {"type": "string"},
-        "nodes": {"type": "object", "additionalProperties": {
-            "type": "object",
-            "required": ["entered", "succeeded", "failed", "waiting", "skipped"],
-            "properties": {k: _COUNT for k in ("entered", "succeeded", "failed", "waiting",
-                                               "skipped", "converted")}}},
+NODE_STATS_REF = component(
+    "NodeStats",
+    {
+        "type": "object",
+        "required": ["window", "nodes"],
+        "properties": {
+            "window": {"enum": list(WINDOWS)},
+            "since": {"type": "string"},
+            "nodes": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["entered", "succeeded", "failed", "waiting", "skipped"],
+                    "properties": {
+                        k: _COUNT
+                        for k in (
+                            "entered",
+                            "succeeded",
+                            "failed",
+                            "waiting",
+                            "skipped",
+                            "converted",
+                        )
+                    },
+                },
+            },
+        },
     },
-})  # fmt: skip
-QUERY = {"window": {"enum": list(WINDOWS), "default": "24h",
-                    "description": "runs created in the last 24h, 7d or 30d"}}  # fmt: skip
+)
+QUERY = {
+    "window": {
+        "enum": list(WINDOWS),
+        "default": "24h",
+        "description": "runs created in the last 24h, 7d or 30d",
+    }
+}
 
 
-@operation(bp, "/workflows/<id:wf_id>/node-stats/", query=QUERY, response=NODE_STATS_REF,
-           errors=(404,))  # fmt: skip
+@operation(
+    bp, "/workflows/<id:wf_id>/node-stats/", query=QUERY, response=NODE_STATS_REF, errors=(404,)
+)
 def node_stats(wf_id, query):
     """Per node: runs that entered it, and how many succeeded, failed, wait or were skipped there."""
     get_or_404(Workflow, wf_id)

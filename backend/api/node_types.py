@@ -31,8 +31,12 @@ def list_node_types(query):
     return current_app.response_class(json.dumps(types), mimetype="application/json")
 
 
-@operation(bp, "/node-types/<type_name>/", response={"$ref": "#/components/schemas/NodeType"},
-           errors=(404,))  # fmt: skip
+@operation(
+    bp,
+    "/node-types/<type_name>/",
+    response={"$ref": "#/components/schemas/NodeType"},
+    errors=(404,),
+)
 def get_node_type(type_name):
     """One node type by name (e.g. ``action.send_message``)."""
 

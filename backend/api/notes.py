@@ -15,24 +15,42 @@ from backend.models import Conversation, Note, iso
 bp = Blueprint("notes", __name__)
 
 _NINT = {"type": ["integer", "null"]}
-NOTE_REF = component("Note", {
-    "type": "object", "required": ["id", "text", "created_at"],
-    "properties": {"id": {"type": "integer"}, "contact_id": _NINT, "conversation_id": _NINT,
-                   "execution_id": _NINT, "text": {"type": "string"},
-                   "channel": {"type": ["string", "null"]}, "created_at": {"type": "string"}},
-})  # fmt: skip
+NOTE_REF = component(
+    "Note",
+    {
+        "type": "object",
+        "required": ["id", "text", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "contact_id": _NINT,
+            "conversation_id": _NINT,
+            "execution_id": _NINT,
+            "text": {"type": "string"},
+            "channel": {"type": ["string", "null"]},
+            "created_at": {"type": "string"},
+        },
+    },
+)
 FILTERS = {
-    "contact_id": ID, "conversation_id": ID, "execution_id": ID,
+    "contact_id": ID,
+    "conversation_id": ID,
+    "execution_id": ID,
     "channel": {**STR(20), "description": "the channel of the note's conversation"},
     **DATE_QUERY,
-}  # fmt: skip
+}
 
 
 def note_json(note: Note) -> dict:
     conv = db.session.get(Conversation, note.conversation_id) if note.conversation_id else None
-    return {"id": note.id, "contact_id": note.contact_id, "conversation_id": note.conversation_id,
-            "execution_id": note.execution_id, "text": note.text,
-            "channel": conv.channel if conv else None, "created_at": iso(note.created_at)}  # fmt: skip
+    return {
+        "id": note.id,
+        "contact_id": note.contact_id,
+        "conversation_id": note.conversation_id,
+        "execution_id": note.execution_id,
+        "text": note.text,
+        "channel": conv.channel if conv else None,
+        "created_at": iso(note.created_at),
+    }
 
 
 @operation(bp, "/notes/", paginated=True, query=FILTERS, response=NOTE_REF)

@@ -25,19 +25,26 @@ bp = Blueprint("openapi", __name__)
 
 _PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _ERROR_TEXT = {
-    400: "Bad input (the body names the field)", 401: "No or invalid credentials",
-    403: "Insufficient role or failed CSRF check", 404: "Not found",
-    409: "Conflict with the current state", 413: "Body too large",
-    415: "Body is not JSON", 422: "Valid input the server cannot process",
+    400: "Bad input (the body names the field)",
+    401: "No or invalid credentials",
+    403: "Insufficient role or failed CSRF check",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    415: "Body is not JSON",
+    422: "Valid input the server cannot process",
     429: "Rate limited (see Retry-After)",
-}  # fmt: skip
+}
 
 
 def _path(rule: str, prefix: str) -> tuple[str, list[dict]]:
     params = []
     for converter, name in _PARAM.findall(rule):
-        schema = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1} if converter == "id" \
-            else {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}  # fmt: skip
+        schema = (
+            {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+            if converter == "id"
+            else {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+        )
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return prefix + _PARAM.sub(r"{\2}", rule), params
 
@@ -56,8 +63,10 @@ def _responses(op: Operation, has_path_params: bool) -> dict:
         schema = _ref(op.response) or {"type": "object"}
         if op.paginated:
             schema = page_schema(schema)
-        out[str(op.status)] = {"description": "OK",
-                               "content": {"application/json": {"schema": schema}}}  # fmt: skip
+        out[str(op.status)] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": schema}},
+        }
     codes = set(op.errors)
     if op.body is not None:
         codes |= {400, 413, 415}
@@ -69,17 +78,22 @@ def _responses(op: Operation, has_path_params: bool) -> dict:
         codes.add(404)
     err = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for code in sorted(codes):
-        out[str(code)] = {"description": _ERROR_TEXT.get(code, CODES.get(code, "")),
-                          "content": err}  # fmt: skip
+        out[str(code)] = {"description": _ERROR_TEXT.get(code, CODES.get(code, "")), "content": err}
     return out
 
 
 def _operation(op: Operation, path_params: list[dict]) -> dict:
     params = list(path_params)
     for name, schema in (op.query or {}).items():
-        params.append({"name": name, "in": "query", "required": False,
-                       "schema": {k: v for k, v in schema.items() if k != "description"},
-                       "description": schema.get("description", "")})  # fmt: skip
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": {k: v for k, v in schema.items() if k != "description"},
+                "description": schema.get("description", ""),
+            }
+        )
     out = {
         "operationId": f"{op.blueprint}.{op.name}",
         "summary": op.summary,
@@ -93,8 +107,10 @@ def _operation(op: Operation, path_params: list[dict]) -> dict:
     if op.role is None:
         out["security"] = []
     if op.body is not None:
-        out["requestBody"] = {"required": op.body_required,
-                              "content": {"application/json": {"schema": op.body}}}  # fmt: skip
+        out["requestBody"] = {
+            "required": op.body_required,
+            "content": {"application/json": {"schema": op.body}},
+        }
     return out
 
 
@@ -115,8 +131,11 @@ def _node_components() -> dict:
 
     comps: dict = {}
     for node_type in default_registry.all():
-        schema = {k: v for k, v in copy.deepcopy(node_type.params_schema).items()
-                  if k not in ("$schema", "$id")}  # fmt: skip
+        schema = {
+            k: v
+            for k, v in copy.deepcopy(node_type.params_schema).items()
+            if k not in ("$schema", "$id")
+        }
         defs = schema.pop("$defs", {})
         for naming in ("NodeDefs.{name}", "NodeDefs.{type}.{name}"):
             rename = {n: naming.format(name=n, type=node_type.type) for n in defs}
@@ -137,10 +156,13 @@ def build_document(prefix: str = "/api/v1/workflow/api") -> dict:
     paths["/hooks/{webhook_key}"] = copy.deepcopy(HOOK_PATH)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Flowmarket workflow API", "version": "1.0.0",
-                 "description": "Visual marketing workflows: graphs, triggers, runs, contacts. "
-                                "Authenticate with `Authorization: Bearer <token>` "
-                                "(`flask --app backend create-api-token EMAIL`)."},
+        "info": {
+            "title": "Flowmarket workflow API",
+            "version": "1.0.0",
+            "description": "Visual marketing workflows: graphs, triggers, runs, contacts. "
+            "Authenticate with `Authorization: Bearer <token>` "
+            "(`flask --app backend create-api-token EMAIL`).",
+        },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
@@ -150,7 +172,7 @@ def build_document(prefix: str = "/api/v1/workflow/api") -> dict:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             "schemas": {**copy.deepcopy(COMPONENTS), **_node_components()},
         },
-    }  # fmt: skip
+    }
 
 
 _DOCUMENT: dict = {}

@@ -11,11 +11,19 @@ from backend.services.bootstrap import sample_graphs
 
 bp = Blueprint("samples", __name__)
 
-SAMPLE_REF = component("WorkflowSample", {
-    "type": "object", "required": ["key", "name", "description", "graph"],
-    "properties": {"key": {"type": "string"}, "name": {"type": "string"},
-                   "description": {"type": "string"}, "graph": {"type": "object"}},
-})  # fmt: skip
+SAMPLE_REF = component(
+    "WorkflowSample",
+    {
+        "type": "object",
+        "required": ["key", "name", "description", "graph"],
+        "properties": {
+            "key": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "graph": {"type": "object"},
+        },
+    },
+)
 
 
 def _key(name: str) -> str:
@@ -26,7 +34,9 @@ def _key(name: str) -> str:
 @operation(bp, "/workflow-samples/", response={"type": "array", "items": SAMPLE_REF})
 def list_samples():
     """The sample graphs (coupon, welcome) to start a new workflow from."""
-    return jsonify([
-        {"key": _key(name), "name": name, "description": description, "graph": graph}
-        for name, (description, graph) in sample_graphs().items()
-    ])  # fmt: skip
+    return jsonify(
+        [
+            {"key": _key(name), "name": name, "description": description, "graph": graph}
+            for name, (description, graph) in sample_graphs().items()
+        ]
+    )

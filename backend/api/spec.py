@@ -97,12 +97,23 @@ def operation(
         summary, _, description = doc.strip().partition("\n")
         OPERATIONS.append(
             Operation(
-                blueprint=bp.name, name=view.__name__, rule=rule, method=method, summary=summary.strip(),
-                role=role, body=body, body_required=body_required, query=query,
-                response=response, status=status, paginated=paginated, errors=errors,
-                tags=[tag or bp.name], description=description.strip(),
+                blueprint=bp.name,
+                name=view.__name__,
+                rule=rule,
+                method=method,
+                summary=summary.strip(),
+                role=role,
+                body=body,
+                body_required=body_required,
+                query=query,
+                response=response,
+                status=status,
+                paginated=paginated,
+                errors=errors,
+                tags=[tag or bp.name],
+                description=description.strip(),
             )
-        )  # fmt: skip
+        )
 
         @functools.wraps(view)
         def wrapper(**kwargs):

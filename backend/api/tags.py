@@ -14,13 +14,25 @@ from backend.models import Tag, contact_tags, iso
 
 bp = Blueprint("tags", __name__)
 
-TAG_REF = component("Tag", {
-    "type": "object", "required": ["id", "name"],
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                   "contact_count": {"type": "integer"}, "created_at": {"type": "string"}},
-})  # fmt: skip
-CREATE = {"type": "object", "required": ["name"], "additionalProperties": False,
-          "properties": {"name": {**STR(100, 1), "pattern": "\\S"}}}  # fmt: skip
+TAG_REF = component(
+    "Tag",
+    {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "contact_count": {"type": "integer"},
+            "created_at": {"type": "string"},
+        },
+    },
+)
+CREATE = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {"name": {**STR(100, 1), "pattern": "\\S"}},
+}
 
 
 def _count(tag_id: int) -> int:
@@ -30,8 +42,12 @@ def _count(tag_id: int) -> int:
 
 
 def tag_json(tag: Tag) -> dict:
-    return {"id": tag.id, "name": tag.name, "contact_count": _count(tag.id),
-            "created_at": iso(tag.created_at)}  # fmt: skip
+    return {
+        "id": tag.id,
+        "name": tag.name,
+        "contact_count": _count(tag.id),
+        "created_at": iso(tag.created_at),
+    }
 
 
 @operation(bp, "/tags/", paginated=True, query={"search": STR(100)}, response=TAG_REF)
@@ -43,8 +59,9 @@ def list_tags(query):
     return jsonify(paginate(stmt, query, tag_json))
 
 
-@operation(bp, "/tags/", "POST", role="editor", body=CREATE, response=TAG_REF, status=201,
-           errors=(409,))  # fmt: skip
+@operation(
+    bp, "/tags/", "POST", role="editor", body=CREATE, response=TAG_REF, status=201, errors=(409,)
+)
 def create_tag(body):
     """Create a tag."""
     tag = Tag(name=body["name"].strip())

@@ -15,17 +15,29 @@ from backend.services.templates import create_from_template, get_template, templ
 
 bp = Blueprint("templates", __name__)
 
-TEMPLATE_REF = component("WorkflowTemplate", {
-    "type": "object", "required": ["key", "name", "description", "graph", "event_types"],
-    "properties": {"key": {"type": "string"}, "name": {"type": "string"},
-                   "description": {"type": "string"}, "graph": {"type": "object"},
-                   "event_types": {"type": "array", "items": {"type": "string"},
-                                   "description": "custom event types registered on create"}},
-})  # fmt: skip
+TEMPLATE_REF = component(
+    "WorkflowTemplate",
+    {
+        "type": "object",
+        "required": ["key", "name", "description", "graph", "event_types"],
+        "properties": {
+            "key": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "graph": {"type": "object"},
+            "event_types": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "custom event types registered on create",
+            },
+        },
+    },
+)
 CREATE_BODY = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "properties": {"name": {**STR(200, 1), "description": "default: the template's name"}},
-}  # fmt: skip
+}
 
 
 @operation(bp, "/workflow-templates/", response={"type": "array", "items": TEMPLATE_REF})
@@ -40,12 +52,22 @@ def get_one_template(key):
     return jsonify(_template_or_404(key))
 
 
-@operation(bp, "/workflow-templates/<key>/create/", "POST", role="editor", body=CREATE_BODY,
-           body_required=False, response=WORKFLOW_REF, status=201, errors=(404,))  # fmt: skip
+@operation(
+    bp,
+    "/workflow-templates/<key>/create/",
+    "POST",
+    role="editor",
+    body=CREATE_BODY,
+    body_required=False,
+    response=WORKFLOW_REF,
+    status=201,
+    errors=(404,),
+)
 def create_workflow_from_template(key, body):
     """Create a draft workflow from a template (its custom event types are registered)."""
-    workflow = create_from_template(_template_or_404(key), (body or {}).get("name"),
-                                    current_principal())  # fmt: skip
+    workflow = create_from_template(
+        _template_or_404(key), (body or {}).get("name"), current_principal()
+    )
     return created(workflow_json(workflow, detail=True))
 
 

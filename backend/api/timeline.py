@@ -14,19 +14,34 @@ from backend.services.timeline import KINDS, timeline_page
 
 bp = Blueprint("timeline", __name__)
 
-ITEM_REF = component("TimelineItem", {
-    "type": "object", "required": ["kind", "at", "id", "links"],
-    "properties": {
-        "kind": {"enum": list(KINDS)}, "at": {"type": ["string", "null"]},
-        "id": {"type": "integer"},
-        "links": {"type": "object", "properties": {
-            "execution_id": {"type": ["integer", "null"]},
-            "workflow_id": {"type": ["integer", "null"]},
-            "event_id": {"type": ["integer", "null"]}}},
+ITEM_REF = component(
+    "TimelineItem",
+    {
+        "type": "object",
+        "required": ["kind", "at", "id", "links"],
+        "properties": {
+            "kind": {"enum": list(KINDS)},
+            "at": {"type": ["string", "null"]},
+            "id": {"type": "integer"},
+            "links": {
+                "type": "object",
+                "properties": {
+                    "execution_id": {"type": ["integer", "null"]},
+                    "workflow_id": {"type": ["integer", "null"]},
+                    "event_id": {"type": ["integer", "null"]},
+                },
+            },
+        },
     },
-})  # fmt: skip
-QUERY = {"kind": {"type": "string", "maxLength": 100, "pattern": "^[a-z_]+(,[a-z_]+)*$",
-                  "description": f"comma-separated kinds to show: {', '.join(KINDS)}"}}  # fmt: skip
+)
+QUERY = {
+    "kind": {
+        "type": "string",
+        "maxLength": 100,
+        "pattern": "^[a-z_]+(,[a-z_]+)*$",
+        "description": f"comma-separated kinds to show: {', '.join(KINDS)}",
+    }
+}
 
 
 def _kinds(raw: str | None) -> set[str] | None:
@@ -39,14 +54,24 @@ def _kinds(raw: str | None) -> set[str] | None:
     return kinds
 
 
-@operation(bp, "/contacts/<id:contact_id>/timeline/", paginated=True, query=QUERY,
-           response=ITEM_REF, errors=(404,))  # fmt: skip
+@operation(
+    bp,
+    "/contacts/<id:contact_id>/timeline/",
+    paginated=True,
+    query=QUERY,
+    response=ITEM_REF,
+    errors=(404,),
+)
 def contact_timeline(contact_id, query):
     """A contact's events, runs, messages, notes and tag changes, newest first."""
     contact = get_or_404(Contact, contact_id, "contact")
     page, size = query["page"], query["page_size"]
     count, items = timeline_page(contact, page, size, _kinds(query.get("kind")))
-    return jsonify({
-        "count": count, "next": page_url(page + 1) if page * size < count else None,
-        "previous": page_url(page - 1) if page > 1 and count else None, "results": items,
-    })  # fmt: skip
+    return jsonify(
+        {
+            "count": count,
+            "next": page_url(page + 1) if page * size < count else None,
+            "previous": page_url(page - 1) if page > 1 and count else None,
+            "results": items,
+        }
+    )

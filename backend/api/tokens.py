@@ -17,14 +17,24 @@ from backend.models import ApiToken, User, iso, utcnow
 bp = Blueprint("tokens", __name__)
 
 _TIME = {"type": ["string", "null"]}
-TOKEN_REF = component("ApiToken", {
-    "type": "object", "required": ["id", "name", "prefix", "user_id"],
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                   "prefix": {"type": "string", "description": "first characters, to tell tokens apart"},
-                   "user_id": {"type": "integer"}, "user_email": {"type": "string"},
-                   "created_at": {"type": "string"}, "last_used_at": _TIME, "revoked_at": _TIME,
-                   "token": {"type": "string", "description": "only in the creation response"}},
-})  # fmt: skip
+TOKEN_REF = component(
+    "ApiToken",
+    {
+        "type": "object",
+        "required": ["id", "name", "prefix", "user_id"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "prefix": {"type": "string", "description": "first characters, to tell tokens apart"},
+            "user_id": {"type": "integer"},
+            "user_email": {"type": "string"},
+            "created_at": {"type": "string"},
+            "last_used_at": _TIME,
+            "revoked_at": _TIME,
+            "token": {"type": "string", "description": "only in the creation response"},
+        },
+    },
+)
 CREATE = {
     "type": "object",
     "additionalProperties": False,
@@ -34,9 +44,16 @@ LIST_QUERY = {"user": ID, "include_revoked": {"type": "boolean", "default": Fals
 
 
 def token_json(t: ApiToken) -> dict:
-    return {"id": t.id, "name": t.name, "prefix": t.prefix, "user_id": t.user_id,
-            "user_email": t.user.email, "created_at": iso(t.created_at),
-            "last_used_at": iso(t.last_used_at), "revoked_at": iso(t.revoked_at)}  # fmt: skip
+    return {
+        "id": t.id,
+        "name": t.name,
+        "prefix": t.prefix,
+        "user_id": t.user_id,
+        "user_email": t.user.email,
+        "created_at": iso(t.created_at),
+        "last_used_at": iso(t.last_used_at),
+        "revoked_at": iso(t.revoked_at),
+    }
 
 
 @operation(bp, "/tokens/", role="admin", paginated=True, query=LIST_QUERY, response=TOKEN_REF)
@@ -50,8 +67,17 @@ def list_tokens(query):
     return jsonify(paginate(stmt, query, token_json))
 
 
-@operation(bp, "/tokens/", "POST", role="admin", body=CREATE, body_required=False,
-           response=TOKEN_REF, status=201, errors=(400,))  # fmt: skip
+@operation(
+    bp,
+    "/tokens/",
+    "POST",
+    role="admin",
+    body=CREATE,
+    body_required=False,
+    response=TOKEN_REF,
+    status=201,
+    errors=(400,),
+)
 def create_token(body):
     """Issue a token for yourself or another user; the response holds it once."""
     user = current_principal()

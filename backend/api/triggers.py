@@ -25,68 +25,123 @@ def _trigger_types() -> list[str]:
 
 
 _TIME = {"type": ["string", "null"]}
-TRIGGER_REF = component("Trigger", {
-    "type": "object",
-    "required": ["id", "workflow_id", "node_id", "node_type", "event_type", "is_active"],
-    "properties": {
-        "id": {"type": "integer"}, "workflow_id": {"type": "integer"},
-        "workflow_name": {"type": "string"}, "workflow_status": {"type": "string"},
-        "node_id": {"type": "string"}, "node_type": {"type": "string"},
-        "event_type": {"type": "string"}, "params": {"type": "object"}, "filter": {},
-        "is_active": {"type": "boolean"}, "webhook_path": {"type": ["string", "null"]},
-        "cron": {"type": ["string", "null"]}, "timezone": {"type": ["string", "null"]},
-        "next_fire_at": _TIME, "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+TRIGGER_REF = component(
+    "Trigger",
+    {
+        "type": "object",
+        "required": ["id", "workflow_id", "node_id", "node_type", "event_type", "is_active"],
+        "properties": {
+            "id": {"type": "integer"},
+            "workflow_id": {"type": "integer"},
+            "workflow_name": {"type": "string"},
+            "workflow_status": {"type": "string"},
+            "node_id": {"type": "string"},
+            "node_type": {"type": "string"},
+            "event_type": {"type": "string"},
+            "params": {"type": "object"},
+            "filter": {},
+            "is_active": {"type": "boolean"},
+            "webhook_path": {"type": ["string", "null"]},
+            "cron": {"type": ["string", "null"]},
+            "timezone": {"type": ["string", "null"]},
+            "next_fire_at": _TIME,
+            "created_at": {"type": "string"},
+            "updated_at": {"type": "string"},
+        },
     },
-})  # fmt: skip
+)
 CREATE = {
-    "type": "object", "required": ["workflow_id", "type"], "additionalProperties": False,
+    "type": "object",
+    "required": ["workflow_id", "type"],
+    "additionalProperties": False,
     "properties": {
-        "workflow_id": ID, "type": {"enum": _trigger_types()}, "params": {"type": "object"},
-        "node_id": STR(100, 1), "title": STR(200),
-        "position": {"type": "object", "properties": {"x": {"type": "number"},
-                                                       "y": {"type": "number"}}},
+        "workflow_id": ID,
+        "type": {"enum": _trigger_types()},
+        "params": {"type": "object"},
+        "node_id": STR(100, 1),
+        "title": STR(200),
+        "position": {
+            "type": "object",
+            "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
+        },
         "connect_to": {**STR(100, 1), "description": "add an edge from the trigger to this node"},
     },
-}  # fmt: skip
+}
 TEST = {
-    "type": "object", "required": ["event"], "additionalProperties": False,
-    "properties": {"event": EVENT,
-                   "contact": {"type": "object", "description": "user.* for the test; default: "
-                               "the stored contact named by event.user_id"}},
-}  # fmt: skip
-ACCEPTED_REF = component("EventAccepted", {
-    "type": "object", "required": ["event_id", "status", "duplicate"],
-    "properties": {"event_id": {"type": "integer"}, "status": {"type": "string"},
-                   "duplicate": {"type": "boolean"}, "idempotency_key": {"type": "string"}},
-})  # fmt: skip
-TEST_REF = component("TriggerTestResult", {
-    "type": "object", "required": ["fires", "reason"],
-    "properties": {"fires": {"type": "boolean"}, "reason": {"type": "object"}},
-})  # fmt: skip
-LIST_QUERY = {"workflow": ID, "event_type": EVENT_TYPE_NAME, "is_active": {"type": "boolean"},
-              "node_type": STR(64)}  # fmt: skip
+    "type": "object",
+    "required": ["event"],
+    "additionalProperties": False,
+    "properties": {
+        "event": EVENT,
+        "contact": {
+            "type": "object",
+            "description": "user.* for the test; default: "
+            "the stored contact named by event.user_id",
+        },
+    },
+}
+ACCEPTED_REF = component(
+    "EventAccepted",
+    {
+        "type": "object",
+        "required": ["event_id", "status", "duplicate"],
+        "properties": {
+            "event_id": {"type": "integer"},
+            "status": {"type": "string"},
+            "duplicate": {"type": "boolean"},
+            "idempotency_key": {"type": "string"},
+        },
+    },
+)
+TEST_REF = component(
+    "TriggerTestResult",
+    {
+        "type": "object",
+        "required": ["fires", "reason"],
+        "properties": {"fires": {"type": "boolean"}, "reason": {"type": "object"}},
+    },
+)
+LIST_QUERY = {
+    "workflow": ID,
+    "event_type": EVENT_TYPE_NAME,
+    "is_active": {"type": "boolean"},
+    "node_type": STR(64),
+}
 
 
 def trigger_json(row: Trigger) -> dict:
     node = nodes.find_node(row.workflow, row.node_id) or {}
     can_edit = (user := current_principal()) is not None and user.has_role("editor")
     return {
-        "id": row.id, "workflow_id": row.workflow_id, "workflow_name": row.workflow.name,
-        "workflow_status": row.workflow.status, "node_id": row.node_id,
-        "node_type": row.node_type, "event_type": row.event_type,
-        "params": node.get("params") or {}, "filter": row.filter, "is_active": row.is_active,
+        "id": row.id,
+        "workflow_id": row.workflow_id,
+        "workflow_name": row.workflow.name,
+        "workflow_status": row.workflow.status,
+        "node_id": row.node_id,
+        "node_type": row.node_type,
+        "event_type": row.event_type,
+        "params": node.get("params") or {},
+        "filter": row.filter,
+        "is_active": row.is_active,
         "webhook_path": f"/hooks/{row.webhook_key}" if row.webhook_key and can_edit else None,
-        "cron": row.cron, "timezone": row.timezone, "next_fire_at": iso(row.next_fire_at),
-        "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
-    }  # fmt: skip
+        "cron": row.cron,
+        "timezone": row.timezone,
+        "next_fire_at": iso(row.next_fire_at),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
 
 
 @operation(bp, "/triggers/", paginated=True, query=LIST_QUERY, response=TRIGGER_REF)
 def list_triggers(query):
     """List the trigger nodes of all workflows (filter by workflow, event type, active)."""
     stmt = select(Trigger).order_by(Trigger.id)
-    filters = {"workflow": Trigger.workflow_id, "event_type": Trigger.event_type,
-               "is_active": Trigger.is_active, "node_type": Trigger.node_type}  # fmt: skip
+    filters = {
+        "workflow": Trigger.workflow_id,
+        "event_type": Trigger.event_type,
+        "is_active": Trigger.is_active,
+        "node_type": Trigger.node_type,
+    }
     for name, column in filters.items():
         if query.get(name) is not None:
             stmt = stmt.where(column == query[name])
@@ -99,8 +154,16 @@ def get_trigger(trigger_id):
     return jsonify(trigger_json(get_or_404(Trigger, trigger_id)))
 
 
-@operation(bp, "/triggers/", "POST", role="editor", body=CREATE, response=TRIGGER_REF,
-           status=201, errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/triggers/",
+    "POST",
+    role="editor",
+    body=CREATE,
+    response=TRIGGER_REF,
+    status=201,
+    errors=(404, 409),
+)
 def create_trigger(body):
     """Add a trigger node to a workflow's graph (saved as a new version)."""
     workflow = get_or_404(Workflow, body["workflow_id"])
@@ -109,21 +172,41 @@ def create_trigger(body):
     return jsonify(trigger_json(row)), 201
 
 
-@operation(bp, "/triggers/process_event/", "POST", role="editor", body=EVENT, status=202,
-           response=ACCEPTED_REF, errors=(413,))  # fmt: skip
+@operation(
+    bp,
+    "/triggers/process_event/",
+    "POST",
+    role="editor",
+    body=EVENT,
+    status=202,
+    response=ACCEPTED_REF,
+    errors=(413,),
+)
 def process_event(body):
     """Accept an event: logged, then matched against active triggers in the background.
 
     A repeated ``event_id`` is not processed twice (``duplicate: true``).
     """
     log, created = accept_event(body, source="api")
-    return jsonify({"event_id": log.id, "status": log.status, "duplicate": not created,
-                    "idempotency_key": log.idempotency_key}), 202  # fmt: skip
+    return jsonify(
+        {
+            "event_id": log.id,
+            "status": log.status,
+            "duplicate": not created,
+            "idempotency_key": log.idempotency_key,
+        }
+    ), 202
 
 
-@operation(bp, "/triggers/<id:trigger_id>/test/", "POST", role="editor", body=TEST,
-           response=TEST_REF,
-           errors=(404,))  # fmt: skip
+@operation(
+    bp,
+    "/triggers/<id:trigger_id>/test/",
+    "POST",
+    role="editor",
+    body=TEST,
+    response=TEST_REF,
+    errors=(404,),
+)
 def test_trigger(trigger_id, body):
     """Would this sample event fire this trigger? Answers with the reason tree."""
 
@@ -131,8 +214,12 @@ def test_trigger(trigger_id, body):
     context = nodes.sample_context(row.workflow, body["event"], body.get("contact"))
     event_type = context["event"]["type"]
     if event_type != row.event_type:
-        reason = {"result": False, "op": "event_type", "actual": event_type,
-                  "expected": row.event_type}  # fmt: skip
+        reason = {
+            "result": False,
+            "op": "event_type",
+            "actual": event_type,
+            "expected": row.event_type,
+        }
         return jsonify({"fires": False, "reason": reason})
     if not row.filter:
         return jsonify(

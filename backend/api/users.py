@@ -17,39 +17,82 @@ from backend.models import ROLES, User, iso
 
 bp = Blueprint("users", __name__)
 
-USER_REF = component("User", {
-    "type": "object", "required": ["id", "email", "role", "is_active"],
-    "properties": {"id": {"type": "integer"}, "email": {"type": "string"},
-                   "role": {"enum": list(ROLES)}, "is_active": {"type": "boolean"},
-                   "created_at": {"type": "string"}, "last_login_at": {"type": ["string", "null"]}},
-})  # fmt: skip
+USER_REF = component(
+    "User",
+    {
+        "type": "object",
+        "required": ["id", "email", "role", "is_active"],
+        "properties": {
+            "id": {"type": "integer"},
+            "email": {"type": "string"},
+            "role": {"enum": list(ROLES)},
+            "is_active": {"type": "boolean"},
+            "created_at": {"type": "string"},
+            "last_login_at": {"type": ["string", "null"]},
+        },
+    },
+)
 EMAIL = {"type": "string", "maxLength": 254, "pattern": "^[^@\\s]+@[^@\\s]+$"}
 PASSWORD = STR(200, 8)
-CREATE = {"type": "object", "required": ["email", "password"], "additionalProperties": False,
-          "properties": {"email": EMAIL, "password": PASSWORD, "role": {"enum": list(ROLES)},
-                         "is_active": {"type": "boolean"}}}  # fmt: skip
-PATCH = {"type": "object", "additionalProperties": False,
-         "properties": {"password": PASSWORD, "role": {"enum": list(ROLES)},
-                        "is_active": {"type": "boolean"}}}  # fmt: skip
+CREATE = {
+    "type": "object",
+    "required": ["email", "password"],
+    "additionalProperties": False,
+    "properties": {
+        "email": EMAIL,
+        "password": PASSWORD,
+        "role": {"enum": list(ROLES)},
+        "is_active": {"type": "boolean"},
+    },
+}
+PATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "password": PASSWORD,
+        "role": {"enum": list(ROLES)},
+        "is_active": {"type": "boolean"},
+    },
+}
 
 
 def user_json(u: User) -> dict:
-    return {"id": u.id, "email": u.email, "role": u.role, "is_active": u.is_active_user,
-            "created_at": iso(u.created_at), "last_login_at": iso(u.last_login_at)}  # fmt: skip
+    return {
+        "id": u.id,
+        "email": u.email,
+        "role": u.role,
+        "is_active": u.is_active_user,
+        "created_at": iso(u.created_at),
+        "last_login_at": iso(u.last_login_at),
+    }
 
 
 def _admins_left(excluding: User) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(User).where(
-            User.role == "admin", User.is_active_user.is_(True), User.id != excluding.id)
-    )  # fmt: skip
+        select(func.count())
+        .select_from(User)
+        .where(User.role == "admin", User.is_active_user.is_(True), User.id != excluding.id)
+    )
 
 
-ME_REF = component("Me", {
-    "allOf": [USER_REF, {"type": "object", "required": ["outbound_mode"], "properties": {
-        "outbound_mode": {"enum": ["capture", "live"],
-                          "description": "capture: messages are recorded, not sent"}}}],
-})  # fmt: skip
+ME_REF = component(
+    "Me",
+    {
+        "allOf": [
+            USER_REF,
+            {
+                "type": "object",
+                "required": ["outbound_mode"],
+                "properties": {
+                    "outbound_mode": {
+                        "enum": ["capture", "live"],
+                        "description": "capture: messages are recorded, not sent",
+                    }
+                },
+            },
+        ],
+    },
+)
 
 
 @operation(bp, "/users/me/", response=ME_REF)
@@ -64,12 +107,16 @@ def list_users(query):
     return jsonify(paginate(select(User).order_by(User.id), query, user_json))
 
 
-@operation(bp, "/users/", "POST", role="admin", body=CREATE, response=USER_REF, status=201,
-           errors=(409,))  # fmt: skip
+@operation(
+    bp, "/users/", "POST", role="admin", body=CREATE, response=USER_REF, status=201, errors=(409,)
+)
 def create_user(body):
     """Create a user with a role (viewer by default)."""
-    user = User(email=body["email"].strip().lower(), role=body.get("role", "viewer"),
-                is_active_user=body.get("is_active", True))  # fmt: skip
+    user = User(
+        email=body["email"].strip().lower(),
+        role=body.get("role", "viewer"),
+        is_active_user=body.get("is_active", True),
+    )
     user.set_password(body["password"])
     db.session.add(user)
     commit(f"a user with email {user.email} exists", field="email")
@@ -82,8 +129,15 @@ def get_user(user_id):
     return jsonify(user_json(get_or_404(User, user_id)))
 
 
-@operation(bp, "/users/<id:user_id>/", "PATCH", role="admin", body=PATCH, response=USER_REF,
-           errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/users/<id:user_id>/",
+    "PATCH",
+    role="admin",
+    body=PATCH,
+    response=USER_REF,
+    errors=(404, 409),
+)
 def update_user(user_id, body):
     """Change a user's role, password or active flag (the last admin stays an admin)."""
     user = get_or_404(User, user_id)

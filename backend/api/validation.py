@@ -120,8 +120,12 @@ def parse_json_body(schema: dict, *, required: bool = True):
     errors = schema_errors(schema, data)
     if errors:
         first = errors[0]
-        raise ApiError(400, f"{first['field'] or 'body'}: {first['message']}",
-                       field=first["field"], errors=errors)  # fmt: skip
+        raise ApiError(
+            400,
+            f"{first['field'] or 'body'}: {first['message']}",
+            field=first["field"],
+            errors=errors,
+        )
     return data
 
 

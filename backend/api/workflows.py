@@ -22,46 +22,84 @@ from backend.services.masking import visible
 
 bp = Blueprint("workflows", __name__)
 
-WORKFLOW_REF = component("Workflow", {
-    "type": "object",
-    "required": ["id", "name", "description", "status", "graph", "version", "created_at",
-                 "updated_at"],
-    "properties": {
-        "id": {"type": "integer"}, "name": {"type": "string"},
-        "description": {"type": "string"}, "status": {"enum": list(WORKFLOW_STATUSES)},
-        "graph": {"type": "object"}, "version": {"type": "integer"},
-        "created_at": {"type": "string"}, "updated_at": {"type": "string"},
-        "activated_at": {"type": ["string", "null"]},
-        "created_by": {"type": ["integer", "null"]}, "updated_by": {"type": ["integer", "null"]},
-        "trigger_count": {"type": "integer"}, "node_count": {"type": "integer"},
-        "validation": {"type": "object"},
-        "last_run_at": {"type": ["string", "null"]}, "runs_today": {"type": "integer"},
-        "success_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+WORKFLOW_REF = component(
+    "Workflow",
+    {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "description",
+            "status",
+            "graph",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "status": {"enum": list(WORKFLOW_STATUSES)},
+            "graph": {"type": "object"},
+            "version": {"type": "integer"},
+            "created_at": {"type": "string"},
+            "updated_at": {"type": "string"},
+            "activated_at": {"type": ["string", "null"]},
+            "created_by": {"type": ["integer", "null"]},
+            "updated_by": {"type": ["integer", "null"]},
+            "trigger_count": {"type": "integer"},
+            "node_count": {"type": "integer"},
+            "validation": {"type": "object"},
+            "last_run_at": {"type": ["string", "null"]},
+            "runs_today": {"type": "integer"},
+            "success_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        },
     },
-})  # fmt: skip
-_FIELDS = {"name": STR(200, 1), "description": TEXT, "graph": GRAPH,
-           "status": {"enum": list(WORKFLOW_STATUSES)}}  # fmt: skip
-CREATE = {"type": "object", "required": ["name"], "additionalProperties": False,
-          "properties": {k: v for k, v in _FIELDS.items() if k != "status"}}  # fmt: skip
+)
+_FIELDS = {
+    "name": STR(200, 1),
+    "description": TEXT,
+    "graph": GRAPH,
+    "status": {"enum": list(WORKFLOW_STATUSES)},
+}
+CREATE = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {k: v for k, v in _FIELDS.items() if k != "status"},
+}
 BASE_VERSION = {
     "type": "integer",
     "minimum": 1,
     "maximum": 2**31 - 1,
     "description": "the version these changes start from; 409 if it is not current",
 }
-PUT = {"type": "object", "required": ["name", "graph"], "additionalProperties": False,
-       "properties": {**_FIELDS, "base_version": BASE_VERSION}}  # fmt: skip
-PATCH = {"type": "object", "additionalProperties": False,
-         "properties": {**_FIELDS, "base_version": BASE_VERSION}}  # fmt: skip
+PUT = {
+    "type": "object",
+    "required": ["name", "graph"],
+    "additionalProperties": False,
+    "properties": {**_FIELDS, "base_version": BASE_VERSION},
+}
+PATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {**_FIELDS, "base_version": BASE_VERSION},
+}
 EXECUTE = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "properties": {
         "event": EVENT,
-        "contact": {"type": "object", "required": ["external_id"], "additionalProperties": False,
-                    "properties": {"external_id": EXTERNAL_ID}},
+        "contact": {
+            "type": "object",
+            "required": ["external_id"],
+            "additionalProperties": False,
+            "properties": {"external_id": EXTERNAL_ID},
+        },
         "trigger_node_id": {**STR(100, 1), "description": "default: the trigger.manual node"},
     },
-}  # fmt: skip
+}
 LIST_QUERY = {
     "status": {"enum": list(WORKFLOW_STATUSES)},
     "search": {"type": "string", "maxLength": 200, "description": "part of the name"},
@@ -71,13 +109,20 @@ STATS_QUERY = {"workflow_id": ID, **DATE_QUERY}
 
 def workflow_json(wf: Workflow, *, detail: bool = False) -> dict:
     out = {
-        "id": wf.id, "name": wf.name, "description": wf.description, "status": wf.status,
-        "graph": visible(wf.graph), "version": wf.version, "created_at": iso(wf.created_at),
-        "updated_at": iso(wf.updated_at), "activated_at": iso(wf.activated_at),
-        "created_by": wf.created_by_id, "updated_by": wf.updated_by_id,
+        "id": wf.id,
+        "name": wf.name,
+        "description": wf.description,
+        "status": wf.status,
+        "graph": visible(wf.graph),
+        "version": wf.version,
+        "created_at": iso(wf.created_at),
+        "updated_at": iso(wf.updated_at),
+        "activated_at": iso(wf.activated_at),
+        "created_by": wf.created_by_id,
+        "updated_by": wf.updated_by_id,
         "node_count": len(wf.graph.get("nodes", [])),
         "trigger_count": len(wf.triggers),
-    }  # fmt: skip
+    }
     if detail:
         out["validation"] = service.validation_report(wf.graph).to_dict()
     return out
@@ -98,12 +143,12 @@ def list_workflows(query):
     return jsonify(page)
 
 
-@operation(bp, "/workflows/", "POST", role="editor", body=CREATE, response=WORKFLOW_REF,
-           status=201)  # fmt: skip
+@operation(bp, "/workflows/", "POST", role="editor", body=CREATE, response=WORKFLOW_REF, status=201)
 def create_workflow(body):
     """Create a draft workflow (no graph: an empty one)."""
-    wf = service.create_workflow(body["name"], body.get("description", ""), body.get("graph"),
-                                 current_principal())  # fmt: skip
+    wf = service.create_workflow(
+        body["name"], body.get("description", ""), body.get("graph"), current_principal()
+    )
     return created(workflow_json(wf, detail=True))
 
 
@@ -113,15 +158,29 @@ def get_workflow(wf_id):
     return jsonify(workflow_json(get_or_404(Workflow, wf_id), detail=True))
 
 
-@operation(bp, "/workflows/<id:wf_id>/", "PUT", role="editor", body=PUT, response=WORKFLOW_REF,
-           errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/workflows/<id:wf_id>/",
+    "PUT",
+    role="editor",
+    body=PUT,
+    response=WORKFLOW_REF,
+    errors=(404, 409),
+)
 def replace_workflow(wf_id, body):
     """Replace a workflow (name and graph required); a changed graph bumps the version."""
     return _save(wf_id, body)
 
 
-@operation(bp, "/workflows/<id:wf_id>/", "PATCH", role="editor", body=PATCH,
-           response=WORKFLOW_REF, errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/workflows/<id:wf_id>/",
+    "PATCH",
+    role="editor",
+    body=PATCH,
+    response=WORKFLOW_REF,
+    errors=(404, 409),
+)
 def update_workflow(wf_id, body):
     """Update some fields of a workflow (``base_version``: 409 if someone saved meanwhile)."""
     return _save(wf_id, body)
@@ -149,25 +208,45 @@ def delete_workflow(wf_id):
     return "", 204
 
 
-@operation(bp, "/workflows/<id:wf_id>/activate/", "POST", role="editor", response=WORKFLOW_REF,
-           errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/workflows/<id:wf_id>/activate/",
+    "POST",
+    role="editor",
+    response=WORKFLOW_REF,
+    errors=(404, 409),
+)
 def activate_workflow(wf_id):
     """Activate: validate the graph (400 naming each bad node) and start listening."""
     wf = service.activate(get_or_404(Workflow, wf_id), current_principal())
     return jsonify(workflow_json(wf, detail=True))
 
 
-@operation(bp, "/workflows/<id:wf_id>/pause/", "POST", role="editor", response=WORKFLOW_REF,
-           errors=(404, 409))  # fmt: skip
+@operation(
+    bp,
+    "/workflows/<id:wf_id>/pause/",
+    "POST",
+    role="editor",
+    response=WORKFLOW_REF,
+    errors=(404, 409),
+)
 def pause_workflow(wf_id):
     """Pause: stop starting new runs."""
     wf = service.pause(get_or_404(Workflow, wf_id), current_principal())
     return jsonify(workflow_json(wf, detail=True))
 
 
-@operation(bp, "/workflows/<id:wf_id>/execute/", "POST", role="editor", body=EXECUTE,
-           body_required=False, status=202, response="WorkflowExecution",
-           errors=(404, 422))  # fmt: skip
+@operation(
+    bp,
+    "/workflows/<id:wf_id>/execute/",
+    "POST",
+    role="editor",
+    body=EXECUTE,
+    body_required=False,
+    status=202,
+    response="WorkflowExecution",
+    errors=(404, 422),
+)
 def execute_workflow(wf_id, body):
     """Run a workflow by hand with a given event payload and/or contact."""
 
@@ -180,8 +259,11 @@ def execute_workflow(wf_id, body):
 @operation(bp, "/workflows/statistics/", query=STATS_QUERY, response="Statistics")
 def workflow_statistics(query):
     """Counts by status, executions by status, success rate, durations, per workflow and node."""
-    return jsonify(statistics.compute(query.get("workflow_id"), query.get("created_after"),
-                                      query.get("created_before")))  # fmt: skip
+    return jsonify(
+        statistics.compute(
+            query.get("workflow_id"), query.get("created_after"), query.get("created_before")
+        )
+    )
 
 
 @operation(bp, "/workflows/<id:wf_id>/export/", response=GRAPH, errors=(404,))
@@ -194,22 +276,32 @@ def export_workflow(wf_id):
     return response
 
 
-@operation(bp, "/workflows/import/", "POST", role="editor", body=GRAPH, response=WORKFLOW_REF,
-           status=201)  # fmt: skip
+@operation(
+    bp, "/workflows/import/", "POST", role="editor", body=GRAPH, response=WORKFLOW_REF, status=201
+)
 def import_workflow(body):
     """Import an exported graph file as a new draft workflow."""
     return created(workflow_json(service.import_graph(body, current_principal()), detail=True))
 
 
-VERSION_REF = component("WorkflowVersion", {
-    "type": "object", "required": ["version", "graph", "created_at"],
-    "properties": {"version": {"type": "integer"}, "graph": {"type": "object"},
-                   "created_at": {"type": "string"}, "created_by": {"type": ["integer", "null"]}},
-})  # fmt: skip
+VERSION_REF = component(
+    "WorkflowVersion",
+    {
+        "type": "object",
+        "required": ["version", "graph", "created_at"],
+        "properties": {
+            "version": {"type": "integer"},
+            "graph": {"type": "object"},
+            "created_at": {"type": "string"},
+            "created_by": {"type": ["integer", "null"]},
+        },
+    },
+)
 
 
-@operation(bp, "/workflows/<id:wf_id>/versions/", paginated=True, response=VERSION_REF,
-           errors=(404,))  # fmt: skip
+@operation(
+    bp, "/workflows/<id:wf_id>/versions/", paginated=True, response=VERSION_REF, errors=(404,)
+)
 def list_versions(wf_id, query):
     """The saved versions of a workflow, newest first."""
     get_or_404(Workflow, wf_id)
@@ -218,6 +310,15 @@ def list_versions(wf_id, query):
         .where(WorkflowVersion.workflow_id == wf_id)
         .order_by(WorkflowVersion.version.desc())
     )
-    return jsonify(paginate(stmt, query, lambda v: {
-        "version": v.version, "graph": visible(v.graph), "created_at": iso(v.created_at),
-        "created_by": v.created_by_id}))  # fmt: skip
+    return jsonify(
+        paginate(
+            stmt,
+            query,
+            lambda v: {
+                "version": v.version,
+                "graph": visible(v.graph),
+                "created_at": iso(v.created_at),
+                "created_by": v.created_by_id,
+            },
+        )
+    )

@@ -34,15 +34,27 @@ class CaptureChannel:
         if message.kind == "webhook":
             text = redact(f"{message.method} {message.to}")
         values = dict(
-            contact_id=message.contact_id, conversation_id=message.conversation_id,
-            execution_id=message.execution_id, node_id=message.node_id, kind=message.kind,
-            channel="capture", to=redact(message.to or "")[:500] or None,
-            subject=(message.subject or "")[:500] or None, text=text or "", status="captured",
-            response=redact({"requested_channel": message.channel, "headers": message.headers,
-                             "body": message.body}) if message.url else
-            {"requested_channel": message.channel},
+            contact_id=message.contact_id,
+            conversation_id=message.conversation_id,
+            execution_id=message.execution_id,
+            node_id=message.node_id,
+            kind=message.kind,
+            channel="capture",
+            to=redact(message.to or "")[:500] or None,
+            subject=(message.subject or "")[:500] or None,
+            text=text or "",
+            status="captured",
+            response=redact(
+                {
+                    "requested_channel": message.channel,
+                    "headers": message.headers,
+                    "body": message.body,
+                }
+            )
+            if message.url
+            else {"requested_channel": message.channel},
             idempotency_key=message.idempotency_key,
-        )  # fmt: skip
+        )
         # One statement: insert unless this step already recorded it (a retried step).
         row_id = db.session.scalar(
             _insert_for(db.session.get_bind().dialect.name)(OutboundMessage)

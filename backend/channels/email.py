@@ -89,11 +89,13 @@ def smtp_failure(exc: Exception) -> DeliveryFailed:
     text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     answer = {"smtp_code": code, "smtp_error": text[:500]}
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return DeliveryFailed(f"email: authentication failed ({code})", retryable=False,
-                              response=None)  # fmt: skip
+        return DeliveryFailed(
+            f"email: authentication failed ({code})", retryable=False, response=None
+        )
     if code >= 500:
-        return DeliveryFailed(f"email: bounced {code} {text}"[:500], status="bounced",
-                              response=answer)  # fmt: skip
+        return DeliveryFailed(
+            f"email: bounced {code} {text}"[:500], status="bounced", response=answer
+        )
     return DeliveryFailed(f"email: {code} {text}"[:500], response=answer)
 
 

@@ -114,9 +114,16 @@ def _encode(body: Any, headers: dict) -> bytes | None:
 
 
 def safe_request(
-    method: str, url: str, *, headers: dict | None = None, body: Any = None,
-    timeout: float = 10.0, allow: str = "", resolver=None, max_bytes: int = MAX_RESPONSE_BYTES,
-) -> dict:  # fmt: skip
+    method: str,
+    url: str,
+    *,
+    headers: dict | None = None,
+    body: Any = None,
+    timeout: float = 10.0,
+    allow: str = "",
+    resolver=None,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> dict:
     """Send one request to a checked, pinned address; return ``{"status","headers","body"}``.
 
     Network errors and timeouts raise a retryable :class:`EffectError`; the body is decoded as
@@ -189,8 +196,12 @@ class HttpChannel:
             finish(row.id, "failed", error=redact(str(exc))[:2000])
             raise
         ok = 200 <= result["status"] < 400
-        finish(row.id, "sent" if ok else "failed", response=redact(result),
-               error=None if ok else f"HTTP {result['status']}")  # fmt: skip
+        finish(
+            row.id,
+            "sent" if ok else "failed",
+            response=redact(result),
+            error=None if ok else f"HTTP {result['status']}",
+        )
         return redact(result)  # the step's output: an echoed credential is masked
 
 

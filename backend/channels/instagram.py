@@ -55,21 +55,30 @@ class InstagramChannel:
         config = channel_settings("instagram")
         url = config.get("webhook_url")
         if not url:
-            raise DeliveryFailed("instagram: no relay URL configured (N8N_WEBHOOK_URL)",
-                                 retryable=False)  # fmt: skip
+            raise DeliveryFailed(
+                "instagram: no relay URL configured (N8N_WEBHOOK_URL)", retryable=False
+            )
         recipient, text = self._recipient(message), message.text
         headers = {"Idempotency-Key": message.idempotency_key}
         if config.get("auth_header"):
             headers["Authorization"] = str(config["auth_header"])
-        body = {"recipient": recipient, "channel": "instagram", "text": text,
-                "idempotency_key": message.idempotency_key,
-                "conversation_id": message.conversation_id}  # fmt: skip
+        body = {
+            "recipient": recipient,
+            "channel": "instagram",
+            "text": text,
+            "idempotency_key": message.idempotency_key,
+            "conversation_id": message.conversation_id,
+        }
 
         def send() -> dict:
             answer = safe_request(
-                "POST", url, headers=headers, body=body, timeout=message.timeout,
+                "POST",
+                url,
+                headers=headers,
+                body=body,
+                timeout=message.timeout,
                 allow=current_app.config.get("HTTP_ALLOW_PRIVATE", ""),
-            )  # fmt: skip
+            )
             status, reply = answer["status"], answer["body"]
             recorded = {"status": status, "body": reply}
             if 200 <= status < 300:

@@ -43,10 +43,18 @@ class DeliveryFailed(EffectError):
     """The provider refused the message; ``status`` is what the row records
     (``failed`` -- maybe retried --, ``blocked`` or ``bounced`` -- never retried)."""
 
-    def __init__(self, message: str, *, status: str = "failed", retryable: bool = True,
-                 retry_after: float | None = None, response: dict | None = None):  # fmt: skip
-        super().__init__(message, retryable=retryable and status not in PERMANENT,
-                         retry_after=retry_after)  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: str = "failed",
+        retryable: bool = True,
+        retry_after: float | None = None,
+        response: dict | None = None,
+    ):
+        super().__init__(
+            message, retryable=retryable and status not in PERMANENT, retry_after=retry_after
+        )
         self.status = status
         self.response = response
 
@@ -76,11 +84,19 @@ def reserve(message, channel: str, to: str, text: str, subject: str | None = Non
         if found is not None:
             return found
         values = dict(
-            contact_id=message.contact_id, conversation_id=message.conversation_id,
-            execution_id=message.execution_id, node_id=message.node_id, kind=message.kind,
-            channel=channel, to=(to or "")[:500] or None, subject=(subject or "")[:500] or None,
-            text=text or "", status="queued", idempotency_key=key, created_at=utcnow(),
-        )  # fmt: skip
+            contact_id=message.contact_id,
+            conversation_id=message.conversation_id,
+            execution_id=message.execution_id,
+            node_id=message.node_id,
+            kind=message.kind,
+            channel=channel,
+            to=(to or "")[:500] or None,
+            subject=(subject or "")[:500] or None,
+            text=text or "",
+            status="queued",
+            idempotency_key=key,
+            created_at=utcnow(),
+        )
         try:
             with conn.begin_nested():
                 new_id = conn.execute(insert(_T).values(**values).returning(_T.c.id)).scalar()
@@ -91,16 +107,27 @@ def reserve(message, channel: str, to: str, text: str, subject: str | None = Non
 
 def finish(row_id: int, status: str, *, provider_message_id=None, response=None, error=None):
     """Record the outcome of a send on its row (committed at once)."""
-    values = {"status": status, "response": redact(response) if response is not None else None,
-              "provider_message_id": None if provider_message_id is None
-              else str(provider_message_id)[:191],
-              "error": None if error is None else str(error)[:2000]}  # fmt: skip
+    values = {
+        "status": status,
+        "response": redact(response) if response is not None else None,
+        "provider_message_id": None
+        if provider_message_id is None
+        else str(provider_message_id)[:191],
+        "error": None if error is None else str(error)[:2000],
+    }
     with db.engine.begin() as conn:
         conn.execute(update(_T).where(_T.c.id == row_id).values(**values))
 
 
-def deliver(message, channel: str, to: str, send: Callable[[], dict], *, text: str,
-            subject: str | None = None) -> dict:  # fmt: skip
+def deliver(
+    message,
+    channel: str,
+    to: str,
+    send: Callable[[], dict],
+    *,
+    text: str,
+    subject: str | None = None,
+) -> dict:
     """Reserve, send once, record; return the receipt the step stores as its output.
 
     ``send()`` returns ``{"provider_message_id", "response"}`` or raises
@@ -118,15 +145,24 @@ def deliver(message, channel: str, to: str, send: Callable[[], dict], *, text: s
     except EffectError as exc:
         finish(row.id, "failed", error=str(exc))
         raise
-    finish(row.id, "sent", provider_message_id=result.get("provider_message_id"),
-           response=result.get("response"))  # fmt: skip
+    finish(
+        row.id,
+        "sent",
+        provider_message_id=result.get("provider_message_id"),
+        response=result.get("response"),
+    )
     return _receipt(channel, row.id, result.get("provider_message_id"), result.get("response"))
 
 
 def _receipt(channel, row_id, provider_id, response, duplicate: bool = False) -> dict:
     provider_id = None if provider_id is None else str(provider_id)
-    out = {"channel": channel, "message_id": row_id, "provider_message_id": provider_id,
-           "status": "sent", "response": redact(response)}  # fmt: skip
+    out = {
+        "channel": channel,
+        "message_id": row_id,
+        "provider_message_id": provider_id,
+        "status": "sent",
+        "response": redact(response),
+    }
     if duplicate:
         out["duplicate"] = True
     return out

@@ -25,12 +25,18 @@ from backend.models import Credential
 DEFAULTS = {
     "telegram": {"bot_token": "TELEGRAM_BOT_TOKEN", "api_base": "TELEGRAM_API_BASE"},
     "smtp": {
-        "host": "SMTP_HOST", "port": "SMTP_PORT", "security": "SMTP_SECURITY",
-        "username": "SMTP_USERNAME", "password": "SMTP_PASSWORD", "from": "SMTP_FROM",
-        "timeout": "SMTP_TIMEOUT", "unsubscribe_url": "UNSUBSCRIBE_URL", "ca_file": "SMTP_CA_FILE",
+        "host": "SMTP_HOST",
+        "port": "SMTP_PORT",
+        "security": "SMTP_SECURITY",
+        "username": "SMTP_USERNAME",
+        "password": "SMTP_PASSWORD",
+        "from": "SMTP_FROM",
+        "timeout": "SMTP_TIMEOUT",
+        "unsubscribe_url": "UNSUBSCRIBE_URL",
+        "ca_file": "SMTP_CA_FILE",
     },
     "instagram": {"webhook_url": "INSTAGRAM_RELAY_URL", "auth_header": "INSTAGRAM_RELAY_AUTH"},
-}  # fmt: skip
+}
 
 #: keys whose values are secrets (masked by value wherever they could show up).
 _SECRET_KEYS = {"bot_token", "password", "auth_header"}

@@ -78,9 +78,12 @@ class TelegramChannel:
 
         def send() -> dict:
             answer = safe_request(
-                "POST", url, body={"chat_id": chat_id, "text": text}, timeout=message.timeout,
+                "POST",
+                url,
+                body={"chat_id": chat_id, "text": text},
+                timeout=message.timeout,
                 allow=current_app.config.get("HTTP_ALLOW_PRIVATE", ""),
-            )  # fmt: skip
+            )
             body = answer["body"]
             if answer["status"] == 200 and isinstance(body, dict) and body.get("ok"):
                 result = body.get("result") or {}

@@ -92,7 +92,17 @@ def _tag_deleted(mapper, connection, tag):
     ids = connection.scalars(
         select(contact_tags.c.contact_id).where(contact_tags.c.tag_id == tag.id)
     )
-    rows = [{"contact_id": cid, "tag": tag.name, "action": "removed", "created_at": utcnow(),
-             "execution_id": None, "user_id": None, **author} for cid in ids]  # fmt: skip
+    rows = [
+        {
+            "contact_id": cid,
+            "tag": tag.name,
+            "action": "removed",
+            "created_at": utcnow(),
+            "execution_id": None,
+            "user_id": None,
+            **author,
+        }
+        for cid in ids
+    ]
     if rows:
         connection.execute(insert(TagChange.__table__), rows)

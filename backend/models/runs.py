@@ -7,8 +7,14 @@ from backend.models.base import JSONType, UTCDateTime, utcnow
 
 EVENT_STATUSES = ("received", "processing", "processed", "failed")
 EXECUTION_STATUSES = (
-    "pending", "running", "waiting", "succeeded", "failed", "cancelled", "converted",
-)  # fmt: skip
+    "pending",
+    "running",
+    "waiting",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "converted",
+)
 FINISHED = ("succeeded", "failed", "cancelled", "converted")  # converted: a goal ended it
 
 

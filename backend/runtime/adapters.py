@@ -49,12 +49,19 @@ def lookup_user(external_id: str | None, base: dict) -> dict:
     if not enabled() or not external_id:
         return base
     url = str(config["CONTACT_LOOKUP_URL"]).replace("{external_id}", quote(external_id, safe=""))
-    headers = {"Authorization": config["CONTACT_LOOKUP_AUTH"]} if config.get(
-        "CONTACT_LOOKUP_AUTH") else {}  # fmt: skip
+    headers = (
+        {"Authorization": config["CONTACT_LOOKUP_AUTH"]}
+        if config.get("CONTACT_LOOKUP_AUTH")
+        else {}
+    )
     try:
-        answer = safe_request("GET", url, headers=headers,
-                              timeout=float(config.get("CONTACT_LOOKUP_TIMEOUT") or 5),
-                              allow=config.get("HTTP_ALLOW_PRIVATE", ""))  # fmt: skip
+        answer = safe_request(
+            "GET",
+            url,
+            headers=headers,
+            timeout=float(config.get("CONTACT_LOOKUP_TIMEOUT") or 5),
+            allow=config.get("HTTP_ALLOW_PRIVATE", ""),
+        )
     except EffectError as exc:
         return {**base, "lookup_error": f"contact lookup failed: {exc}"}
     if answer["status"] != 200 or not isinstance(answer["body"], dict):

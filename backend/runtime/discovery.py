@@ -85,10 +85,15 @@ def _build_index():
         .order_by(Trigger.workflow_id, Trigger.node_id)
     ).all()
     specs = [
-        TriggerSpec(workflow_id=r.workflow_id, node_id=r.node_id, event_type=r.event_type,
-                    filter=r.filter or None)
-        for r in rows if r.event_type
-    ]  # fmt: skip
+        TriggerSpec(
+            workflow_id=r.workflow_id,
+            node_id=r.node_id,
+            event_type=r.event_type,
+            filter=r.filter or None,
+        )
+        for r in rows
+        if r.event_type
+    ]
     return TriggerIndex(specs)
 
 

@@ -94,11 +94,15 @@ class DbEffects:
     def _caused(self, fn):
         """Run ``fn`` with this run as the cause of the internal events it emits."""
         if self._cause is None:
-            payload = db.session.scalar(
-                select(EventLog.payload).join(WorkflowExecution,
-                                              WorkflowExecution.event_id == EventLog.id)
-                .where(WorkflowExecution.id == self.execution_id)
-            ) if self.execution_id else None  # fmt: skip
+            payload = (
+                db.session.scalar(
+                    select(EventLog.payload)
+                    .join(WorkflowExecution, WorkflowExecution.event_id == EventLog.id)
+                    .where(WorkflowExecution.id == self.execution_id)
+                )
+                if self.execution_id
+                else None
+            )
             depth = ((payload or {}).get("cause") or {}).get("depth") or 0
             self._cause = {"execution_id": self.execution_id, "depth": depth + 1}
         with caused_by(self._cause):
@@ -147,8 +151,12 @@ class DbEffects:
                 self._contact(contact) if contact.get("id") or contact.get("external_id") else None
             )
             conv = self._conversation(conversation)
-            note = Note(contact_id=row.id if row else None, conversation_id=conv.id if conv else None,
-                        execution_id=self.execution_id, text=text)  # fmt: skip
+            note = Note(
+                contact_id=row.id if row else None,
+                conversation_id=conv.id if conv else None,
+                execution_id=self.execution_id,
+                text=text,
+            )
             db.session.add(note)
             db.session.flush()
             return {"note_id": note.id, "text": text}
@@ -171,12 +179,15 @@ class DbEffects:
         """Hand ``request`` to the channel registered for it (capture unless live)."""
         conversation = self._guard(self._conversation, request.conversation)
         message = OutboundRequest(
-            kind=request.kind, idempotency_key=request.idempotency_key,
-            payload=dict(request.payload), options=dict(request.options),
+            kind=request.kind,
+            idempotency_key=request.idempotency_key,
+            payload=dict(request.payload),
+            options=dict(request.options),
             contact_id=(request.contact or {}).get("id"),
             conversation_id=conversation.id if conversation else None,
-            execution_id=self.execution_id, node_id=request.node_id[:100],
-        )  # fmt: skip
+            execution_id=self.execution_id,
+            node_id=request.node_id[:100],
+        )
         reason = self._guard(cap_reason, message.kind, message.contact_id, self.execution_id)
         if reason:  # over the contact's frequency cap: recorded, not sent
             return self._guard(record_capped, message, reason)

@@ -38,8 +38,12 @@ def _target() -> tuple[str, str] | None:
 def prepare(ev: EventLog, conversation) -> bool:
     """Mark ``ev`` for the fallback when it qualifies (in the caller's transaction)."""
     target = _target()
-    if (target is None or ev.event_type != "MESSAGE_RECEIVED" or conversation is None
-            or conversation.status != "open"):  # fmt: skip
+    if (
+        target is None
+        or ev.event_type != "MESSAGE_RECEIVED"
+        or conversation is None
+        or conversation.status != "open"
+    ):
         return False
     ev.fallback = {"kind": target[0], "target": target[1], "status": "pending"}
     return True
@@ -67,11 +71,21 @@ def call_webhook(event_id: int) -> dict:
 
     ev = db.session.get(EventLog, event_id)
     info = dict(ev.fallback or {})
-    body = {"event_id": ev.idempotency_key, "event_type": ev.event_type, "payload": ev.payload,
-            "user_id": ev.user_id, "conversation_id": ev.conversation_id}  # fmt: skip
+    body = {
+        "event_id": ev.idempotency_key,
+        "event_type": ev.event_type,
+        "payload": ev.payload,
+        "user_id": ev.user_id,
+        "conversation_id": ev.conversation_id,
+    }
     try:
-        response = safe_request("POST", info["target"], body=body, timeout=10,
-                                allow=current_app.config.get("HTTP_ALLOW_PRIVATE", ""))  # fmt: skip
+        response = safe_request(
+            "POST",
+            info["target"],
+            body=body,
+            timeout=10,
+            allow=current_app.config.get("HTTP_ALLOW_PRIVATE", ""),
+        )
         info.update(status="sent", http_status=response["status"])
     except EffectError as exc:
         info.update(status="failed", error=str(exc)[:1000])

@@ -39,9 +39,14 @@ def _priority(run_id: int | None) -> tuple[int | None, int]:
     """``(workflow id, priority)`` of a run (from the graph version it runs on)."""
     row = db.session.execute(
         select(Run.workflow_id, WorkflowVersion.graph)
-        .join(WorkflowVersion, (WorkflowVersion.workflow_id == Run.workflow_id)
-              & (WorkflowVersion.version == Run.workflow_version), isouter=True)
-        .where(Run.id == run_id)).first()  # fmt: skip
+        .join(
+            WorkflowVersion,
+            (WorkflowVersion.workflow_id == Run.workflow_id)
+            & (WorkflowVersion.version == Run.workflow_version),
+            isouter=True,
+        )
+        .where(Run.id == run_id)
+    ).first()
     if row is None:
         return None, 0
     return row[0], int(((row[1] or {}).get("settings") or {}).get("priority") or 0)
@@ -51,10 +56,15 @@ def _higher_waiting(contact_id: int, workflow_id, priority: int) -> int | None:
     """A workflow of higher priority the contact is waiting in, if any."""
     rows = db.session.execute(
         select(Run.workflow_id, WorkflowVersion.graph)
-        .join(WorkflowVersion, (WorkflowVersion.workflow_id == Run.workflow_id)
-              & (WorkflowVersion.version == Run.workflow_version))
-        .where(Run.contact_id == contact_id, Run.status == "waiting",
-               Run.workflow_id != workflow_id))  # fmt: skip
+        .join(
+            WorkflowVersion,
+            (WorkflowVersion.workflow_id == Run.workflow_id)
+            & (WorkflowVersion.version == Run.workflow_version),
+        )
+        .where(
+            Run.contact_id == contact_id, Run.status == "waiting", Run.workflow_id != workflow_id
+        )
+    )
     for other, graph in rows:
         if int(((graph or {}).get("settings") or {}).get("priority") or 0) > priority:
             return other
@@ -66,10 +76,17 @@ def cap_reason(kind: str, contact_id: int | None, execution_id: int | None) -> s
     cap = caps().get(kind)
     if cap is None or contact_id is None:
         return None
-    sent = db.session.scalar(select(func.count()).where(
-        OutboundMessage.contact_id == contact_id, OutboundMessage.kind == kind,
-        OutboundMessage.status != "capped",
-        OutboundMessage.created_at >= utcnow() - timedelta(days=1))) or 0  # fmt: skip
+    sent = (
+        db.session.scalar(
+            select(func.count()).where(
+                OutboundMessage.contact_id == contact_id,
+                OutboundMessage.kind == kind,
+                OutboundMessage.status != "capped",
+                OutboundMessage.created_at >= utcnow() - timedelta(days=1),
+            )
+        )
+        or 0
+    )
     if sent >= cap:
         return f"frequency cap: {sent} of {cap} {kind} sends in the last 24 hours"
     if sent == cap - 1:
@@ -82,15 +99,24 @@ def cap_reason(kind: str, contact_id: int | None, execution_id: int | None) -> s
 
 def record_capped(message, reason: str) -> dict:
     """Store the capped send (once per step) and return the step's answer."""
-    existing = db.session.scalar(select(OutboundMessage.id).filter_by(
-        idempotency_key=message.idempotency_key))  # fmt: skip
+    existing = db.session.scalar(
+        select(OutboundMessage.id).filter_by(idempotency_key=message.idempotency_key)
+    )
     if existing is None:
         row = OutboundMessage(
-            contact_id=message.contact_id, conversation_id=message.conversation_id,
-            execution_id=message.execution_id, node_id=message.node_id, kind=message.kind,
-            channel=message.channel[:20], to=(message.to or "")[:500] or None,
-            subject=(message.subject or "")[:500] or None, text=message.text or "",
-            status="capped", error=reason, idempotency_key=message.idempotency_key)  # fmt: skip
+            contact_id=message.contact_id,
+            conversation_id=message.conversation_id,
+            execution_id=message.execution_id,
+            node_id=message.node_id,
+            kind=message.kind,
+            channel=message.channel[:20],
+            to=(message.to or "")[:500] or None,
+            subject=(message.subject or "")[:500] or None,
+            text=message.text or "",
+            status="capped",
+            error=reason,
+            idempotency_key=message.idempotency_key,
+        )
         db.session.add(row)
         db.session.flush()
         existing = row.id

@@ -38,14 +38,21 @@ def _reload_contact(state: RunState, contact_id: int | None) -> None:
 
 
 def _close_waits(execution_id: int, state: RunState, now: datetime) -> None:
-    over = {source for item in state.frontier if item.get("not_before")
-            and datetime.fromisoformat(item["not_before"]) <= now
-            for source in item.get("from") or ()}  # fmt: skip
+    over = {
+        source
+        for item in state.frontier
+        if item.get("not_before") and datetime.fromisoformat(item["not_before"]) <= now
+        for source in item.get("from") or ()
+    }
     if not over:
         return
-    rows = db.session.scalars(select(StepExecution).where(
-        StepExecution.execution_id == execution_id, StepExecution.status == "waiting",
-        StepExecution.node_id.in_(over)))  # fmt: skip
+    rows = db.session.scalars(
+        select(StepExecution).where(
+            StepExecution.execution_id == execution_id,
+            StepExecution.status == "waiting",
+            StepExecution.node_id.in_(over),
+        )
+    )
     for row in rows:
         row.status, row.finished_at = "succeeded", now
         row.output = {**(row.output or {}), "resumed_at": iso(now)}

@@ -95,9 +95,13 @@ def _validate(payload: dict) -> dict:
 
 
 def accept_event(
-    payload: dict, *, source: str = "api", workflow_id: int | None = None,
-    trigger_node_id: str | None = None, dispatch: bool = True,
-) -> tuple[EventLog, bool]:  # fmt: skip
+    payload: dict,
+    *,
+    source: str = "api",
+    workflow_id: int | None = None,
+    trigger_node_id: str | None = None,
+    dispatch: bool = True,
+) -> tuple[EventLog, bool]:
     """Validate and commit an event, then dispatch it; return ``(event_log, created)``.
 
     ``workflow_id`` / ``trigger_node_id`` address one trigger (webhook, schedule, manual):
@@ -116,10 +120,15 @@ def accept_event(
     stored = redact({k: v for k, v in payload.items() if k != "event_id"})
     stored["timestamp"] = event["timestamp"]
     row = EventLog(
-        event_type=event["type"], idempotency_key=key, source=source, payload=stored,
-        user_id=(event["user_id"] or None), conversation_id=event["conversation_id"],
-        status="received", matched_workflows=[],
-    )  # fmt: skip
+        event_type=event["type"],
+        idempotency_key=key,
+        source=source,
+        payload=stored,
+        user_id=(event["user_id"] or None),
+        conversation_id=event["conversation_id"],
+        status="received",
+        matched_workflows=[],
+    )
     db.session.add(row)
     session = db.session()
     # The caller answers with the row's fields: keep them loaded (no SELECT after the commit).

@@ -22,17 +22,17 @@ def cleanup_old_executions(days: int | None = None) -> dict:
     (``EXECUTION_RETENTION_DAYS``); unfinished runs are kept whatever their age."""
     days = days if days is not None else current_app.config.get("EXECUTION_RETENTION_DAYS", 30)
     cutoff = utcnow() - timedelta(days=days)
-    old = select(WE.id).where(WE.status.in_(FINISHED),
-                              WE.created_at < cutoff)  # fmt: skip
+    old = select(WE.id).where(WE.status.in_(FINISHED), WE.created_at < cutoff)
     ids = list(db.session.scalars(old))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         db.session.execute(delete(StepExecution).where(StepExecution.execution_id.in_(chunk)))
         db.session.execute(delete(WE).where(WE.id.in_(chunk)))
     events = db.session.execute(
-        delete(EventLog).where(EventLog.status.in_(("processed", "failed")),
-                               EventLog.received_at < cutoff)
-    ).rowcount  # fmt: skip
+        delete(EventLog).where(
+            EventLog.status.in_(("processed", "failed")), EventLog.received_at < cutoff
+        )
+    ).rowcount
     db.session.commit()
     return {"executions": len(ids), "events": events}
 
@@ -40,8 +40,11 @@ def cleanup_old_executions(days: int | None = None) -> dict:
 def retry_failed_actions(max_auto_retries: int | None = None, within_hours: int = 24) -> list[int]:
     """Retry recent runs that failed on a *retryable* error (a channel or HTTP outage that
     outlasted the node's own retry policy), at most ``RUN_AUTO_RETRIES`` times per run."""
-    limit = (max_auto_retries if max_auto_retries is not None
-             else current_app.config.get("RUN_AUTO_RETRIES", 1))  # fmt: skip
+    limit = (
+        max_auto_retries
+        if max_auto_retries is not None
+        else current_app.config.get("RUN_AUTO_RETRIES", 1)
+    )
     since = utcnow() - timedelta(hours=within_hours)
     runs = db.session.scalars(
         select(WE).where(WE.status == "failed", WE.finished_at >= since).limit(200)
@@ -50,9 +53,10 @@ def retry_failed_actions(max_auto_retries: int | None = None, within_hours: int 
     for run in runs:
         error = (run.state or {}).get("error") or {}
         failures = db.session.scalar(
-            select(func.count(StepExecution.id)).where(StepExecution.execution_id == run.id,
-                                                       StepExecution.status == "failed")
-        )  # fmt: skip
+            select(func.count(StepExecution.id)).where(
+                StepExecution.execution_id == run.id, StepExecution.status == "failed"
+            )
+        )
         if not error.get("retryable") or failures > limit:
             continue
         retry(run)

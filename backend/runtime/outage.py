@@ -31,12 +31,22 @@ log = logging.getLogger("backend.runtime.runner")
 def record_outage(execution_id: int, step_count: int, note: dict) -> None:
     """Record the attempt a database outage interrupted (as step ``step_count + 1``), now that
     the database is back."""
-    db.session.execute(insert(StepExecution).values(
-        execution_id=execution_id, seq=step_count + 1, node_id=note.get("node_id") or "?",
-        node_type=note.get("node_type") or "", attempt=int(note.get("attempt", 1)),
-        status="failed", error=str(note.get("error", ""))[:10_000], input=None, output=None,
-        started_at=utcnow(), finished_at=utcnow(), duration_ms=0.0,
-    ))  # fmt: skip
+    db.session.execute(
+        insert(StepExecution).values(
+            execution_id=execution_id,
+            seq=step_count + 1,
+            node_id=note.get("node_id") or "?",
+            node_type=note.get("node_type") or "",
+            attempt=int(note.get("attempt", 1)),
+            status="failed",
+            error=str(note.get("error", ""))[:10_000],
+            input=None,
+            output=None,
+            started_at=utcnow(),
+            finished_at=utcnow(),
+            duration_ms=0.0,
+        )
+    )
     db.session.execute(update(WE).where(WE.id == execution_id).values(step_count=step_count + 1))
     db.session.commit()
 
@@ -46,17 +56,26 @@ def on_db_error(execution_id: int, exc: Exception, node: str | None, note: dict 
     with contextlib.suppress(SQLAlchemyError):
         db.session.rollback()
     attempt = int((note or {}).get("attempt", 0)) + 1
-    log.warning("execution %s: database error (attempt %s), retrying: %s", execution_id,
-                attempt, exc)  # fmt: skip
-    retry_note = {"node_id": node or (note or {}).get("node_id"), "owner": owner(),
-                  "error": f"database unavailable: {exc}"[:2000], "attempt": attempt}  # fmt: skip
+    log.warning(
+        "execution %s: database error (attempt %s), retrying: %s", execution_id, attempt, exc
+    )
+    retry_note = {
+        "node_id": node or (note or {}).get("node_id"),
+        "owner": owner(),
+        "error": f"database unavailable: {exc}"[:2000],
+        "attempt": attempt,
+    }
     _remember_outage(execution_id, retry_note)
     delay = min(2 ** (attempt - 1), 30)
     # Redis down too: the lease expires and the sweeper re-dispatches the run.
     with contextlib.suppress(redis.RedisError):
-        get_queue().enqueue_in(timedelta(seconds=delay), "backend.jobs.execute_workflow_action",
-                               args=(execution_id,), kwargs={"note": retry_note},
-                               result_ttl=0)  # fmt: skip
+        get_queue().enqueue_in(
+            timedelta(seconds=delay),
+            "backend.jobs.execute_workflow_action",
+            args=(execution_id,),
+            kwargs={"note": retry_note},
+            result_ttl=0,
+        )
 
 
 _outages: dict[int, dict] = {}

@@ -45,8 +45,13 @@ log = logging.getLogger(__name__)
 
 def _claim(limit: int) -> list[EventLog]:
     if db.engine.dialect.name == "postgresql":
-        query = (select(EventLog).where(EventLog.status == "received").order_by(EventLog.id)
-                 .limit(limit).with_for_update(skip_locked=True))  # fmt: skip
+        query = (
+            select(EventLog)
+            .where(EventLog.status == "received")
+            .order_by(EventLog.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         return list(db.session.scalars(query))
     ids = (
         select(EventLog.id).where(EventLog.status == "received").order_by(EventLog.id).limit(limit)
@@ -63,8 +68,9 @@ def _locked_contact(external_id: str, locked: set) -> Contact | None:
     lock, taken up front: events are handled in contact order, so locks are taken in order)."""
     if db.engine.dialect.name != "postgresql":
         return None
-    contact = db.session.scalar(select(Contact).filter_by(external_id=external_id)
-                                .with_for_update(of=Contact))  # fmt: skip
+    contact = db.session.scalar(
+        select(Contact).filter_by(external_id=external_id).with_for_update(of=Contact)
+    )
     if contact is not None:
         locked.add(contact.id)
     return contact
@@ -78,10 +84,16 @@ def _context(ev: EventLog, locked: set):
     contact = _locked_contact(ev.user_id, locked) if ev.user_id else None
     if contact is None and ev.user_id:
         contact = contact_service.get_or_create_contact(ev.user_id, data)
-    conversation = (contact_service.get_or_create_conversation(ev.conversation_id, contact)
-                    if ev.conversation_id else None)  # fmt: skip
-    context = build_context(event, contact_service.contact_to_context(contact) or None,
-                            contact_service.conversation_to_context(conversation) or None)  # fmt: skip
+    conversation = (
+        contact_service.get_or_create_conversation(ev.conversation_id, contact)
+        if ev.conversation_id
+        else None
+    )
+    context = build_context(
+        event,
+        contact_service.contact_to_context(contact) or None,
+        contact_service.conversation_to_context(conversation) or None,
+    )
     if adapters.enabled():  # user.* from the platform's API, once per event (kept by the run)
         context["user"] = adapters.lookup_user(ev.user_id, context.get("user") or {})
     return context, contact, conversation
@@ -108,8 +120,9 @@ def _start_runs(ev: EventLog, specs, context, contact, batch) -> tuple[list[dict
         if reason:
             entries.append({**entry, "skipped": reason})
             continue
-        ex = create_execution(workflow, spec.node_id, context, event_id=ev.id,
-                              contact_id=contact_id)  # fmt: skip
+        ex = create_execution(
+            workflow, spec.node_id, context, event_id=ev.id, contact_id=contact_id
+        )
         entries.append({**entry, "execution_id": ex.id})
         created.append(ex)
     return entries, created
@@ -126,8 +139,17 @@ def _process_one(ev: EventLog, batch: tuple[list, set]) -> list:
     batch[0].extend((contact, conversation))
     specs = discovery.match(context)
     if _chain_too_deep(ev):  # an event caused by a run caused by a run ...: stop the loop
-        entries, created = [{"workflow_id": s.workflow_id, "node_id": s.node_id,
-                             "skipped": "cause_chain_too_deep"} for s in specs], []  # fmt: skip
+        entries, created = (
+            [
+                {
+                    "workflow_id": s.workflow_id,
+                    "node_id": s.node_id,
+                    "skipped": "cause_chain_too_deep",
+                }
+                for s in specs
+            ],
+            [],
+        )
     else:
         entries, created = _start_runs(ev, specs, context, contact, batch)
     goals.exit_reached_goals(contact.id if contact else None, context, ev.id)

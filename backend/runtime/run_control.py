@@ -51,10 +51,17 @@ def cancel(execution: WorkflowExecution) -> WorkflowExecution:
     """Stop a pending, running or waiting run; its worker notices at its next checkpoint."""
     now = utcnow()
     done = db.session.execute(
-        update(WE).where(WE.id == execution.id, WE.status.in_(ACTIVE_STATUSES))
-        .values(status="cancelled", lease_owner=None, lease_expires_at=None, resume_at=None,
-                finished_at=now, error="cancelled")
-    ).rowcount  # fmt: skip
+        update(WE)
+        .where(WE.id == execution.id, WE.status.in_(ACTIVE_STATUSES))
+        .values(
+            status="cancelled",
+            lease_owner=None,
+            lease_expires_at=None,
+            resume_at=None,
+            finished_at=now,
+            error="cancelled",
+        )
+    ).rowcount
     db.session.commit()
     if not done:
         raise RunControlError(f"execution {execution.id} is {execution.status}; nothing to cancel")
@@ -66,14 +73,17 @@ def cancel(execution: WorkflowExecution) -> WorkflowExecution:
 def retry(execution: WorkflowExecution) -> WorkflowExecution:
     """Continue a failed or cancelled run from the step that failed (or where it stopped)."""
     if execution.status not in ("failed", "cancelled"):
-        raise RunControlError(f"execution {execution.id} is {execution.status}; only failed or "
-                              "cancelled runs can be retried")  # fmt: skip
+        raise RunControlError(
+            f"execution {execution.id} is {execution.status}; only failed or "
+            "cancelled runs can be retried"
+        )
     state = dict(execution.state or {})
     failed = db.session.scalar(
-        select(StepExecution.node_id).where(StepExecution.execution_id == execution.id,
-                                            StepExecution.status == "failed")
-        .order_by(StepExecution.seq.desc()).limit(1)
-    )  # fmt: skip
+        select(StepExecution.node_id)
+        .where(StepExecution.execution_id == execution.id, StepExecution.status == "failed")
+        .order_by(StepExecution.seq.desc())
+        .limit(1)
+    )
     if not state.get("frontier"):
         node = failed or execution.trigger_node_id
         state["frontier"] = [{"node_id": node, "attempt": 1, "not_before": None, "from": []}]
@@ -106,40 +116,66 @@ def _trigger_node(workflow: Workflow, node_id: str | None) -> str:
 
 
 def start_manual(
-    workflow: Workflow, payload: dict | None = None, contact_external_id: str | None = None,
-    *, trigger_node_id: str | None = None,
-) -> WorkflowExecution:  # fmt: skip
+    workflow: Workflow,
+    payload: dict | None = None,
+    contact_external_id: str | None = None,
+    *,
+    trigger_node_id: str | None = None,
+) -> WorkflowExecution:
     """Start ``workflow`` now for a contact (no trigger filter, no limits); returns the run.
 
     A ``MANUAL`` event is logged for the record; the run is dispatched to a worker.
     """
     node_id = _trigger_node(workflow, trigger_node_id)
     key = f"manual-{uuid.uuid4().hex}"
-    raw = {"event_type": "MANUAL", "data": dict(payload or {}), "user_id": contact_external_id,
-           "event_id": key}  # fmt: skip
+    raw = {
+        "event_type": "MANUAL",
+        "data": dict(payload or {}),
+        "user_id": contact_external_id,
+        "event_id": key,
+    }
     event = event_from_payload(raw)
-    contact = (contact_service.get_or_create_contact(str(contact_external_id), raw["data"])
-               if contact_external_id else None)  # fmt: skip
-    log_row = EventLog(event_type="MANUAL", idempotency_key=key, source="manual",
-                       payload=redact({k: v for k, v in raw.items() if k != "event_id"}),
-                       user_id=contact_external_id, contact_id=contact.id if contact else None,
-                       status="processed", processed_at=utcnow(), matched_workflows=[])  # fmt: skip
+    contact = (
+        contact_service.get_or_create_contact(str(contact_external_id), raw["data"])
+        if contact_external_id
+        else None
+    )
+    log_row = EventLog(
+        event_type="MANUAL",
+        idempotency_key=key,
+        source="manual",
+        payload=redact({k: v for k, v in raw.items() if k != "event_id"}),
+        user_id=contact_external_id,
+        contact_id=contact.id if contact else None,
+        status="processed",
+        processed_at=utcnow(),
+        matched_workflows=[],
+    )
     db.session.add(log_row)
     db.session.flush()
     context = build_context(event, contact_service.contact_to_context(contact) or None)
-    execution = create_execution(workflow, node_id, context, event_id=log_row.id,
-                                 contact_id=log_row.contact_id, lease_owner=DISPATCH)  # fmt: skip
-    log_row.matched_workflows = [{"workflow_id": workflow.id, "node_id": node_id,
-                                  "execution_id": execution.id}]  # fmt: skip
+    execution = create_execution(
+        workflow,
+        node_id,
+        context,
+        event_id=log_row.id,
+        contact_id=log_row.contact_id,
+        lease_owner=DISPATCH,
+    )
+    log_row.matched_workflows = [
+        {"workflow_id": workflow.id, "node_id": node_id, "execution_id": execution.id}
+    ]
     db.session.commit()
     dispatch_execution(execution.id)
     return execution
 
 
 def run_manually(
-    workflow: Workflow, event: dict | None, contact_external_id=None,
+    workflow: Workflow,
+    event: dict | None,
+    contact_external_id=None,
     trigger_node_id: str | None = None,
-) -> WorkflowExecution:  # fmt: skip
+) -> WorkflowExecution:
     """Start a run of a valid ``workflow`` now (a MANUAL event carrying ``event.data``).
 
     The contact defaults to the event's ``user_id``; the trigger node to the workflow's manual
@@ -153,7 +189,8 @@ def run_manually(
         contact_external_id = event["user_id"]
     contact = str(contact_external_id) if contact_external_id is not None else None
     try:
-        return start_manual(workflow, dict(event.get("data") or {}), contact,
-                            trigger_node_id=trigger_node_id)  # fmt: skip
+        return start_manual(
+            workflow, dict(event.get("data") or {}), contact, trigger_node_id=trigger_node_id
+        )
     except GraphError as exc:
         raise ServiceError(400, str(exc), field="event") from None

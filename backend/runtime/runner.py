@@ -60,9 +60,11 @@ _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(RunState))
 # names; ``b_*`` are the guard: this run, still leased to this thread, at the expected step.
 _T, _ST = WE.__table__, StepExecution.__table__
 _GUARD = update(_T).where(
-    _T.c.id == bindparam("b_id"), _T.c.lease_owner == bindparam("b_owner"),
-    _T.c.step_count == bindparam("b_count"), _T.c.status.in_(ACTIVE_STATUSES),
-)  # fmt: skip
+    _T.c.id == bindparam("b_id"),
+    _T.c.lease_owner == bindparam("b_owner"),
+    _T.c.step_count == bindparam("b_count"),
+    _T.c.status.in_(ACTIVE_STATUSES),
+)
 _GUARDED = _GUARD.returning(_T.c.id)
 # PostgreSQL: the RETURNING clause also runs ``SET LOCAL synchronous_commit = off`` for this
 # transaction only (no extra round trip), so a step commit does not wait for the WAL flush
@@ -104,9 +106,14 @@ class LeaseLost(Exception):
 
 
 def create_execution(
-    workflow: Workflow, trigger_node_id: str, context: dict, *, event_id=None, contact_id=None,
+    workflow: Workflow,
+    trigger_node_id: str,
+    context: dict,
+    *,
+    event_id=None,
+    contact_id=None,
     lease_owner: str | None = None,
-) -> WorkflowExecution:  # fmt: skip
+) -> WorkflowExecution:
     """Add a pending execution (not committed) with its initial run state.
 
     ``lease_owner`` defaults to this thread: the caller runs it right after committing.
@@ -114,17 +121,22 @@ def create_execution(
     """
     now = utcnow()
     ex = WE(
-        workflow_id=workflow.id, workflow_version=workflow.version, event_id=event_id,
-        contact_id=contact_id, trigger_node_id=trigger_node_id, status="pending",
-        lease_owner=lease_owner or owner(), lease_expires_at=now + lease_length(), created_at=now,
+        workflow_id=workflow.id,
+        workflow_version=workflow.version,
+        event_id=event_id,
+        contact_id=contact_id,
+        trigger_node_id=trigger_node_id,
+        status="pending",
+        lease_owner=lease_owner or owner(),
+        lease_expires_at=now + lease_length(),
+        created_at=now,
         **_job(),
-    )  # fmt: skip
+    )
     db.session.add(ex)
     db.session.flush()
     interp = interpreter_for(workflow.id, workflow.version)
     ctx = copy.deepcopy(context)
-    ctx["workflow"] = {"id": workflow.id, "name": workflow.name,
-                       "timezone": interp.graph.timezone}  # fmt: skip
+    ctx["workflow"] = {"id": workflow.id, "name": workflow.name, "timezone": interp.graph.timezone}
     state = interp.start(trigger_node_id, ctx, execution_id=str(ex.id))
     ex.state = redact({f: getattr(state, f) for f in _STATE_FIELDS})  # redact copies: no deepcopy
     return ex
@@ -136,12 +148,22 @@ def dispatch_execution(execution_id: int, *, at: datetime | None = None, **kwarg
     try:
         queue = get_queue()
         if at is None:
-            queue.enqueue("backend.jobs.execute_workflow_action", args=(execution_id,),
-                          kwargs=kwargs, result_ttl=0, failure_ttl=86400)  # fmt: skip
+            queue.enqueue(
+                "backend.jobs.execute_workflow_action",
+                args=(execution_id,),
+                kwargs=kwargs,
+                result_ttl=0,
+                failure_ttl=86400,
+            )
         else:
             # ``at`` is database time; RQ promotes by the local clock (see backend.clock).
-            queue.enqueue_at(to_local(at), "backend.jobs.resume_workflow", execution_id, result_ttl=0,
-                             failure_ttl=86400)  # fmt: skip
+            queue.enqueue_at(
+                to_local(at),
+                "backend.jobs.resume_workflow",
+                execution_id,
+                result_ttl=0,
+                failure_ttl=86400,
+            )
         return True
     except redis.RedisError as exc:
         log.warning("cannot dispatch execution %s (the sweeper will): %s", execution_id, exc)
@@ -161,13 +183,19 @@ def _acquire(execution_id: int, also: tuple = ()) -> bool:
         .where(
             WE.id == execution_id,
             WE.status.in_(ACTIVE_STATUSES),
-            or_(WE.status != "waiting", WE.resume_at.is_(None),
-                WE.resume_at <= now + timedelta(seconds=1)),
-            or_(WE.lease_owner.is_(None), WE.lease_expires_at < now,
-                WE.lease_owner.in_((owner(), DISPATCH, *also))),
+            or_(
+                WE.status != "waiting",
+                WE.resume_at.is_(None),
+                WE.resume_at <= now + timedelta(seconds=1),
+            ),
+            or_(
+                WE.lease_owner.is_(None),
+                WE.lease_expires_at < now,
+                WE.lease_owner.in_((owner(), DISPATCH, *also)),
+            ),
         )
         .values(lease_owner=owner(), lease_expires_at=now + lease_length(), **_job())
-    )  # fmt: skip
+    )
     taken = db.session.execute(stmt).rowcount == 1
     db.session.commit()
     return taken
@@ -181,12 +209,20 @@ def _error_text(error: dict | None) -> str | None:
 
 def _step_row(execution_id: int, seq: int, record) -> dict:
     return {
-        "execution_id": execution_id, "seq": seq, "node_id": record.node_id,
-        "node_type": record.type, "attempt": record.attempt, "status": record.status,
-        "port": record.port, "input": redact(record.input), "output": redact(record.output),
-        "error": _error_text(record.error), "started_at": record.started_at,
-        "finished_at": record.finished_at, "duration_ms": record.duration_ms,
-    }  # fmt: skip
+        "execution_id": execution_id,
+        "seq": seq,
+        "node_id": record.node_id,
+        "node_type": record.type,
+        "attempt": record.attempt,
+        "status": record.status,
+        "port": record.port,
+        "input": redact(record.input),
+        "output": redact(record.output),
+        "error": _error_text(record.error),
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "duration_ms": record.duration_ms,
+    }
 
 
 class _Run:
@@ -198,8 +234,9 @@ class _Run:
         self.started_at = ex.started_at or utcnow()
         self.first_start = ex.started_at is None
         self.interp = interpreter_for(ex.workflow_id, ex.workflow_version)
-        self.effects = DbEffects(ex.id, test_recipients_only=bool(
-            self.interp.graph.settings.get("test_recipients_only")))  # fmt: skip
+        self.effects = DbEffects(
+            ex.id, test_recipients_only=bool(self.interp.graph.settings.get("test_recipients_only"))
+        )
         self.state = RunState.from_dict(ex.state)
         # The stored state was redacted; "clean" = no secret-looking key anywhere in it, so
         # checkpoints may store it as is (see _state_value).
@@ -238,18 +275,29 @@ class _Run:
         """Write state (+ the step record) in one transaction, guarded by lease and counter."""
         state, now = self.state, utcnow()
         status = state.status
-        values = {"state": self._state_value(record), "status": status,
-                  "step_count": self.step_count + (1 if record else 0),
-                  "started_at": self.started_at, "error": _error_text(state.error),
-                  "b_id": self.id, "b_owner": owner(), "b_count": self.step_count}  # fmt: skip
+        values = {
+            "state": self._state_value(record),
+            "status": status,
+            "step_count": self.step_count + (1 if record else 0),
+            "started_at": self.started_at,
+            "error": _error_text(state.error),
+            "b_id": self.id,
+            "b_owner": owner(),
+            "b_count": self.step_count,
+        }
         if status == "running":
             values.update(lease_expires_at=now + lease_length(), resume_at=None)
         elif status == "waiting":
             resume = datetime.fromisoformat(state.resume_at) if state.resume_at else None
             values.update(lease_owner=None, lease_expires_at=None, resume_at=resume)
         else:
-            values.update(lease_owner=None, lease_expires_at=None, resume_at=None, finished_at=now,
-                          duration_ms=(now - self.started_at).total_seconds() * 1000)  # fmt: skip
+            values.update(
+                lease_owner=None,
+                lease_expires_at=None,
+                resume_at=None,
+                finished_at=now,
+                duration_ms=(now - self.started_at).total_seconds() * 1000,
+            )
         conn = db.session.connection()
         if self.pg and record is not None:
             params = {
@@ -301,10 +349,17 @@ def _steps(run: _Run, budget: int) -> None:
         run.checkpoint(record)
         run.in_flight = None
         if record is not None and watched:
-            run.trace("step_finished", node_id=record.node_id, step=run.step_count,
-                      status=record.status, port=record.port, duration_ms=record.duration_ms,
-                      attempt=record.attempt, error=_error_text(record.error),
-                      output_preview=_preview(record.output))  # fmt: skip
+            run.trace(
+                "step_finished",
+                node_id=record.node_id,
+                step=run.step_count,
+                status=record.status,
+                port=record.port,
+                duration_ms=record.duration_ms,
+                attempt=record.attempt,
+                error=_error_text(record.error),
+                output_preview=_preview(record.output),
+            )
         if state.status != "running":
             return
 
@@ -316,8 +371,12 @@ def _finish(run: _Run) -> None:
         if state.resume_at:
             dispatch_execution(run.id, at=datetime.fromisoformat(state.resume_at))
     elif state.status in ("succeeded", "failed"):
-        run.trace("run_finished", status=state.status, error=_error_text(state.error),
-                  steps=run.step_count)  # fmt: skip
+        run.trace(
+            "run_finished",
+            status=state.status,
+            error=_error_text(state.error),
+            steps=run.step_count,
+        )
     else:  # budget spent: hand over to a fresh job so other runs get a turn
         db.session.execute(update(WE).where(WE.id == run.id).values(lease_owner=DISPATCH))
         db.session.commit()
@@ -345,8 +404,13 @@ def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None
     return run, note
 
 
-def advance(execution_id: int, *, note: dict | None = None, budget: int = 500,
-            fresh: WorkflowExecution | None = None) -> str:  # fmt: skip
+def advance(
+    execution_id: int,
+    *,
+    note: dict | None = None,
+    budget: int = 500,
+    fresh: WorkflowExecution | None = None,
+) -> str:
     """Run an execution until it finishes or waits; return its status (``busy`` if another
     worker holds it, ``gone`` if it does not exist or is finished)."""
     run = None

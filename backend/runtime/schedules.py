@@ -35,23 +35,39 @@ def fire_schedules() -> list[int]:
     """Create the due SCHEDULE events; return the event log ids created."""
     now = utcnow()
     due = db.session.execute(
-        select(Trigger.id, Trigger.workflow_id, Trigger.node_id, Trigger.node_type, Trigger.cron,
-               Trigger.timezone, Trigger.next_fire_at)
-        .where(Trigger.is_active.is_(True), Trigger.cron.is_not(None),
-               Trigger.next_fire_at <= now)
-    ).all()  # fmt: skip
+        select(
+            Trigger.id,
+            Trigger.workflow_id,
+            Trigger.node_id,
+            Trigger.node_type,
+            Trigger.cron,
+            Trigger.timezone,
+            Trigger.next_fire_at,
+        ).where(Trigger.is_active.is_(True), Trigger.cron.is_not(None), Trigger.next_fire_at <= now)
+    ).all()
     created = []
     for row in due:
         fire_time = iso(row.next_fire_at)
-        payload = {"event_type": "SCHEDULE", "data": {"scheduled_for": fire_time},
-                   "event_id": f"schedule-{row.id}-{fire_time}"}  # fmt: skip
+        payload = {
+            "event_type": "SCHEDULE",
+            "data": {"scheduled_for": fire_time},
+            "event_id": f"schedule-{row.id}-{fire_time}",
+        }
         target = _target(row.workflow_id, row.node_id)
         for contact_id in _contacts(target) if target else [None]:
             if contact_id is not None:
-                payload = {**payload, "user_id": contact_id[1],
-                           "event_id": f"schedule-{row.id}-{fire_time}-{contact_id[0]}"}  # fmt: skip
-            ev, new = accept_event(payload, source="schedule", workflow_id=row.workflow_id,
-                                   trigger_node_id=row.node_id, dispatch=False)  # fmt: skip
+                payload = {
+                    **payload,
+                    "user_id": contact_id[1],
+                    "event_id": f"schedule-{row.id}-{fire_time}-{contact_id[0]}",
+                }
+            ev, new = accept_event(
+                payload,
+                source="schedule",
+                workflow_id=row.workflow_id,
+                trigger_node_id=row.node_id,
+                dispatch=False,
+            )
             if new:
                 created.append(ev.id)
         tz = row.timezone or "UTC"
@@ -62,9 +78,10 @@ def fire_schedules() -> list[int]:
             log.warning("trigger %s: bad cron %r: %s", row.id, row.cron, exc)
             following = None
         db.session.execute(
-            update(Trigger).where(Trigger.id == row.id, Trigger.next_fire_at == row.next_fire_at)
+            update(Trigger)
+            .where(Trigger.id == row.id, Trigger.next_fire_at == row.next_fire_at)
             .values(next_fire_at=following)
-        )  # fmt: skip
+        )
         db.session.commit()
     if created:
         request_drain()

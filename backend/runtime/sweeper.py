@@ -45,8 +45,11 @@ def _locked(seconds: float) -> bool:
 
 def _stale_runs(now, grace):
     expired = and_(WE.status.in_(("pending", "running")), WE.lease_expires_at < now)
-    due = and_(WE.status == "waiting", WE.resume_at < now - grace,
-               or_(WE.lease_owner.is_(None), WE.lease_expires_at < now))  # fmt: skip
+    due = and_(
+        WE.status == "waiting",
+        WE.resume_at < now - grace,
+        or_(WE.lease_owner.is_(None), WE.lease_expires_at < now),
+    )
     return or_(expired, due)
 
 
@@ -57,10 +60,11 @@ def _redispatch_runs(now, grace) -> list[int]:
         return []
     lease = timedelta(seconds=current_app.config.get("RUN_LEASE_SECONDS", 60))
     db.session.execute(
-        update(WE).where(WE.id.in_(ids), condition)
+        update(WE)
+        .where(WE.id.in_(ids), condition)
         .values(lease_owner=DISPATCH, lease_expires_at=now + lease),
         execution_options={"synchronize_session": False},
-    )  # fmt: skip
+    )
     db.session.commit()
     for execution_id in ids:
         if not dispatch_execution(execution_id):

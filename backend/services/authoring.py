@@ -53,8 +53,15 @@ STATIC_PATHS = [
 def render_preview(template: str, context: dict) -> str:
     """``template`` rendered against ``context`` (missing parts default to empty objects)."""
 
-    full = {"event": {}, "user": {}, "conversation": {}, "nodes": {}, "workflow": {},
-            "execution": {}, **context}  # fmt: skip
+    full = {
+        "event": {},
+        "user": {},
+        "conversation": {},
+        "nodes": {},
+        "workflow": {},
+        "execution": {},
+        **context,
+    }
     return render(template, full)
 
 
@@ -73,8 +80,9 @@ def check_code(code: str) -> list[dict]:
         match = _LINE.match(message)
         line = int(match.group(1)) if match else None
         text = match.group(2) if match else message
-        out.append({"line": line, "column": column if "SyntaxError" in text else None,
-                    "message": text})  # fmt: skip
+        out.append(
+            {"line": line, "column": column if "SyntaxError" in text else None, "message": text}
+        )
     return out
 
 
@@ -118,9 +126,15 @@ def _node_paths(workflow_id: int | None) -> list[dict]:
     workflow = db.session.get(Workflow, workflow_id) if workflow_id is not None else None
     if workflow is None:
         return []
-    return [{"path": f"nodes.{node['id']}", "type": "object",
-             "description": f"what node {node['id']} ({node.get('type')}) returned"}
-            for node in workflow.graph.get("nodes", []) if isinstance(node, dict)]  # fmt: skip
+    return [
+        {
+            "path": f"nodes.{node['id']}",
+            "type": "object",
+            "description": f"what node {node['id']} ({node.get('type')}) returned",
+        }
+        for node in workflow.graph.get("nodes", [])
+        if isinstance(node, dict)
+    ]
 
 
 def context_paths(workflow_id: int | None = None) -> list[dict]:
@@ -129,8 +143,11 @@ def context_paths(workflow_id: int | None = None) -> list[dict]:
     known = {item["path"] for item in out}
     for path, kind in {**_event_paths(workflow_id), **_field_paths()}.items():
         if path not in known:
-            what = "a custom field seen on contacts" if path.startswith("user.") else \
-                "a key seen in recent events' data"  # fmt: skip
+            what = (
+                "a custom field seen on contacts"
+                if path.startswith("user.")
+                else "a key seen in recent events' data"
+            )
             out.append({"path": path, "type": kind, "description": what})
             known.add(path)
     return out + _node_paths(workflow_id)

@@ -40,8 +40,9 @@ def seed_event_types() -> int:
     existing = set(db.session.scalars(select(EventType.name)))
     missing = [name for name in STANDARD_EVENT_TYPES if name not in existing]
     for name in missing:
-        db.session.add(EventType(name=name, description=STANDARD_EVENT_TYPES[name],
-                                 is_builtin=True))  # fmt: skip
+        db.session.add(
+            EventType(name=name, description=STANDARD_EVENT_TYPES[name], is_builtin=True)
+        )
     db.session.commit()
     return len(missing)
 
@@ -50,22 +51,55 @@ def _coupon_graph() -> dict:
     return {
         "format": "workflow-graph/v1",
         "name": "Coupon request",
-        "settings": {"reentry": "always", "max_runs_per_contact_per_day": 3, "timezone": "Asia/Tehran"},
+        "settings": {
+            "reentry": "always",
+            "max_runs_per_contact_per_day": 3,
+            "timezone": "Asia/Tehran",
+        },
         "nodes": [
-            {"id": "trigger", "type": "trigger.message_received", "position": {"x": 0, "y": 0},
-             "params": {"keywords": ["کد تخفیف", "coupon", "discount"]}},
-            {"id": "interested", "type": "logic.condition", "position": {"x": 320, "y": 0},
-             "params": {"rules": {"all": [
-                 {"field": "user.tags", "op": "contains", "value": "interested"}]}}},
-            {"id": "send", "type": "action.send_message", "position": {"x": 640, "y": 0},
-             "params": {"text": "{{ user.first_name }} عزیز، کد تخفیف شما: SAVE10 🎁"}},
-            {"id": "tag", "type": "action.add_tag", "position": {"x": 960, "y": 0},
-             "params": {"tag": "coupon_sent"}},
-            {"id": "wait", "type": "flow.wait", "position": {"x": 1280, "y": 0},
-             "params": {"minutes": 10}},
-            {"id": "mail", "type": "action.send_email", "position": {"x": 1600, "y": 0},
-             "params": {"subject": "Your coupon is waiting",
-                        "body": "Hi {{ user.first_name }}, your code SAVE10 is valid this week."}},
+            {
+                "id": "trigger",
+                "type": "trigger.message_received",
+                "position": {"x": 0, "y": 0},
+                "params": {"keywords": ["کد تخفیف", "coupon", "discount"]},
+            },
+            {
+                "id": "interested",
+                "type": "logic.condition",
+                "position": {"x": 320, "y": 0},
+                "params": {
+                    "rules": {
+                        "all": [{"field": "user.tags", "op": "contains", "value": "interested"}]
+                    }
+                },
+            },
+            {
+                "id": "send",
+                "type": "action.send_message",
+                "position": {"x": 640, "y": 0},
+                "params": {"text": "{{ user.first_name }} عزیز، کد تخفیف شما: SAVE10 🎁"},
+            },
+            {
+                "id": "tag",
+                "type": "action.add_tag",
+                "position": {"x": 960, "y": 0},
+                "params": {"tag": "coupon_sent"},
+            },
+            {
+                "id": "wait",
+                "type": "flow.wait",
+                "position": {"x": 1280, "y": 0},
+                "params": {"minutes": 10},
+            },
+            {
+                "id": "mail",
+                "type": "action.send_email",
+                "position": {"x": 1600, "y": 0},
+                "params": {
+                    "subject": "Your coupon is waiting",
+                    "body": "Hi {{ user.first_name }}, your code SAVE10 is valid this week.",
+                },
+            },
         ],
         "edges": [
             {"id": "e1", "source": "trigger", "target": "interested"},
@@ -74,7 +108,7 @@ def _coupon_graph() -> dict:
             {"id": "e4", "source": "tag", "target": "wait"},
             {"id": "e5", "source": "wait", "target": "mail"},
         ],
-    }  # fmt: skip
+    }
 
 
 def _welcome_graph() -> dict:
@@ -83,29 +117,45 @@ def _welcome_graph() -> dict:
         "name": "Welcome new users",
         "settings": {"reentry": "once", "timezone": "Asia/Tehran"},
         "nodes": [
-            {"id": "trigger", "type": "trigger.user_created", "position": {"x": 0, "y": 0},
-             "params": {}},
-            {"id": "welcome", "type": "action.send_message", "position": {"x": 320, "y": 0},
-             "params": {"text": "سلام {{ user.first_name }}! به جمع ما خوش آمدید 🌱"}},
-            {"id": "tag", "type": "action.add_tag", "position": {"x": 640, "y": 0},
-             "params": {"tag": "welcomed"}},
+            {
+                "id": "trigger",
+                "type": "trigger.user_created",
+                "position": {"x": 0, "y": 0},
+                "params": {},
+            },
+            {
+                "id": "welcome",
+                "type": "action.send_message",
+                "position": {"x": 320, "y": 0},
+                "params": {"text": "سلام {{ user.first_name }}! به جمع ما خوش آمدید 🌱"},
+            },
+            {
+                "id": "tag",
+                "type": "action.add_tag",
+                "position": {"x": 640, "y": 0},
+                "params": {"tag": "welcomed"},
+            },
         ],
         "edges": [
             {"id": "e1", "source": "trigger", "target": "welcome"},
             {"id": "e2", "source": "welcome", "target": "tag"},
         ],
-    }  # fmt: skip
+    }
 
 
 def sample_graphs() -> dict[str, tuple[str, dict]]:
     """The two standard examples: name -> (description, graph)."""
     return {
-        "Coupon request": ("Sends a coupon to interested customers who ask for one, tags them "
-                           "coupon_sent and follows up by email 10 minutes later.",
-                           _coupon_graph()),
-        "Welcome new users": ("Greets every new customer in Persian and tags them welcomed.",
-                              _welcome_graph()),
-    }  # fmt: skip
+        "Coupon request": (
+            "Sends a coupon to interested customers who ask for one, tags them "
+            "coupon_sent and follows up by email 10 minutes later.",
+            _coupon_graph(),
+        ),
+        "Welcome new users": (
+            "Greets every new customer in Persian and tags them welcomed.",
+            _welcome_graph(),
+        ),
+    }
 
 
 def setup_sample_workflows(activate: bool = True) -> list[Workflow]:
@@ -147,6 +197,8 @@ def ensure_first_admin() -> str | None:
     password = secrets.token_urlsafe(12)
     create_user(email, password, "admin")
     host, port = current_app.config.get("HOST", "127.0.0.1"), current_app.config.get("PORT", 8000)
-    return (f"Created the first admin account.\n  Sign in at http://{host}:{port}/login\n"
-            f"  email:    {email}\n  password: {password}\n"
-            "  (change it in /admin/ -> Users; this password is not shown again)")  # fmt: skip
+    return (
+        f"Created the first admin account.\n  Sign in at http://{host}:{port}/login\n"
+        f"  email:    {email}\n  password: {password}\n"
+        "  (change it in /admin/ -> Users; this password is not shown again)"
+    )

@@ -60,13 +60,21 @@ def step_dict(record) -> dict:
     data = record.to_dict()
     error = data["error"]
     return {
-        "id": None, "seq": data["step"], "node_id": data["node_id"], "node_type": data["type"],
-        "status": data["status"], "port": data["port"], "input": data["input"],
-        "output": data["output"], "error": error.get("message") if error else None,
-        "attempts": data["attempt"], "started_at": data["started_at"],
-        "finished_at": data["finished_at"], "duration_ms": data["duration_ms"],
+        "id": None,
+        "seq": data["step"],
+        "node_id": data["node_id"],
+        "node_type": data["type"],
+        "status": data["status"],
+        "port": data["port"],
+        "input": data["input"],
+        "output": data["output"],
+        "error": error.get("message") if error else None,
+        "attempts": data["attempt"],
+        "started_at": data["started_at"],
+        "finished_at": data["finished_at"],
+        "duration_ms": data["duration_ms"],
         "resume_at": data["resume_at"],
-    }  # fmt: skip
+    }
 
 
 def edges_taken(graph: dict, steps: list[dict]) -> list[str]:
@@ -78,9 +86,12 @@ def edges_taken(graph: dict, steps: list[dict]) -> list[str]:
             continue
         later = {s["node_id"] for s in steps if s["seq"] > step["seq"]}
         for edge in graph.get("edges", []):
-            if (edge["source"] == step["node_id"] and edge["target"] in later
-                    and edge.get("source_port", "out") == step["port"]
-                    and edge["id"] not in out):  # fmt: skip
+            if (
+                edge["source"] == step["node_id"]
+                and edge["target"] in later
+                and edge.get("source_port", "out") == step["port"]
+                and edge["id"] not in out
+            ):
                 out.append(edge["id"])
     return out
 
@@ -89,12 +100,26 @@ def _messages(effects: list[dict]) -> list[dict]:
     out = []
     for effect in effects:
         if effect["effect"] == "send_message":
-            out.append({"channel": effect.get("channel") or "capture", "to": effect.get("to"),
-                        "text": effect.get("text"), "node_id": effect.get("node_id")})  # fmt: skip
+            out.append(
+                {
+                    "channel": effect.get("channel") or "capture",
+                    "to": effect.get("to"),
+                    "text": effect.get("text"),
+                    "node_id": effect.get("node_id"),
+                }
+            )
         elif effect["effect"] == "send_email":
-            out.append({"channel": "email", "to": effect.get("to"), "text": effect.get("body"),
-                        "subject": effect.get("subject"), "body": effect.get("body"),
-                        "html": effect.get("html", False), "node_id": effect.get("node_id")})  # fmt: skip
+            out.append(
+                {
+                    "channel": "email",
+                    "to": effect.get("to"),
+                    "text": effect.get("body"),
+                    "subject": effect.get("subject"),
+                    "body": effect.get("body"),
+                    "html": effect.get("html", False),
+                    "node_id": effect.get("node_id"),
+                }
+            )
     return out
 
 
@@ -161,9 +186,16 @@ def _result(state) -> dict:
     return out
 
 
-def dry_run(graph: dict, event: dict | None = None, contact: dict | None = None, *,
-             fast_forward: bool = False, trigger_node_id: str | None = None,
-             workflow_id=None, max_nodes: int = 500) -> dict:  # fmt: skip
+def dry_run(
+    graph: dict,
+    event: dict | None = None,
+    contact: dict | None = None,
+    *,
+    fast_forward: bool = False,
+    trigger_node_id: str | None = None,
+    workflow_id=None,
+    max_nodes: int = 500,
+) -> dict:
     """Run ``graph`` in memory; raise :class:`DryRunInvalid` when it does not validate."""
 
     # 1. Validate the draft; build the event and the contact's context.
@@ -181,13 +213,27 @@ def dry_run(graph: dict, event: dict | None = None, contact: dict | None = None,
     trigger = _match(graph, context, workflow_id, trigger_node_id)
     if trigger is None:
         kind = context["event"]["type"]
-        return {"result": {"status": "not_matched",
-                           "error": f"no trigger of this graph matches this {kind} event"},
-                "steps": [], "edges_taken": [], "messages": [], "effects": [],
-                "event": payload, "contact": contact}  # fmt: skip
+        return {
+            "result": {
+                "status": "not_matched",
+                "error": f"no trigger of this graph matches this {kind} event",
+            },
+            "steps": [],
+            "edges_taken": [],
+            "messages": [],
+            "effects": [],
+            "event": payload,
+            "contact": contact,
+        }
     # 3. Run on in-memory effects, past waits when fast-forwarding.
     state, steps, effects = _run(graph, trigger, context, clock, workflow_id, fast_forward)
     # 4. What it did: statuses, the path, the captured messages and every effect.
-    return {"result": _result(state), "trigger_node_id": trigger, "steps": steps,
-            "edges_taken": edges_taken(graph, steps), "messages": _messages(effects),
-            "effects": effects, "context": state.context}  # fmt: skip
+    return {
+        "result": _result(state),
+        "trigger_node_id": trigger,
+        "steps": steps,
+        "edges_taken": edges_taken(graph, steps),
+        "messages": _messages(effects),
+        "effects": effects,
+        "context": state.context,
+    }

@@ -52,9 +52,11 @@ class ExplainError(ServiceError):
 def _tags_at(contact: Contact, at) -> list[str]:
     """The contact's tags at ``at``: today's, with later changes undone (newest first)."""
     tags = list(contact.tag_names)
-    later = db.session.scalars(select(TagChange).where(TagChange.contact_id == contact.id,
-                                                       TagChange.created_at > at)
-                               .order_by(TagChange.created_at.desc(), TagChange.id.desc()))  # fmt: skip
+    later = db.session.scalars(
+        select(TagChange)
+        .where(TagChange.contact_id == contact.id, TagChange.created_at > at)
+        .order_by(TagChange.created_at.desc(), TagChange.id.desc())
+    )
     for change in later:
         if change.action == "added" and change.tag in tags:
             tags.remove(change.tag)
@@ -74,10 +76,12 @@ def _context(ev: EventLog, contact: Contact) -> dict:
 
 def _graph_at(workflow: Workflow, at) -> dict:
     """The graph of the version saved last before ``at`` (the current one if none)."""
-    graph = db.session.scalar(select(WorkflowVersion.graph)
-                              .where(WorkflowVersion.workflow_id == workflow.id,
-                                     WorkflowVersion.created_at <= at)
-                              .order_by(WorkflowVersion.version.desc()).limit(1))  # fmt: skip
+    graph = db.session.scalar(
+        select(WorkflowVersion.graph)
+        .where(WorkflowVersion.workflow_id == workflow.id, WorkflowVersion.created_at <= at)
+        .order_by(WorkflowVersion.version.desc())
+        .limit(1)
+    )
     return graph or workflow.graph or {}
 
 
@@ -103,8 +107,9 @@ def _condition(step: StepExecution, graph: dict, context: dict) -> dict | None:
     if node is None or node.get("type") != "logic.condition":
         return None
     try:
-        verdict = explain_rules((node.get("params") or {}).get("rules"), context,
-                                code_runner=_no_code)  # fmt: skip
+        verdict = explain_rules(
+            (node.get("params") or {}).get("rules"), context, code_runner=_no_code
+        )
     except GraphEngineError as exc:
         return {"node_id": step.node_id, "port": step.port, "error": str(exc)}
     return {"node_id": step.node_id, "port": step.port, "failing": verdict["failing"]}
@@ -112,36 +117,65 @@ def _condition(step: StepExecution, graph: dict, context: dict) -> dict | None:
 
 def _run(ex: WorkflowExecution, context: dict) -> dict:
     graph = _graph_of(ex)
-    steps = db.session.scalars(select(StepExecution).where(StepExecution.execution_id == ex.id)
-                               .order_by(StepExecution.seq))  # fmt: skip
+    steps = db.session.scalars(
+        select(StepExecution).where(StepExecution.execution_id == ex.id).order_by(StepExecution.seq)
+    )
     run_context = ((ex.state or {}).get("context")) or context
     path, conditions = [], []
     for step in steps:
-        path.append({"node_id": step.node_id, "node_type": step.node_type,
-                     "status": step.status, "port": step.port, "error": step.error})  # fmt: skip
+        path.append(
+            {
+                "node_id": step.node_id,
+                "node_type": step.node_type,
+                "status": step.status,
+                "port": step.port,
+                "error": step.error,
+            }
+        )
         found = (
             _condition(step, graph, run_context) if step.node_type == "logic.condition" else None
         )
         if found:
             conditions.append(found)
-    messages = db.session.scalars(select(OutboundMessage)
-                                  .where(OutboundMessage.execution_id == ex.id)
-                                  .order_by(OutboundMessage.id))  # fmt: skip
+    messages = db.session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.execution_id == ex.id)
+        .order_by(OutboundMessage.id)
+    )
     return {
-        "execution_id": ex.id, "status": ex.status, "graph_version": ex.workflow_version,
-        "created_at": iso(ex.created_at), "error": ex.error, "path": path,
+        "execution_id": ex.id,
+        "status": ex.status,
+        "graph_version": ex.workflow_version,
+        "created_at": iso(ex.created_at),
+        "error": ex.error,
+        "path": path,
         "conditions": conditions,
-        "messages": [{"node_id": m.node_id, "kind": m.kind, "channel": m.channel, "to": m.to,
-                      "subject": m.subject, "text": m.text, "status": m.status}
-                     for m in messages],
-        "pending": ({"resume_at": iso(ex.resume_at), "node_id": _waiting_node(path)}
-                    if ex.status == "waiting" else None),
-    }  # fmt: skip
+        "messages": [
+            {
+                "node_id": m.node_id,
+                "kind": m.kind,
+                "channel": m.channel,
+                "to": m.to,
+                "subject": m.subject,
+                "text": m.text,
+                "status": m.status,
+            }
+            for m in messages
+        ],
+        "pending": (
+            {"resume_at": iso(ex.resume_at), "node_id": _waiting_node(path)}
+            if ex.status == "waiting"
+            else None
+        ),
+    }
 
 
 def _graph_of(ex: WorkflowExecution) -> dict:
-    graph = db.session.scalar(select(WorkflowVersion.graph).filter_by(
-        workflow_id=ex.workflow_id, version=ex.workflow_version))  # fmt: skip
+    graph = db.session.scalar(
+        select(WorkflowVersion.graph).filter_by(
+            workflow_id=ex.workflow_id, version=ex.workflow_version
+        )
+    )
     return graph or db.session.get(Workflow, ex.workflow_id).graph or {}
 
 
@@ -166,22 +200,35 @@ def _workflow_entry(workflow: Workflow, ev: EventLog, context: dict, runs: dict)
     ex = runs.get(workflow.id)
     run = _run(ex, context) if ex is not None else None
     outcome, reason = _outcome(triggers, entries, run)
-    return {"workflow_id": workflow.id, "workflow_name": workflow.name,
-            "workflow_status": workflow.status, "outcome": outcome, "reason": reason,
-            "triggers": triggers, "run": run}  # fmt: skip
+    return {
+        "workflow_id": workflow.id,
+        "workflow_name": workflow.name,
+        "workflow_status": workflow.status,
+        "outcome": outcome,
+        "reason": reason,
+        "triggers": triggers,
+        "run": run,
+    }
 
 
 def _event_entry(ev: EventLog, contact: Contact, workflows: list[Workflow]) -> dict:
     context = _context(ev, contact)
-    runs = {ex.workflow_id: ex for ex in db.session.scalars(
-        select(WorkflowExecution).where(WorkflowExecution.event_id == ev.id))}  # fmt: skip
+    runs = {
+        ex.workflow_id: ex
+        for ex in db.session.scalars(
+            select(WorkflowExecution).where(WorkflowExecution.event_id == ev.id)
+        )
+    }
     matched_ids = {e.get("workflow_id") for e in ev.matched_workflows or []} | set(runs)
     chosen = [w for w in workflows if w.status == "active" or w.id in matched_ids]
     return {
-        "event_id": ev.id, "event_type": ev.event_type, "received_at": iso(ev.received_at),
-        "status": ev.status, "data": (ev.payload or {}).get("data"),
+        "event_id": ev.id,
+        "event_type": ev.event_type,
+        "received_at": iso(ev.received_at),
+        "status": ev.status,
+        "data": (ev.payload or {}).get("data"),
         "workflows": [_workflow_entry(w, ev, context, runs) for w in chosen],
-    }  # fmt: skip
+    }
 
 
 def _events(contact: Contact, event_id: int | None, days: int, limit: int) -> list[EventLog]:
@@ -193,23 +240,37 @@ def _events(contact: Contact, event_id: int | None, days: int, limit: int) -> li
             raise ExplainError(400, f"event {event_id} is not this contact's", field="event_id")
         return [ev]
     since = utcnow() - timedelta(days=days)
-    return list(db.session.scalars(
-        select(EventLog).where(EventLog.user_id == contact.external_id,
-                               EventLog.received_at >= since)
-        .order_by(EventLog.received_at.desc(), EventLog.id.desc()).limit(limit)))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(EventLog)
+            .where(EventLog.user_id == contact.external_id, EventLog.received_at >= since)
+            .order_by(EventLog.received_at.desc(), EventLog.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def explain_contact(contact: Contact, event_id: int | None = None, days: int = 30,
-                    limit: int = 10) -> dict:  # fmt: skip
+def explain_contact(
+    contact: Contact, event_id: int | None = None, days: int = 30, limit: int = 10
+) -> dict:
     """Why each of the contact's recent events did or did not start each workflow."""
     workflows = list(db.session.scalars(select(Workflow).order_by(Workflow.id)))
     events = _events(contact, event_id, days, min(limit, MAX_EVENTS))
-    waiting = db.session.scalars(select(WorkflowExecution).where(
-        WorkflowExecution.contact_id == contact.id, WorkflowExecution.status == "waiting"))  # fmt: skip
+    waiting = db.session.scalars(
+        select(WorkflowExecution).where(
+            WorkflowExecution.contact_id == contact.id, WorkflowExecution.status == "waiting"
+        )
+    )
     return {
-        "contact": {"id": contact.id, "external_id": contact.external_id,
-                    "first_name": contact.first_name, "tags": contact.tag_names},
+        "contact": {
+            "id": contact.id,
+            "external_id": contact.external_id,
+            "first_name": contact.first_name,
+            "tags": contact.tag_names,
+        },
         "events": [_event_entry(ev, contact, workflows) for ev in events],
-        "pending": [{"execution_id": ex.id, "workflow_id": ex.workflow_id,
-                     "resume_at": iso(ex.resume_at)} for ex in waiting],
-    }  # fmt: skip
+        "pending": [
+            {"execution_id": ex.id, "workflow_id": ex.workflow_id, "resume_at": iso(ex.resume_at)}
+            for ex in waiting
+        ],
+    }

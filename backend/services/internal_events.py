@@ -51,8 +51,13 @@ def caused_by(cause: dict):
 
 def _queue(target, event_type: str, data: dict, contact=None, conversation=None) -> None:
     session = object_session(target) or db.session()
-    item = {"event_type": event_type, "data": data, "contact": contact,
-            "conversation": conversation, "cause": _cause.get() or {"depth": 0}}  # fmt: skip
+    item = {
+        "event_type": event_type,
+        "data": data,
+        "contact": contact,
+        "conversation": conversation,
+        "cause": _cause.get() or {"depth": 0},
+    }
     session.info.setdefault(_KEY, []).append(item)
 
 
@@ -67,8 +72,12 @@ def _tag_removed(contact, tag, initiator):
 def _status_set(conversation, value, old, initiator):
     if old in (attributes.NO_VALUE, attributes.NEVER_SET, None) or old == value:
         return  # a new conversation, or no change
-    _queue(conversation, "CONVERSATION_STATUS_CHANGED",
-           {"from_status": old, "to_status": value}, conversation=conversation)  # fmt: skip
+    _queue(
+        conversation,
+        "CONVERSATION_STATUS_CHANGED",
+        {"from_status": old, "to_status": value},
+        conversation=conversation,
+    )
 
 
 def _row(session, item: dict) -> dict:
@@ -88,15 +97,27 @@ def _row(session, item: dict) -> dict:
     data = dict(item["data"])
     if contact_id is not None:
         data["contact_id"] = contact_id
-    payload = {"event_type": item["event_type"], "data": data, "cause": item["cause"],
-               "timestamp": datetime.now(UTC).isoformat()}  # fmt: skip
+    payload = {
+        "event_type": item["event_type"],
+        "data": data,
+        "cause": item["cause"],
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
     conv_id = conversation.external_id if conversation is not None else None
     payload.update({k: v for k, v in (("user_id", user_id), ("conversation_id", conv_id)) if v})
-    return {"event_type": item["event_type"], "idempotency_key": f"internal-{uuid.uuid4().hex}",
-            "source": "internal", "payload": payload, "user_id": user_id,
-            "conversation_id": conv_id, "contact_id": contact_id,
-            "status": "received", "matched_workflows": [], "attempts": 0,
-            "received_at": utcnow()}  # fmt: skip
+    return {
+        "event_type": item["event_type"],
+        "idempotency_key": f"internal-{uuid.uuid4().hex}",
+        "source": "internal",
+        "payload": payload,
+        "user_id": user_id,
+        "conversation_id": conv_id,
+        "contact_id": contact_id,
+        "status": "received",
+        "matched_workflows": [],
+        "attempts": 0,
+        "received_at": utcnow(),
+    }
 
 
 def _after_flush(session, flush_context):

@@ -25,11 +25,15 @@ from typing import Any
 
 from backend.services.redaction import MASK, scrub_text
 
-_NAME = (r"pass(?:word|wd)?|secret|token|auth\w*|api[_-]?key|\w*[_-]key|key|sig(?:nature)?"
-         r"|cookie|credential|private[_-]?key|session")  # fmt: skip
+_NAME = (
+    r"pass(?:word|wd)?|secret|token|auth\w*|api[_-]?key|\w*[_-]key|key|sig(?:nature)?"
+    r"|cookie|credential|private[_-]?key|session"
+)
 _SECRET_NAME = re.compile(rf"^(?:x-)?(?:[\w-]*[_-])?(?:{_NAME})$", re.IGNORECASE)
-_PAIR = re.compile(rf"(?P<name>\b[\w-]*(?:{_NAME}))(?P<sep>\s*[=:]\s*)(?P<value>(?:(?:bearer|basic|token)\s+)?[^&\s,;\"'}}]+)",
-                   re.IGNORECASE)  # fmt: skip
+_PAIR = re.compile(
+    rf"(?P<name>\b[\w-]*(?:{_NAME}))(?P<sep>\s*[=:]\s*)(?P<value>(?:(?:bearer|basic|token)\s+)?[^&\s,;\"'}}]+)",
+    re.IGNORECASE,
+)
 _TEMPLATE_ONLY = re.compile(r"^\s*(\{\{.*?\}\}\s*)+$", re.DOTALL)
 
 

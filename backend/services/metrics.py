@@ -38,11 +38,15 @@ def _bucket_sql_bounds(buckets) -> list[float]:
 
 def _events() -> CounterMetricFamily:
     family = CounterMetricFamily(
-        "flowmarket_events", "Events received, by type and processing status",
+        "flowmarket_events",
+        "Events received, by type and processing status",
         labels=["event_type", "status"],
-    )  # fmt: skip
-    rows = db.session.execute(select(EventLog.event_type, EventLog.status, func.count())
-                              .group_by(EventLog.event_type, EventLog.status))  # fmt: skip
+    )
+    rows = db.session.execute(
+        select(EventLog.event_type, EventLog.status, func.count()).group_by(
+            EventLog.event_type, EventLog.status
+        )
+    )
     for event_type, status, count in rows:
         family.add_metric([event_type, status], count)
     return family
@@ -64,8 +68,11 @@ def _step_latency() -> HistogramMetricFamily:
     )
     ms = StepExecution.duration_ms
     columns = [func.sum(case((ms <= bound, 1), else_=0)) for bound in _bucket_sql_bounds(BUCKETS)]
-    query = (select(StepExecution.node_type, func.count(), func.coalesce(func.sum(ms), 0), *columns)
-             .where(ms.is_not(None)).group_by(StepExecution.node_type))  # fmt: skip
+    query = (
+        select(StepExecution.node_type, func.count(), func.coalesce(func.sum(ms), 0), *columns)
+        .where(ms.is_not(None))
+        .group_by(StepExecution.node_type)
+    )
     for node_type, total, sum_ms, *cumulative in db.session.execute(query):
         buckets = [(str(b), int(c or 0)) for b, c in zip(BUCKETS, cumulative, strict=True)]
         buckets.append(("+Inf", int(total)))
@@ -75,13 +82,15 @@ def _step_latency() -> HistogramMetricFamily:
 
 def _outbound() -> CounterMetricFamily:
     family = CounterMetricFamily(
-        "flowmarket_outbound_messages", "Outbound sends (or captures), by channel and status",
+        "flowmarket_outbound_messages",
+        "Outbound sends (or captures), by channel and status",
         labels=["channel", "kind", "status"],
-    )  # fmt: skip
+    )
     rows = db.session.execute(
-        select(OutboundMessage.channel, OutboundMessage.kind, OutboundMessage.status, func.count())
-        .group_by(OutboundMessage.channel, OutboundMessage.kind, OutboundMessage.status)
-    )  # fmt: skip
+        select(
+            OutboundMessage.channel, OutboundMessage.kind, OutboundMessage.status, func.count()
+        ).group_by(OutboundMessage.channel, OutboundMessage.kind, OutboundMessage.status)
+    )
     for channel, kind, status, count in rows:
         family.add_metric([channel, kind, status], count)
     return family
@@ -90,26 +99,37 @@ def _outbound() -> CounterMetricFamily:
 def _backlog(now) -> list[GaugeMetricFamily]:
     waiting, oldest = db.session.execute(
         select(func.count(), func.min(EventLog.received_at)).where(EventLog.status == "received")
-    ).one()  # fmt: skip
+    ).one()
     age = (now - oldest).total_seconds() if oldest is not None else 0.0
-    overdue = db.session.scalar(select(func.count()).where(
-        WorkflowExecution.status == "waiting",
-        WorkflowExecution.resume_at < now - timedelta(seconds=60)))  # fmt: skip
+    overdue = db.session.scalar(
+        select(func.count()).where(
+            WorkflowExecution.status == "waiting",
+            WorkflowExecution.resume_at < now - timedelta(seconds=60),
+        )
+    )
     pending = db.session.scalar(select(func.count()).where(WorkflowExecution.status == "waiting"))
     return [
-        GaugeMetricFamily("flowmarket_events_waiting", "Events stored but not processed yet",
-                          value=waiting),
-        GaugeMetricFamily("flowmarket_oldest_waiting_event_age_seconds",
-                          "Age of the oldest event not processed yet (0: none)", value=max(age, 0)),
+        GaugeMetricFamily(
+            "flowmarket_events_waiting", "Events stored but not processed yet", value=waiting
+        ),
+        GaugeMetricFamily(
+            "flowmarket_oldest_waiting_event_age_seconds",
+            "Age of the oldest event not processed yet (0: none)",
+            value=max(age, 0),
+        ),
         GaugeMetricFamily("flowmarket_waits_pending", "Runs waiting to resume", value=pending),
-        GaugeMetricFamily("flowmarket_waits_overdue",
-                          "Waiting runs more than 60 s past their resume time", value=overdue),
-    ]  # fmt: skip
+        GaugeMetricFamily(
+            "flowmarket_waits_overdue",
+            "Waiting runs more than 60 s past their resume time",
+            value=overdue,
+        ),
+    ]
 
 
 def _queue() -> GaugeMetricFamily:
-    family = GaugeMetricFamily("flowmarket_queue_depth", "Jobs in the RQ queue (-1: Redis down)",
-                               labels=["queue", "state"])  # fmt: skip
+    family = GaugeMetricFamily(
+        "flowmarket_queue_depth", "Jobs in the RQ queue (-1: Redis down)", labels=["queue", "state"]
+    )
     from backend.queue import get_queue
 
     try:

@@ -13,15 +13,34 @@ def run_node(workflow, node: dict, params: dict, context: dict) -> dict:
     """Call the node type's ``run`` once; report rendered input, output, port and effects."""
 
     effects = InMemoryEffects()
-    call = NodeCall(node_id=node["id"], params=params, context=context, effects=effects,
-                    now=datetime.now(UTC), execution_id=f"test-{workflow.id}",
-                    workflow_id=workflow.id)  # fmt: skip
+    call = NodeCall(
+        node_id=node["id"],
+        params=params,
+        context=context,
+        effects=effects,
+        now=datetime.now(UTC),
+        execution_id=f"test-{workflow.id}",
+        workflow_id=workflow.id,
+    )
     try:
         result = default_registry.get(node["type"]).run(call)
     except (GraphEngineError, KeyError, TypeError, ValueError) as exc:
-        return {"ok": False, "input": params, "output": None, "port": "error",
-                "resume_at": None, "effects": effects.log, "error": str(exc)[:2000]}  # fmt: skip
+        return {
+            "ok": False,
+            "input": params,
+            "output": None,
+            "port": "error",
+            "resume_at": None,
+            "effects": effects.log,
+            "error": str(exc)[:2000],
+        }
     resume = result.resume_at.isoformat() if result.resume_at else None
-    return {"ok": True, "input": result.input if result.input is not None else params,
-            "output": result.output, "port": result.port, "resume_at": resume,
-            "effects": effects.log, "error": None}  # fmt: skip
+    return {
+        "ok": True,
+        "input": result.input if result.input is not None else params,
+        "output": result.output,
+        "port": result.port,
+        "resume_at": resume,
+        "effects": effects.log,
+        "error": None,
+    }

@@ -30,9 +30,12 @@ def check_params(type_name: str, params: dict, node_id: str) -> None:
     node_type = default_registry.get(type_name)
     for error in sorted(node_type.validator.iter_errors(params), key=lambda e: list(e.path)):
         field = ".".join(["params", *(str(p) for p in error.absolute_path)])
-        raise WorkflowError(400, f"node {node_id}: {field}: {error.message[:200]}", field=field,
-                            errors=[{"node_id": node_id, "field": field,
-                                     "message": error.message[:200]}])  # fmt: skip
+        raise WorkflowError(
+            400,
+            f"node {node_id}: {field}: {error.message[:200]}",
+            field=field,
+            errors=[{"node_id": node_id, "field": field, "message": error.message[:200]}],
+        )
 
 
 def _new_id(workflow: Workflow, prefix: str) -> str:

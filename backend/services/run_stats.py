@@ -31,26 +31,32 @@ def list_figures(workflow_ids: list[int], now: datetime | None = None) -> dict[i
     now = now or utcnow()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week = now - timedelta(days=7)
-    out = {wf_id: {"last_run_at": None, "runs_today": 0, "success_rate": None}
-           for wf_id in workflow_ids}  # fmt: skip
+    out = {
+        wf_id: {"last_run_at": None, "runs_today": 0, "success_rate": None}
+        for wf_id in workflow_ids
+    }
     if not workflow_ids:
         return out
     recent = Run.created_at >= week
     stmt = (
         select(
-            Run.workflow_id, func.max(Run.created_at),
+            Run.workflow_id,
+            func.max(Run.created_at),
             func.sum(case((Run.created_at >= midnight, 1), else_=0)),
             func.sum(case((recent & (Run.status == "succeeded"), 1), else_=0)),
             func.sum(case((recent & (Run.status == "failed"), 1), else_=0)),
         )
         .where(Run.workflow_id.in_(workflow_ids))
         .group_by(Run.workflow_id)
-    )  # fmt: skip
+    )
     for wf_id, last, today, succeeded, failed in db.session.execute(stmt):
         if last is not None and last.tzinfo is None:  # SQLite aggregates come back naive
             last = last.replace(tzinfo=now.tzinfo)
-        out[wf_id] = {"last_run_at": iso(last), "runs_today": int(today or 0),
-                      "success_rate": _rate(int(succeeded or 0), int(failed or 0))}  # fmt: skip
+        out[wf_id] = {
+            "last_run_at": iso(last),
+            "runs_today": int(today or 0),
+            "success_rate": _rate(int(succeeded or 0), int(failed or 0)),
+        }
     return out
 
 
@@ -66,12 +72,17 @@ def node_counts(workflow_id: int, window: str, now: datetime | None = None) -> d
     step = StepExecution
     later = case((step.seq < Run.step_count, 1), else_=0)
     stmt = (
-        select(step.node_id, step.status, Run.status, later,
-               func.count(func.distinct(step.execution_id)))
+        select(
+            step.node_id,
+            step.status,
+            Run.status,
+            later,
+            func.count(func.distinct(step.execution_id)),
+        )
         .join(Run, Run.id == step.execution_id)
         .where(Run.workflow_id == workflow_id, Run.created_at >= since)
         .group_by(step.node_id, step.status, Run.status, later)
-    )  # fmt: skip
+    )
     nodes: dict[str, dict] = {}
     for node_id, status, run_status, has_later, count in db.session.execute(stmt):
         item = nodes.setdefault(node_id, _empty())

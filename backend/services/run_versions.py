@@ -20,8 +20,9 @@ Run = WorkflowExecution
 
 
 def _graph(workflow_id: int, version: int) -> dict:
-    graph = db.session.scalar(select(WorkflowVersion.graph).filter_by(
-        workflow_id=workflow_id, version=version))  # fmt: skip
+    graph = db.session.scalar(
+        select(WorkflowVersion.graph).filter_by(workflow_id=workflow_id, version=version)
+    )
     return graph or {}
 
 
@@ -36,8 +37,11 @@ def _blockers(run: Run, old: dict, new: dict) -> list[str]:
 
 
 def _old_waiting(workflow: Workflow, from_version: int | None) -> list[Run]:
-    where = [Run.workflow_id == workflow.id, Run.status == "waiting",
-             Run.workflow_version < workflow.version]  # fmt: skip
+    where = [
+        Run.workflow_id == workflow.id,
+        Run.status == "waiting",
+        Run.workflow_version < workflow.version,
+    ]
     if from_version is not None:
         where.append(Run.workflow_version == from_version)
     return list(db.session.scalars(select(Run).where(*where).order_by(Run.id)))
@@ -47,9 +51,16 @@ def waiting_by_version(workflow: Workflow) -> dict:
     """Runs waiting on older versions, per version: how many could move, and which cannot."""
     new, versions = _types(workflow.graph or {}), {}
     for run in _old_waiting(workflow, None):
-        entry = versions.setdefault(run.workflow_version, {
-            "version": run.workflow_version, "waiting": 0, "movable": 0, "pinned": [],
-            "_old": _types(_graph(workflow.id, run.workflow_version))})  # fmt: skip
+        entry = versions.setdefault(
+            run.workflow_version,
+            {
+                "version": run.workflow_version,
+                "waiting": 0,
+                "movable": 0,
+                "pinned": [],
+                "_old": _types(_graph(workflow.id, run.workflow_version)),
+            },
+        )
         entry["waiting"] += 1
         blockers = _blockers(run, entry["_old"], new)
         if blockers:
@@ -68,24 +79,37 @@ def migrate_waiting_runs(workflow: Workflow, from_version: int | None = None) ->
     new, olds, moved, pinned = _types(workflow.graph or {}), {}, [], []
     now = utcnow()
     for run in _old_waiting(workflow, from_version):
-        old = olds.setdefault(run.workflow_version,
-                              _types(_graph(workflow.id, run.workflow_version)))  # fmt: skip
+        old = olds.setdefault(
+            run.workflow_version, _types(_graph(workflow.id, run.workflow_version))
+        )
         blockers = _blockers(run, old, new)
         if blockers:
-            pinned.append({"execution_id": run.id, "version": run.workflow_version,
-                           "missing_nodes": blockers})  # fmt: skip
+            pinned.append(
+                {"execution_id": run.id, "version": run.workflow_version, "missing_nodes": blockers}
+            )
             continue
         # Guarded: only a run still waiting on that version and not leased to a worker moves.
         done = db.session.execute(
-            update(Run).where(Run.id == run.id, Run.status == "waiting",
-                              Run.workflow_version == run.workflow_version,
-                              or_(Run.lease_owner.is_(None), Run.lease_expires_at < now))
+            update(Run)
+            .where(
+                Run.id == run.id,
+                Run.status == "waiting",
+                Run.workflow_version == run.workflow_version,
+                or_(Run.lease_owner.is_(None), Run.lease_expires_at < now),
+            )
             .values(workflow_version=workflow.version),
-            execution_options={"synchronize_session": False})  # fmt: skip
+            execution_options={"synchronize_session": False},
+        )
         if done.rowcount:
             moved.append(run.id)
         else:
-            pinned.append({"execution_id": run.id, "version": run.workflow_version,
-                           "missing_nodes": [], "reason": "busy"})  # fmt: skip
+            pinned.append(
+                {
+                    "execution_id": run.id,
+                    "version": run.workflow_version,
+                    "missing_nodes": [],
+                    "reason": "busy",
+                }
+            )
     db.session.commit()
     return {"current_version": workflow.version, "migrated": moved, "pinned": pinned}

@@ -116,8 +116,11 @@ class _Limits:
             return f"reentry_once_per_{self.hours:g}_hours"
         if self.daily and sum(1 for t in past if t > at - timedelta(days=1)) >= self.daily:
             return "max_runs_per_contact_per_day"
-        if self.per_minute and sum(1 for t in past[-self.per_minute:]
-                                   if t > at - timedelta(minutes=1)) >= self.per_minute:  # fmt: skip
+        if (
+            self.per_minute
+            and sum(1 for t in past[-self.per_minute :] if t > at - timedelta(minutes=1))
+            >= self.per_minute
+        ):
             return "rate_limited"
         past.append(at)
         return None
@@ -198,34 +201,44 @@ class Replay:
             if contact:
                 self.messaged.add(contact)
             if len(self.messages) < SAMPLES:
-                self.messages.append({
-                    "event_id": ev_id, "contact": contact, "effect": effect["effect"],
-                    "channel": effect.get("channel") or _DEFAULT_CHANNEL[effect["effect"]],
-                    "to": effect.get("to"),
-                    "subject": effect.get("subject"),
-                    "text": effect.get("text") if "text" in effect else effect.get("body"),
-                })  # fmt: skip
+                self.messages.append(
+                    {
+                        "event_id": ev_id,
+                        "contact": contact,
+                        "effect": effect["effect"],
+                        "channel": effect.get("channel") or _DEFAULT_CHANNEL[effect["effect"]],
+                        "to": effect.get("to"),
+                        "subject": effect.get("subject"),
+                        "text": effect.get("text") if "text" in effect else effect.get("body"),
+                    }
+                )
 
     def result(self) -> dict:
         """Per-node counts, outcomes, who would be messaged, samples, skips and why."""
         return {
-            "events": self.replayed, "runs": sum(self.outcomes.values()),
+            "events": self.replayed,
+            "runs": sum(self.outcomes.values()),
             "outcomes": dict(self.outcomes),
-            "nodes": {nid: {k: c.get(k, 0) for k in ("entered", "succeeded", "failed",
-                                                      "waiting", "skipped")}
-                      for nid, c in self.nodes.items()},
-            "contacts_messaged": len(self.messaged), "messages": self.sent,
+            "nodes": {
+                nid: {
+                    k: c.get(k, 0) for k in ("entered", "succeeded", "failed", "waiting", "skipped")
+                }
+                for nid, c in self.nodes.items()
+            },
+            "contacts_messaged": len(self.messaged),
+            "messages": self.sent,
             "sample_messages": self.messages,
             "skipped": {"reasons": dict(self.skipped), "samples": self.skip_samples},
-        }  # fmt: skip
+        }
 
 
 def _contacts(external_ids: set[str], cache: dict) -> None:
     missing = [eid for eid in external_ids if eid not in cache]
     if not missing:
         return
-    rows = db.session.scalars(select(Contact).where(Contact.external_id.in_(missing))
-                              .options(selectinload(Contact.tags)))  # fmt: skip
+    rows = db.session.scalars(
+        select(Contact).where(Contact.external_id.in_(missing)).options(selectinload(Contact.tags))
+    )
     for contact in rows:
         cache[contact.external_id] = contact_service.contact_to_context(contact)
     for eid in missing:
@@ -234,24 +247,48 @@ def _contacts(external_ids: set[str], cache: dict) -> None:
 
 def _event_rows(types: set[str], since: datetime, until: datetime):
     """``(id, payload, received_at, user_id)`` of the window, oldest first, in batches."""
-    stmt = (select(EventLog.id, EventLog.payload, EventLog.received_at, EventLog.user_id,
-                   EventLog.event_type)
-            .where(EventLog.event_type.in_(sorted(types)), EventLog.received_at >= since,
-                   EventLog.received_at < until)
-            .order_by(EventLog.received_at, EventLog.id))  # fmt: skip
+    stmt = (
+        select(
+            EventLog.id,
+            EventLog.payload,
+            EventLog.received_at,
+            EventLog.user_id,
+            EventLog.event_type,
+        )
+        .where(
+            EventLog.event_type.in_(sorted(types)),
+            EventLog.received_at >= since,
+            EventLog.received_at < until,
+        )
+        .order_by(EventLog.received_at, EventLog.id)
+    )
     return db.session.execute(stmt.execution_options(yield_per=BATCH)).partitions(BATCH)
 
 
 def _total(types: set[str], since: datetime, until: datetime) -> int:
     from sqlalchemy import func
 
-    return db.session.scalar(select(func.count()).where(
-        EventLog.event_type.in_(sorted(types)), EventLog.received_at >= since,
-        EventLog.received_at < until)) or 0  # fmt: skip
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                EventLog.event_type.in_(sorted(types)),
+                EventLog.received_at >= since,
+                EventLog.received_at < until,
+            )
+        )
+        or 0
+    )
 
 
-def simulate(graph: dict, days: int, *, now: datetime | None = None, per_minute: int = 30,
-             progress=None, max_nodes: int = 500) -> dict:  # fmt: skip
+def simulate(
+    graph: dict,
+    days: int,
+    *,
+    now: datetime | None = None,
+    per_minute: int = 30,
+    progress=None,
+    max_nodes: int = 500,
+) -> dict:
     """Replay the last ``days`` of stored events through ``graph``; ``progress(done, total)``
     is called after every batch. Raises :class:`SimulationInvalid` for an invalid graph."""
     report = validate(graph, max_nodes=max_nodes)
@@ -277,7 +314,9 @@ def simulate(graph: dict, days: int, *, now: datetime | None = None, per_minute:
         if progress:
             progress(replay.replayed, total)
     elapsed = time.perf_counter() - started
-    return {**replay.result(), "window": {"days": days, "since": since.isoformat(),
-                                          "until": until.isoformat()},
-            "elapsed_ms": round(elapsed * 1000, 1),
-            "events_per_second": round(replay.replayed / elapsed) if elapsed else None}  # fmt: skip
+    return {
+        **replay.result(),
+        "window": {"days": days, "since": since.isoformat(), "until": until.isoformat()},
+        "elapsed_ms": round(elapsed * 1000, 1),
+        "events_per_second": round(replay.replayed / elapsed) if elapsed else None,
+    }

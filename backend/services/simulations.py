@@ -40,21 +40,34 @@ def _check(graph: dict) -> None:
     report = validate(graph, max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500))
     if not report.ok:
         errors = [issue.to_dict() for issue in report.errors]
-        raise ServiceError(400, f"graph is not valid: {errors[0]['message']}", field="graph",
-                           node_id=errors[0].get("node_id"), errors=errors, code="invalid_graph")  # fmt: skip
+        raise ServiceError(
+            400,
+            f"graph is not valid: {errors[0]['message']}",
+            field="graph",
+            node_id=errors[0].get("node_id"),
+            errors=errors,
+            code="invalid_graph",
+        )
 
 
 def start(graph: dict, days: int, user_id: int | None, workflow_id: int | None = None) -> dict:
     """Check the graph, store a queued simulation and enqueue its job; returns the record."""
     _check(graph)
-    record = {"id": secrets.token_hex(8), "status": "queued", "days": days,
-              "workflow_id": workflow_id, "created_by": user_id,
-              "created_at": utcnow().isoformat(), "progress": {"done": 0, "total": None},
-              "graph": graph}  # fmt: skip
+    record = {
+        "id": secrets.token_hex(8),
+        "status": "queued",
+        "days": days,
+        "workflow_id": workflow_id,
+        "created_by": user_id,
+        "created_at": utcnow().isoformat(),
+        "progress": {"done": 0, "total": None},
+        "graph": graph,
+    }
     try:
         _save(record)
-        get_queue().enqueue("backend.jobs.simulate_workflow", record["id"],
-                            job_timeout=JOB_TIMEOUT, result_ttl=0)  # fmt: skip
+        get_queue().enqueue(
+            "backend.jobs.simulate_workflow", record["id"], job_timeout=JOB_TIMEOUT, result_ttl=0
+        )
     except Exception as exc:  # Redis down: nothing was started
         raise ServiceError(503, f"the job queue is unavailable ({type(exc).__name__})") from None
     return record
@@ -73,16 +86,23 @@ def run(sim_id: str) -> str:
         _save(record)
 
     try:
-        result = simulate(record["graph"], record["days"], progress=progress,
-                          per_minute=current_app.config.get("RATE_LIMIT_PER_CONTACT_PER_MINUTE", 30),
-                          max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500))  # fmt: skip
+        result = simulate(
+            record["graph"],
+            record["days"],
+            progress=progress,
+            per_minute=current_app.config.get("RATE_LIMIT_PER_CONTACT_PER_MINUTE", 30),
+            max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500),
+        )
     except SimulationInvalid as exc:
         record.update(status="failed", error="graph is not valid", errors=exc.errors)
     except Exception as exc:  # recorded for the poller; the worker moves on
         record.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
     else:
-        record.update(status="finished", result=result,
-                      progress={"done": result["events"], "total": result["events"]})  # fmt: skip
+        record.update(
+            status="finished",
+            result=result,
+            progress={"done": result["events"], "total": result["events"]},
+        )
     record["finished_at"] = utcnow().isoformat()
     _save(record)
     return record["status"]

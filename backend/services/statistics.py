@@ -52,8 +52,16 @@ def _per_workflow(conds) -> list[dict]:
     )
     out: dict[int, dict] = {}
     for wf_id, name, status, count, avg in db.session.execute(stmt):
-        item = out.setdefault(wf_id, {"workflow_id": wf_id, "name": name, "total": 0,
-                                      "by_status": {}, "avg_duration_ms": None})  # fmt: skip
+        item = out.setdefault(
+            wf_id,
+            {
+                "workflow_id": wf_id,
+                "name": name,
+                "total": 0,
+                "by_status": {},
+                "avg_duration_ms": None,
+            },
+        )
         item["total"] += count
         item["by_status"][status] = count
         if status in ("succeeded", "failed") and avg is not None:
@@ -65,19 +73,34 @@ def _per_workflow(conds) -> list[dict]:
 
 def _per_node(conds) -> list[dict]:
     stmt = (
-        select(Run.workflow_id, StepExecution.node_id, StepExecution.node_type,
-               StepExecution.status, func.count(), func.avg(StepExecution.duration_ms))
+        select(
+            Run.workflow_id,
+            StepExecution.node_id,
+            StepExecution.node_type,
+            StepExecution.status,
+            func.count(),
+            func.avg(StepExecution.duration_ms),
+        )
         .join(Run, Run.id == StepExecution.execution_id)
         .where(*conds)
-        .group_by(Run.workflow_id, StepExecution.node_id, StepExecution.node_type,
-                  StepExecution.status)
-    )  # fmt: skip
+        .group_by(
+            Run.workflow_id, StepExecution.node_id, StepExecution.node_type, StepExecution.status
+        )
+    )
     out: dict[tuple, dict] = {}
     for wf_id, node_id, node_type, status, count, avg in db.session.execute(stmt):
         key = (wf_id, node_id)
-        item = out.setdefault(key, {"workflow_id": wf_id, "node_id": node_id,
-                                    "node_type": node_type, "total": 0, "by_status": {},
-                                    "avg_duration_ms": None})  # fmt: skip
+        item = out.setdefault(
+            key,
+            {
+                "workflow_id": wf_id,
+                "node_id": node_id,
+                "node_type": node_type,
+                "total": 0,
+                "by_status": {},
+                "avg_duration_ms": None,
+            },
+        )
         item["total"] += count
         item["by_status"][status] = count
         if status == "succeeded":
@@ -85,8 +108,9 @@ def _per_node(conds) -> list[dict]:
     return sorted(out.values(), key=lambda i: (i["workflow_id"], i["node_id"]))
 
 
-def compute(workflow_id: int | None = None, after: datetime | None = None,
-            before: datetime | None = None) -> dict:  # fmt: skip
+def compute(
+    workflow_id: int | None = None, after: datetime | None = None, before: datetime | None = None
+) -> dict:
     """All statistics, optionally for one workflow and a creation-time window of the runs."""
     conds = _run_filters(workflow_id, after, before)
     wf_where = [Workflow.id == workflow_id] if workflow_id is not None else []
@@ -105,10 +129,14 @@ def compute(workflow_id: int | None = None, after: datetime | None = None,
         event_where.append(EventLog.received_at < before)
     return {
         "workflows": {"total": sum(workflows.values()), "by_status": workflows},
-        "executions": {"total": sum(executions.values()), "by_status": executions,
-                       "success_rate": _rate(executions), "avg_duration_ms": _avg(avg),
-                       "conversions": executions.get("converted", 0)},
+        "executions": {
+            "total": sum(executions.values()),
+            "by_status": executions,
+            "success_rate": _rate(executions),
+            "avg_duration_ms": _avg(avg),
+            "conversions": executions.get("converted", 0),
+        },
         "events": {"by_status": _by_status(EventLog.status, *event_where)},
         "per_workflow": _per_workflow(conds),
         "per_node": _per_node(conds),
-    }  # fmt: skip
+    }

@@ -41,9 +41,12 @@ def _selects(contact: Contact, kinds: set[str]) -> list:
     parts = []
     if "event" in kinds:
         # Internal events (TAG_ADDED...) are the tag changes listed as tag_added / tag_removed.
-        parts.append(_row("event", EventLog).where(or_(EventLog.contact_id == contact.id,
-                                                       EventLog.user_id == contact.external_id),
-                                                   EventLog.source != "internal"))  # fmt: skip
+        parts.append(
+            _row("event", EventLog).where(
+                or_(EventLog.contact_id == contact.id, EventLog.user_id == contact.external_id),
+                EventLog.source != "internal",
+            )
+        )
     if "run" in kinds:
         parts.append(
             _row("run", WorkflowExecution).where(WorkflowExecution.contact_id == contact.id)
@@ -57,47 +60,83 @@ def _selects(contact: Contact, kinds: set[str]) -> list:
     actions = [a for a in ("added", "removed") if f"tag_{a}" in kinds]
     if actions:
         tag_kind = case((TagChange.action == "added", "tag_added"), else_="tag_removed")
-        parts.append(_row(tag_kind, TagChange).where(TagChange.contact_id == contact.id,
-                                                     TagChange.action.in_(actions)))  # fmt: skip
+        parts.append(
+            _row(tag_kind, TagChange).where(
+                TagChange.contact_id == contact.id, TagChange.action.in_(actions)
+            )
+        )
     return parts
 
 
 def _event(row: EventLog) -> dict:
     payload = row.payload if isinstance(row.payload, dict) else {}
-    return {"id": row.id, "event_type": row.event_type, "status": row.status,
-            "source": row.source, "data": payload.get("data", {}),
-            "conversation_id": row.conversation_id,
-            "matched_workflows": row.matched_workflows, "links": {"event_id": row.id}}  # fmt: skip
+    return {
+        "id": row.id,
+        "event_type": row.event_type,
+        "status": row.status,
+        "source": row.source,
+        "data": payload.get("data", {}),
+        "conversation_id": row.conversation_id,
+        "matched_workflows": row.matched_workflows,
+        "links": {"event_id": row.id},
+    }
 
 
 def _run(row: WorkflowExecution, names: dict) -> dict:
-    return {"id": row.id, "workflow_id": row.workflow_id,
-            "workflow_name": names.get(row.workflow_id), "status": row.status,
-            "trigger_node_id": row.trigger_node_id, "error": row.error,
-            "duration_ms": row.duration_ms, "finished_at": iso(row.finished_at),
-            "links": {"execution_id": row.id, "workflow_id": row.workflow_id,
-                      "event_id": row.event_id}}  # fmt: skip
+    return {
+        "id": row.id,
+        "workflow_id": row.workflow_id,
+        "workflow_name": names.get(row.workflow_id),
+        "status": row.status,
+        "trigger_node_id": row.trigger_node_id,
+        "error": row.error,
+        "duration_ms": row.duration_ms,
+        "finished_at": iso(row.finished_at),
+        "links": {"execution_id": row.id, "workflow_id": row.workflow_id, "event_id": row.event_id},
+    }
 
 
 def _message(row: OutboundMessage) -> dict:
-    return {"id": row.id, "message_kind": row.kind, "channel": row.channel, "to": row.to,
-            "subject": row.subject, "text": row.text, "status": row.status,
-            "node_id": row.node_id, "links": {"execution_id": row.execution_id}}  # fmt: skip
+    return {
+        "id": row.id,
+        "message_kind": row.kind,
+        "channel": row.channel,
+        "to": row.to,
+        "subject": row.subject,
+        "text": row.text,
+        "status": row.status,
+        "node_id": row.node_id,
+        "links": {"execution_id": row.execution_id},
+    }
 
 
 def _note(row: Note) -> dict:
-    return {"id": row.id, "text": row.text, "conversation_id": row.conversation_id,
-            "links": {"execution_id": row.execution_id}}  # fmt: skip
+    return {
+        "id": row.id,
+        "text": row.text,
+        "conversation_id": row.conversation_id,
+        "links": {"execution_id": row.execution_id},
+    }
 
 
 def _tag(row: TagChange) -> dict:
-    return {"id": row.id, "tag": row.tag, "source": row.source, "user_id": row.user_id,
-            "links": {"execution_id": row.execution_id}}  # fmt: skip
+    return {
+        "id": row.id,
+        "tag": row.tag,
+        "source": row.source,
+        "user_id": row.user_id,
+        "links": {"execution_id": row.execution_id},
+    }
 
 
-_MODELS = {"event": (EventLog, _event), "run": (WorkflowExecution, _run),
-           "message": (OutboundMessage, _message), "note": (Note, _note),
-           "tag_added": (TagChange, _tag), "tag_removed": (TagChange, _tag)}  # fmt: skip
+_MODELS = {
+    "event": (EventLog, _event),
+    "run": (WorkflowExecution, _run),
+    "message": (OutboundMessage, _message),
+    "note": (Note, _note),
+    "tag_added": (TagChange, _tag),
+    "tag_removed": (TagChange, _tag),
+}
 
 
 def _details(page: list[tuple[str, int]]) -> dict[tuple[str, int], dict]:
@@ -111,11 +150,17 @@ def _details(page: list[tuple[str, int]]) -> dict[tuple[str, int], dict]:
     runs = {r.id: r for (k, _), r in rows.items() if k == "run"}
     run_ids = {getattr(r, "execution_id", None) for (k, _), r in rows.items() if k != "run"}
     run_ids.discard(None)
-    wf_of = dict(db.session.execute(select(WorkflowExecution.id, WorkflowExecution.workflow_id)
-                                    .where(WorkflowExecution.id.in_(run_ids))).all())  # fmt: skip
+    wf_of = dict(
+        db.session.execute(
+            select(WorkflowExecution.id, WorkflowExecution.workflow_id).where(
+                WorkflowExecution.id.in_(run_ids)
+            )
+        ).all()
+    )
     wf_ids = {r.workflow_id for r in runs.values()}
-    names = dict(db.session.execute(select(Workflow.id, Workflow.name)
-                                    .where(Workflow.id.in_(wf_ids))).all())  # fmt: skip
+    names = dict(
+        db.session.execute(select(Workflow.id, Workflow.name).where(Workflow.id.in_(wf_ids))).all()
+    )
     out = {}
     for (kind, ident), row in rows.items():
         item = _run(row, names) if kind == "run" else _MODELS[kind][1](row)
@@ -133,9 +178,12 @@ def timeline_page(contact: Contact, page: int, size: int, kinds: set[str] | None
         return 0, []
     union = union_all(*parts).subquery()
     count = db.session.scalar(select(func.count()).select_from(union))
-    stmt = (select(union.c.kind, union.c.id, union.c.at)
-            .order_by(union.c.at.desc(), union.c.kind, union.c.id.desc())
-            .limit(size).offset((page - 1) * size))  # fmt: skip
+    stmt = (
+        select(union.c.kind, union.c.id, union.c.at)
+        .order_by(union.c.at.desc(), union.c.kind, union.c.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    )
     rows = db.session.execute(stmt).all()
     details = _details([(kind, ident) for kind, ident, _ in rows])
     items = []

@@ -101,8 +101,9 @@ def materialise_triggers(workflow: Workflow) -> list[Trigger]:
     for node_id, node in wanted.items():
         row = existing.get(node_id)
         if row is None or row not in workflow.triggers:
-            row = Trigger(workflow=workflow, node_id=node_id[:100], node_type=node["type"],
-                          event_type="")  # fmt: skip
+            row = Trigger(
+                workflow=workflow, node_id=node_id[:100], node_type=node["type"], event_type=""
+            )
             db.session.add(row)
         _sync_row(row, node, workflow)
         rows.append(row)

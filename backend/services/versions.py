@@ -32,28 +32,35 @@ class VersionConflict(Exception):
     status = 409
 
     def __init__(self, workflow: Workflow, base_version: int):
-        super().__init__(f"workflow {workflow.id} is at version {workflow.version}, "
-                         f"not {base_version}")  # fmt: skip
+        super().__init__(
+            f"workflow {workflow.id} is at version {workflow.version}, not {base_version}"
+        )
         self.workflow, self.base_version = workflow, base_version
 
     def body(self) -> dict:
         wf = self.workflow
         editor = db.session.get(User, wf.updated_by_id) if wf.updated_by_id else None
         return {
-            "error": "conflict", "code": "conflict", "field": "base_version",
+            "error": "conflict",
+            "code": "conflict",
+            "field": "base_version",
             "detail": f"this workflow was saved by someone else (version {wf.version}) after "
-                      f"version {self.base_version} that your changes start from",
-            "current_version": wf.version, "updated_at": iso(wf.updated_at),
-            "updated_by": wf.updated_by_id, "updated_by_email": editor.email if editor else None,
-        }  # fmt: skip
+            f"version {self.base_version} that your changes start from",
+            "current_version": wf.version,
+            "updated_at": iso(wf.updated_at),
+            "updated_by": wf.updated_by_id,
+            "updated_by_email": editor.email if editor else None,
+        }
 
 
 def lock_workflow(workflow_id: int) -> Workflow | None:
     """The workflow row, locked for this transaction where the database can (PostgreSQL)."""
     return db.session.scalar(
-        select(Workflow).where(Workflow.id == workflow_id).with_for_update().execution_options(
-            populate_existing=True)
-    )  # fmt: skip
+        select(Workflow)
+        .where(Workflow.id == workflow_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def check_base_version(workflow: Workflow, base_version: int | None) -> None:
@@ -65,9 +72,10 @@ def check_base_version(workflow: Workflow, base_version: int | None) -> None:
 def get_version(workflow_id: int, number: int) -> WorkflowVersion | None:
     """Version ``number`` of a workflow, or None."""
     return db.session.scalar(
-        select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id,
-                                      WorkflowVersion.version == number)
-    )  # fmt: skip
+        select(WorkflowVersion).where(
+            WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.version == number
+        )
+    )
 
 
 def restore_version(workflow: Workflow, version: WorkflowVersion, user=None) -> Workflow:
@@ -76,8 +84,14 @@ def restore_version(workflow: Workflow, version: WorkflowVersion, user=None) -> 
     if graph != workflow.graph:
         return service.update_workflow(workflow, {"graph": graph}, user)
     workflow.version += 1
-    db.session.add(WorkflowVersion(workflow=workflow, version=workflow.version, graph=graph,
-                                   created_by_id=getattr(user, "id", None)))  # fmt: skip
+    db.session.add(
+        WorkflowVersion(
+            workflow=workflow,
+            version=workflow.version,
+            graph=graph,
+            created_by_id=getattr(user, "id", None),
+        )
+    )
     workflow.updated_by_id = getattr(user, "id", None)
     workflow.updated_at = utcnow()
     db.session.commit()

@@ -37,30 +37,52 @@ def _as_datetime(value) -> datetime:
 def _groups(where: list, overdue_at: datetime) -> list[dict]:
     hour = _hour(Run.resume_at)
     overdue = func.sum(func.cast(Run.resume_at < overdue_at, db.Integer))
-    stmt = (select(Run.workflow_id, Workflow.name, hour, func.count(), overdue)
-            .join(Workflow, Workflow.id == Run.workflow_id).where(*where)
-            .group_by(Run.workflow_id, Workflow.name, hour).order_by(Run.workflow_id, hour))  # fmt: skip
+    stmt = (
+        select(Run.workflow_id, Workflow.name, hour, func.count(), overdue)
+        .join(Workflow, Workflow.id == Run.workflow_id)
+        .where(*where)
+        .group_by(Run.workflow_id, Workflow.name, hour)
+        .order_by(Run.workflow_id, hour)
+    )
     groups: dict[int, dict] = {}
     for wf_id, name, at, count, late in db.session.execute(stmt):
-        group = groups.setdefault(wf_id, {"workflow_id": wf_id, "workflow_name": name,
-                                          "pending": 0, "overdue": 0, "hours": []})  # fmt: skip
+        group = groups.setdefault(
+            wf_id,
+            {"workflow_id": wf_id, "workflow_name": name, "pending": 0, "overdue": 0, "hours": []},
+        )
         group["pending"] += count
         group["overdue"] += int(late or 0)
-        group["hours"].append({"hour": iso(_as_datetime(at)), "count": count,
-                               "overdue": int(late or 0)})  # fmt: skip
+        group["hours"].append(
+            {"hour": iso(_as_datetime(at)), "count": count, "overdue": int(late or 0)}
+        )
     return list(groups.values())
 
 
 def _soonest(where: list, overdue_at: datetime, limit: int) -> list[dict]:
-    waiting_node = (select(StepExecution.node_id)
-                    .where(StepExecution.execution_id == Run.id,
-                           StepExecution.status == "waiting")
-                    .order_by(StepExecution.seq.desc()).limit(1).scalar_subquery())  # fmt: skip
-    stmt = (select(Run.id, Run.workflow_id, Run.contact_id, Run.resume_at, waiting_node)
-            .where(*where).order_by(Run.resume_at, Run.id).limit(limit))  # fmt: skip
-    return [{"execution_id": run_id, "workflow_id": wf_id, "contact_id": contact_id,
-             "node_id": node_id, "resume_at": iso(at), "overdue": at < overdue_at}
-            for run_id, wf_id, contact_id, at, node_id in db.session.execute(stmt)]  # fmt: skip
+    waiting_node = (
+        select(StepExecution.node_id)
+        .where(StepExecution.execution_id == Run.id, StepExecution.status == "waiting")
+        .order_by(StepExecution.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Run.id, Run.workflow_id, Run.contact_id, Run.resume_at, waiting_node)
+        .where(*where)
+        .order_by(Run.resume_at, Run.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "execution_id": run_id,
+            "workflow_id": wf_id,
+            "contact_id": contact_id,
+            "node_id": node_id,
+            "resume_at": iso(at),
+            "overdue": at < overdue_at,
+        }
+        for run_id, wf_id, contact_id, at, node_id in db.session.execute(stmt)
+    ]
 
 
 def wakeups(workflow_id: int | None = None, limit: int = 50, now: datetime | None = None) -> dict:
@@ -72,8 +94,10 @@ def wakeups(workflow_id: int | None = None, limit: int = 50, now: datetime | Non
         where.append(Run.workflow_id == workflow_id)
     groups = _groups(where, overdue_at)
     return {
-        "now": iso(now), "overdue_after_seconds": OVERDUE_SECONDS,
+        "now": iso(now),
+        "overdue_after_seconds": OVERDUE_SECONDS,
         "pending": sum(g["pending"] for g in groups),
         "overdue": sum(g["overdue"] for g in groups),
-        "workflows": groups, "soonest": _soonest(where, overdue_at, limit),
-    }  # fmt: skip
+        "workflows": groups,
+        "soonest": _soonest(where, overdue_at, limit),
+    }

@@ -63,8 +63,9 @@ def check_shape(graph) -> dict:
         raise WorkflowError(400, f"graph: {exc}", field="graph") from None
     for index, node in enumerate(graph["nodes"]):
         if len(node["id"]) > 100 or not node["id"]:
-            raise WorkflowError(400, "node ids must be 1-100 characters",
-                                field=f"graph.nodes.{index}.id")  # fmt: skip
+            raise WorkflowError(
+                400, "node ids must be 1-100 characters", field=f"graph.nodes.{index}.id"
+            )
     cap = current_app.config.get("MAX_GRAPH_NODES", 500)
     if len(graph["nodes"]) > cap:
         raise WorkflowError(400, f"graph has more than {cap} nodes", field="graph.nodes")
@@ -103,8 +104,12 @@ def _credential_issues(graph: dict, report) -> None:
                 wanted.setdefault(name.partition(".")[0], node.get("id"))
     missing = set(wanted) - known_names() if wanted else set()
     for name in sorted(missing):
-        report.error("unknown_credential", f"no credential named {name!r}",
-                     node_id=wanted[name], field="params")  # fmt: skip
+        report.error(
+            "unknown_credential",
+            f"no credential named {name!r}",
+            node_id=wanted[name],
+            field="params",
+        )
 
 
 def _require_valid(graph: dict) -> None:
@@ -114,28 +119,44 @@ def _require_valid(graph: dict) -> None:
     if not report.ok:
         raise ValidationError(report.errors)
     known = set(db.session.scalars(select(EventType.name)))
-    unknown = [Issue("unknown_event_type", f"event type {spec.event_type!r} is not registered "
-                     "(register it with POST /event-types/ first)", node_id=spec.node_id,
-                     field="params.event_type")
-               for spec in trigger_specs(graph, None)
-               if spec.event_type and spec.event_type not in known]  # fmt: skip
+    unknown = [
+        Issue(
+            "unknown_event_type",
+            f"event type {spec.event_type!r} is not registered "
+            "(register it with POST /event-types/ first)",
+            node_id=spec.node_id,
+            field="params.event_type",
+        )
+        for spec in trigger_specs(graph, None)
+        if spec.event_type and spec.event_type not in known
+    ]
     if unknown:
         raise ValidationError(unknown)
 
 
 def _snapshot(workflow: Workflow, user) -> None:
     db.session.add(
-        WorkflowVersion(workflow=workflow, version=workflow.version, graph=workflow.graph,
-                        created_by_id=getattr(user, "id", None))
-    )  # fmt: skip
+        WorkflowVersion(
+            workflow=workflow,
+            version=workflow.version,
+            graph=workflow.graph,
+            created_by_id=getattr(user, "id", None),
+        )
+    )
 
 
 def create_workflow(name: str, description: str = "", graph: dict | None = None, user=None):
     """Create a draft workflow (version 1) and commit it."""
     graph = check_shape(graph) if graph is not None else empty_graph(name)
-    workflow = Workflow(name=name, description=description or "", graph=graph, status="draft",
-                        version=1, created_by_id=getattr(user, "id", None),
-                        updated_by_id=getattr(user, "id", None))  # fmt: skip
+    workflow = Workflow(
+        name=name,
+        description=description or "",
+        graph=graph,
+        status="draft",
+        version=1,
+        created_by_id=getattr(user, "id", None),
+        updated_by_id=getattr(user, "id", None),
+    )
     db.session.add(workflow)
     db.session.flush()
     _snapshot(workflow, user)
@@ -177,8 +198,9 @@ def activate(workflow: Workflow, user=None) -> Workflow:
         raise WorkflowError(409, "an archived workflow cannot be activated", field="status")
     _require_valid(workflow.graph)
     if not trigger_nodes(workflow.graph):
-        raise WorkflowError(400, "a workflow needs a trigger node to be activated",
-                            field="graph.nodes")  # fmt: skip
+        raise WorkflowError(
+            400, "a workflow needs a trigger node to be activated", field="graph.nodes"
+        )
     workflow.status = "active"
     workflow.activated_at = utcnow()
     workflow.updated_by_id = getattr(user, "id", None)

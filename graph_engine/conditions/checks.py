@@ -129,20 +129,33 @@ def _object(required: str, properties: dict, **extra) -> dict:
 def _leaf_schema() -> dict:
     scalar = {"type": ["string", "number"]}
     value_rules = [
-        ({"enum": sorted(_RANGE)}, {"type": "array", "items": scalar, "minItems": 2, "maxItems": 2}),
+        (
+            {"enum": sorted(_RANGE)},
+            {"type": "array", "items": scalar, "minItems": 2, "maxItems": 2},
+        ),
         ({"enum": sorted(_COLLECTION)}, {"type": ["array", "string"]}),
         ({"enum": sorted(_NEEDS_SCALAR | _NEEDS_TEXT)}, scalar),
         ({"const": "matches_regex"}, {"type": "string", "maxLength": 512}),
-    ]  # fmt: skip
-    rules = [{"if": {"properties": {"op": op}}, "then": {"properties": {"value": value}}}
-             for op, value in value_rules]  # fmt: skip
-    rules.append({"if": {"properties": {"op": {"not": {"enum": sorted(UNARY_OPERATORS)}}}},
-                  "then": {"required": ["value"]}})  # fmt: skip
-    schema = _object("field", {
-        "field": {"type": "string", "minLength": 1, "pattern": r"^[^.]+(\.[^.]+)*$"},
-        "op": {"enum": list(OPERATORS)},
-        "value": {},
-    }, allOf=rules)  # fmt: skip
+    ]
+    rules = [
+        {"if": {"properties": {"op": op}}, "then": {"properties": {"value": value}}}
+        for op, value in value_rules
+    ]
+    rules.append(
+        {
+            "if": {"properties": {"op": {"not": {"enum": sorted(UNARY_OPERATORS)}}}},
+            "then": {"required": ["value"]},
+        }
+    )
+    schema = _object(
+        "field",
+        {
+            "field": {"type": "string", "minLength": 1, "pattern": r"^[^.]+(\.[^.]+)*$"},
+            "op": {"enum": list(OPERATORS)},
+            "value": {},
+        },
+        allOf=rules,
+    )
     schema["required"] = ["field", "op"]
     return schema
 

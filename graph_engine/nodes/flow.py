@@ -112,23 +112,45 @@ _WAIT_SCHEMA = {
     "description": "A duration, an 'until' datetime, or a 'time' of day (optionally on weekdays).",
     "properties": {
         **{unit: _unit(unit) for unit in _UNITS},
-        "until": {"type": "string", "title": "Until", "maxLength": 200,
-                  "description": "ISO datetime, e.g. 2025-01-01T09:00 (a template is allowed)."},
-        "time": {"type": "string", "title": "Time of day", "pattern": _TIME_RE.pattern,
-                 "description": "HH:MM in the workflow timezone."},
-        "weekdays": {"type": "array", "title": "Weekdays", "uniqueItems": True, "minItems": 1,
-                     "items": {"enum": list(WEEKDAYS)}},
-        "timezone": {"type": "string", "title": "Timezone",
-                     "description": "IANA name; default: the workflow's timezone."},
+        "until": {
+            "type": "string",
+            "title": "Until",
+            "maxLength": 200,
+            "description": "ISO datetime, e.g. 2025-01-01T09:00 (a template is allowed).",
+        },
+        "time": {
+            "type": "string",
+            "title": "Time of day",
+            "pattern": _TIME_RE.pattern,
+            "description": "HH:MM in the workflow timezone.",
+        },
+        "weekdays": {
+            "type": "array",
+            "title": "Weekdays",
+            "uniqueItems": True,
+            "minItems": 1,
+            "items": {"enum": list(WEEKDAYS)},
+        },
+        "timezone": {
+            "type": "string",
+            "title": "Timezone",
+            "description": "IANA name; default: the workflow's timezone.",
+        },
     },
     "additionalProperties": False,
-}  # fmt: skip
+}
 
 NODE_TYPES = [
     NodeType(
-        type="flow.wait", category="flow", title="Wait",
+        type="flow.wait",
+        category="flow",
+        title="Wait",
         description="Pause this branch for a while, until a date, or until a time of day.",
-        icon="hourglass", params_schema=_WAIT_SCHEMA, run=_run_wait,
-        template_fields=("until",), check=_check_wait, breaks_cycles=True,
+        icon="hourglass",
+        params_schema=_WAIT_SCHEMA,
+        run=_run_wait,
+        template_fields=("until",),
+        check=_check_wait,
+        breaks_cycles=True,
     ),
-]  # fmt: skip
+]

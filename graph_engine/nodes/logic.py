@@ -102,77 +102,134 @@ def _names(key: str, extra: tuple = ()):
     return lambda params: [item["name"] for item in params.get(key) or []] + list(extra)
 
 
-_CONDITION_SCHEMA = rules_schema({
-    "type": "object",
-    "properties": {"rules": {**RULES_REF, "title": "Rules",
-                             "description": "Follow 'true' when these rules hold, else 'false'."}},
-    "required": ["rules"],
-    "additionalProperties": False,
-})  # fmt: skip
+_CONDITION_SCHEMA = rules_schema(
+    {
+        "type": "object",
+        "properties": {
+            "rules": {
+                **RULES_REF,
+                "title": "Rules",
+                "description": "Follow 'true' when these rules hold, else 'false'.",
+            }
+        },
+        "required": ["rules"],
+        "additionalProperties": False,
+    }
+)
 
-_SWITCH_SCHEMA = rules_schema({
-    "type": "object",
-    "properties": {"cases": {
-        "type": "array", "title": "Cases", "minItems": 1, "maxItems": 50,
-        "description": "Checked in order; the first case whose rules hold picks its port, "
-                       "else 'default'.",
-        "items": {"type": "object", "required": ["name", "rules"], "additionalProperties": False,
-                  "properties": {"name": {**_PORT_NAME, "title": "Port name"},
-                                 "rules": {**RULES_REF, "title": "Rules"}}},
-    }},
-    "required": ["cases"],
-    "additionalProperties": False,
-})  # fmt: skip
+_SWITCH_SCHEMA = rules_schema(
+    {
+        "type": "object",
+        "properties": {
+            "cases": {
+                "type": "array",
+                "title": "Cases",
+                "minItems": 1,
+                "maxItems": 50,
+                "description": "Checked in order; the first case whose rules hold picks its port, "
+                "else 'default'.",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "rules"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {**_PORT_NAME, "title": "Port name"},
+                        "rules": {**RULES_REF, "title": "Rules"},
+                    },
+                },
+            }
+        },
+        "required": ["cases"],
+        "additionalProperties": False,
+    }
+)
 
 _AB_SCHEMA = {
     "type": "object",
-    "properties": {"variants": {
-        "type": "array", "title": "Variants", "minItems": 2, "maxItems": 20,
-        "description": "Each contact always gets the same variant, chosen by weight.",
-        "default": [{"name": "a", "weight": 50}, {"name": "b", "weight": 50}],
-        "items": {"type": "object", "required": ["name"], "additionalProperties": False,
-                  "properties": {"name": {**_PORT_NAME, "title": "Port name"},
-                                 "weight": {"type": "number", "minimum": 0, "default": 1,
-                                            "title": "Weight"}}},
-    }},
+    "properties": {
+        "variants": {
+            "type": "array",
+            "title": "Variants",
+            "minItems": 2,
+            "maxItems": 20,
+            "description": "Each contact always gets the same variant, chosen by weight.",
+            "default": [{"name": "a", "weight": 50}, {"name": "b", "weight": 50}],
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {**_PORT_NAME, "title": "Port name"},
+                    "weight": {"type": "number", "minimum": 0, "default": 1, "title": "Weight"},
+                },
+            },
+        }
+    },
     "required": ["variants"],
     "additionalProperties": False,
-}  # fmt: skip
+}
 
 _MERGE_SCHEMA = {
     "type": "object",
-    "properties": {"mode": {
-        "type": "string", "enum": ["all", "any"], "default": "all", "title": "Mode",
-        "description": "all: wait for every branch that can still arrive; "
-                       "any: continue on the first arrival only.",
-    }},
+    "properties": {
+        "mode": {
+            "type": "string",
+            "enum": ["all", "any"],
+            "default": "all",
+            "title": "Mode",
+            "description": "all: wait for every branch that can still arrive; "
+            "any: continue on the first arrival only.",
+        }
+    },
     "additionalProperties": False,
-}  # fmt: skip
+}
 
 NODE_TYPES = [
     NodeType(
-        type="logic.condition", category="logic", title="Condition",
-        description="Branch on rules: 'true' or 'false'.", icon="git-branch",
-        params_schema=_CONDITION_SCHEMA, run=_run_condition, outputs=("true", "false"),
+        type="logic.condition",
+        category="logic",
+        title="Condition",
+        description="Branch on rules: 'true' or 'false'.",
+        icon="git-branch",
+        params_schema=_CONDITION_SCHEMA,
+        run=_run_condition,
+        outputs=("true", "false"),
         rule_fields=("rules",),
     ),
     NodeType(
-        type="logic.switch", category="logic", title="Switch",
-        description="Route to the first matching case, else 'default'.", icon="shuffle",
-        params_schema=_SWITCH_SCHEMA, run=_run_switch, outputs=_names("cases", ("default",)),
-        outputs_from="cases", outputs_extra=("default",), rule_fields=("cases[*].rules",),
+        type="logic.switch",
+        category="logic",
+        title="Switch",
+        description="Route to the first matching case, else 'default'.",
+        icon="shuffle",
+        params_schema=_SWITCH_SCHEMA,
+        run=_run_switch,
+        outputs=_names("cases", ("default",)),
+        outputs_from="cases",
+        outputs_extra=("default",),
+        rule_fields=("cases[*].rules",),
         check=lambda params: _check_names(params, "cases", ("default", "error")),
     ),
     NodeType(
-        type="logic.ab_split", category="logic", title="A/B split",
+        type="logic.ab_split",
+        category="logic",
+        title="A/B split",
         description="Split contacts between weighted variants (stable per contact).",
-        icon="percent", params_schema=_AB_SCHEMA, run=_run_ab_split,
-        outputs=_names("variants"), outputs_from="variants", check=_check_ab,
+        icon="percent",
+        params_schema=_AB_SCHEMA,
+        run=_run_ab_split,
+        outputs=_names("variants"),
+        outputs_from="variants",
+        check=_check_ab,
     ),
     NodeType(
-        type="logic.merge", category="logic", title="Merge",
+        type="logic.merge",
+        category="logic",
+        title="Merge",
         description="Join branches: wait for all of them, or continue on the first.",
-        icon="git-merge", params_schema=_MERGE_SCHEMA, run=_run_merge,
+        icon="git-merge",
+        params_schema=_MERGE_SCHEMA,
+        run=_run_merge,
         merge=lambda params: params.get("mode", "all"),
     ),
-]  # fmt: skip
+]

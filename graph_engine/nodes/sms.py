@@ -63,7 +63,7 @@ NODE_TYPES = [
             },
             "required": ["text"],
             "additionalProperties": False,
-        },  # fmt: skip
+        },
         run=_send_sms,
         retry=dict(SEND_RETRY),
         template_fields=("text", "to"),

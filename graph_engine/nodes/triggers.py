@@ -115,10 +115,20 @@ def _schema(properties: dict | None = None, required: tuple = (), with_filter: b
 
 def _trigger(type_name, title, description, icon, event_type, schema, **extra) -> NodeType:
     return NodeType(
-        type=type_name, category="trigger", title=title, description=description, icon=icon,
-        params_schema=schema, run=_run, inputs=(), outputs=("out",), event_type=event_type,
-        rule_fields=("filter",), error_port=False, **extra,
-    )  # fmt: skip
+        type=type_name,
+        category="trigger",
+        title=title,
+        description=description,
+        icon=icon,
+        params_schema=schema,
+        run=_run,
+        inputs=(),
+        outputs=("out",),
+        event_type=event_type,
+        rule_fields=("filter",),
+        error_port=False,
+        **extra,
+    )
 
 
 _KEYWORDS = {
@@ -133,70 +143,159 @@ _STATUS = {"type": "string", "maxLength": 64}
 
 NODE_TYPES = [
     _trigger(
-        "trigger.message_received", "Message received",
+        "trigger.message_received",
+        "Message received",
         "Starts when a customer sends a message (optionally containing keywords).",
-        "message-circle", "MESSAGE_RECEIVED", _schema({"keywords": _KEYWORDS}),
+        "message-circle",
+        "MESSAGE_RECEIVED",
+        _schema({"keywords": _KEYWORDS}),
         filter_parts=_keywords,
     ),
     _trigger(
-        "trigger.user_created", "New contact", "Starts when a new contact is created.",
-        "user-plus", "USER_CREATED", _schema(),
+        "trigger.user_created",
+        "New contact",
+        "Starts when a new contact is created.",
+        "user-plus",
+        "USER_CREATED",
+        _schema(),
     ),
     _trigger(
-        "trigger.tag_added", "Tag added", "Starts when a tag is added to a contact.", "tag",
+        "trigger.tag_added",
+        "Tag added",
+        "Starts when a tag is added to a contact.",
+        "tag",
         "TAG_ADDED",
-        _schema({"tag": {"type": "string", "title": "Tag", "maxLength": 100,
-                         "description": "Only this tag (empty: any tag)."}}),
+        _schema(
+            {
+                "tag": {
+                    "type": "string",
+                    "title": "Tag",
+                    "maxLength": 100,
+                    "description": "Only this tag (empty: any tag).",
+                }
+            }
+        ),
         filter_parts=_tag,
     ),
     _trigger(
-        "trigger.tag_removed", "Tag removed", "Starts when a tag is removed from a contact.",
-        "tag", "TAG_REMOVED",
-        _schema({"tag": {"type": "string", "title": "Tag", "maxLength": 100,
-                         "description": "Only this tag (empty: any tag)."}}),
+        "trigger.tag_removed",
+        "Tag removed",
+        "Starts when a tag is removed from a contact.",
+        "tag",
+        "TAG_REMOVED",
+        _schema(
+            {
+                "tag": {
+                    "type": "string",
+                    "title": "Tag",
+                    "maxLength": 100,
+                    "description": "Only this tag (empty: any tag).",
+                }
+            }
+        ),
         filter_parts=_tag,
     ),
     _trigger(
-        "trigger.conversation_status_changed", "Conversation status changed",
+        "trigger.conversation_status_changed",
+        "Conversation status changed",
         "Starts when a conversation changes status (optionally from / to given statuses).",
-        "refresh-cw", "CONVERSATION_STATUS_CHANGED",
-        _schema({"from_status": {**_STATUS, "title": "From status"},
-                 "to_status": {**_STATUS, "title": "To status"},
-                 "from": {**_STATUS, "title": "From status (old name)", "deprecated": True,
-                          "description": "Use from_status."},
-                 "to": {**_STATUS, "title": "To status (old name)", "deprecated": True,
-                        "description": "Use to_status."}}),
+        "refresh-cw",
+        "CONVERSATION_STATUS_CHANGED",
+        _schema(
+            {
+                "from_status": {**_STATUS, "title": "From status"},
+                "to_status": {**_STATUS, "title": "To status"},
+                "from": {
+                    **_STATUS,
+                    "title": "From status (old name)",
+                    "deprecated": True,
+                    "description": "Use from_status.",
+                },
+                "to": {
+                    **_STATUS,
+                    "title": "To status (old name)",
+                    "deprecated": True,
+                    "description": "Use to_status.",
+                },
+            }
+        ),
         filter_parts=_status_change,
     ),
     _trigger(
-        "trigger.event", "Custom event", "Starts on any named event sent to the API.", "zap",
+        "trigger.event",
+        "Custom event",
+        "Starts on any named event sent to the API.",
+        "zap",
         lambda params: params.get("event_type"),
-        _schema({"event_type": {"type": "string", "title": "Event type",
-                                "pattern": "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$", "maxLength": 64,
-                                "description": "UPPER_SNAKE name, e.g. ORDER_PAID."}},
-                required=("event_type",)),
+        _schema(
+            {
+                "event_type": {
+                    "type": "string",
+                    "title": "Event type",
+                    "pattern": "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$",
+                    "maxLength": 64,
+                    "description": "UPPER_SNAKE name, e.g. ORDER_PAID.",
+                }
+            },
+            required=("event_type",),
+        ),
     ),
     _trigger(
-        "trigger.webhook", "Webhook", "Starts when the workflow's webhook URL receives a POST.",
-        "globe", "WEBHOOK_RECEIVED", _schema(), targeted=True,
+        "trigger.webhook",
+        "Webhook",
+        "Starts when the workflow's webhook URL receives a POST.",
+        "globe",
+        "WEBHOOK_RECEIVED",
+        _schema(),
+        targeted=True,
     ),
     _trigger(
-        "trigger.schedule", "Schedule", "Starts on a cron schedule.", "clock", "SCHEDULE",
-        _schema({"cron": {"type": "string", "title": "Cron expression", "maxLength": 100,
-                          "description": "Five-field cron, e.g. '0 9 * * mon'."},
-                 "timezone": {"type": "string", "title": "Timezone",
-                              "description": "IANA name; default: the workflow's timezone."},
-                 "target_tag": {"type": "string", "title": "For each contact tagged",
-                                "maxLength": 100, "description": "One run per contact with "
-                                "this tag (empty: one run, without a contact)."},
-                 "target_rules": {**RULES_REF, "title": "For each contact matching",
-                                  "description": "Rules on user.* choosing the contacts."}},
-                required=("cron",), with_filter=False),
-        check=_check_schedule, targeted=True, next_fire=next_schedule,
+        "trigger.schedule",
+        "Schedule",
+        "Starts on a cron schedule.",
+        "clock",
+        "SCHEDULE",
+        _schema(
+            {
+                "cron": {
+                    "type": "string",
+                    "title": "Cron expression",
+                    "maxLength": 100,
+                    "description": "Five-field cron, e.g. '0 9 * * mon'.",
+                },
+                "timezone": {
+                    "type": "string",
+                    "title": "Timezone",
+                    "description": "IANA name; default: the workflow's timezone.",
+                },
+                "target_tag": {
+                    "type": "string",
+                    "title": "For each contact tagged",
+                    "maxLength": 100,
+                    "description": "One run per contact with "
+                    "this tag (empty: one run, without a contact).",
+                },
+                "target_rules": {
+                    **RULES_REF,
+                    "title": "For each contact matching",
+                    "description": "Rules on user.* choosing the contacts.",
+                },
+            },
+            required=("cron",),
+            with_filter=False,
+        ),
+        check=_check_schedule,
+        targeted=True,
+        next_fire=next_schedule,
         contactless=lambda params: not (params.get("target_tag") or params.get("target_rules")),
     ),
     _trigger(
-        "trigger.manual", "Manual", "Starts when someone runs the workflow by hand.", "play",
-        "MANUAL", _schema(with_filter=False), targeted=True,
+        "trigger.manual",
+        "Manual",
+        "Starts when someone runs the workflow by hand.",
+        "play",
+        "MANUAL",
+        _schema(with_filter=False),
+        targeted=True,
     ),
-]  # fmt: skip
+]

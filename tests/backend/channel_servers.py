@@ -72,15 +72,29 @@ class BotApi(_JsonServer):
         self.requests[-1]["status"] = status = self._status(path, body)
         if status == 200:
             self.next_id += 1
-            result = {"message_id": self.next_id, "chat": {"id": body.get("chat_id")},
-                      "text": body.get("text")}  # fmt: skip
+            result = {
+                "message_id": self.next_id,
+                "chat": {"id": body.get("chat_id")},
+                "text": body.get("text"),
+            }
             return 200, {"ok": True, "result": result}, {}
         if status == 429:
             after = self.retry_afters.pop(0)
-            return 429, {"ok": False, "error_code": 429, "parameters": {"retry_after": after},
-                         "description": f"Too Many Requests: retry after {after}"}, {}  # fmt: skip
-        description = {401: "Unauthorized", 403: "Forbidden: bot was blocked by the user",
-                       400: "Bad Request: chat not found"}[status]  # fmt: skip
+            return (
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "parameters": {"retry_after": after},
+                    "description": f"Too Many Requests: retry after {after}",
+                },
+                {},
+            )
+        description = {
+            401: "Unauthorized",
+            403: "Forbidden: bot was blocked by the user",
+            400: "Bad Request: chat not found",
+        }[status]
         return status, {"ok": False, "error_code": status, "description": description}, {}
 
     def _status(self, path, body) -> int:
@@ -121,17 +135,26 @@ def self_signed(tmp: Path) -> tuple[str, str]:
         [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     )
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1)).add_extension(san, critical=False)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(san, critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_path), str(key_path)
 
 
@@ -185,8 +208,11 @@ class SmtpServer:
             if security == "starttls":
                 kwargs["require_starttls"] = True
         if login is not None:
-            kwargs.update(authenticator=authenticator, auth_require_tls=security == "starttls",
-                          auth_exclude_mechanism=["CRAM-MD5"])  # fmt: skip
+            kwargs.update(
+                authenticator=authenticator,
+                auth_require_tls=security == "starttls",
+                auth_exclude_mechanism=["CRAM-MD5"],
+            )
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 

@@ -13,14 +13,27 @@ COUPON = {
     "name": "Coupon",
     "settings": {"reentry": "always"},
     "nodes": [
-        {"id": "trigger", "type": "trigger.message_received",
-         "params": {"filter": {"any": [
-             {"field": "event.data.content", "op": "icontains", "value": "coupon"}]}}},
-        {"id": "interested", "type": "logic.condition",
-         "params": {"rules": {"all": [
-             {"field": "user.tags", "op": "contains", "value": "interested"}]}}},
-        {"id": "send", "type": "action.send_message",
-         "params": {"text": "{{ user.first_name }}, your code: SAVE10"}},
+        {
+            "id": "trigger",
+            "type": "trigger.message_received",
+            "params": {
+                "filter": {
+                    "any": [{"field": "event.data.content", "op": "icontains", "value": "coupon"}]
+                }
+            },
+        },
+        {
+            "id": "interested",
+            "type": "logic.condition",
+            "params": {
+                "rules": {"all": [{"field": "user.tags", "op": "contains", "value": "interested"}]}
+            },
+        },
+        {
+            "id": "send",
+            "type": "action.send_message",
+            "params": {"text": "{{ user.first_name }}, your code: SAVE10"},
+        },
         {"id": "tag", "type": "action.add_tag", "params": {"tag": "coupon_sent"}},
         {"id": "note", "type": "action.add_note", "params": {"text": "coupon sent"}},
     ],
@@ -30,7 +43,7 @@ COUPON = {
         {"id": "e3", "source": "send", "target": "tag"},
         {"id": "e4", "source": "tag", "target": "note"},
     ],
-}  # fmt: skip
+}
 
 
 def graph(base: dict = COUPON, **settings) -> dict:
@@ -47,8 +60,13 @@ def linear(*nodes: dict, trigger: dict | None = None, **settings) -> dict:
         {"id": f"e{i}", "source": a["id"], "target": b["id"]}
         for i, (a, b) in enumerate(zip(all_nodes, all_nodes[1:], strict=False))
     ]
-    return {"format": "workflow-graph/v1", "name": "linear", "settings": settings,
-            "nodes": all_nodes, "edges": edges}  # fmt: skip
+    return {
+        "format": "workflow-graph/v1",
+        "name": "linear",
+        "settings": settings,
+        "nodes": all_nodes,
+        "edges": edges,
+    }
 
 
 def setup(app, *graphs: dict, event_types=("PING",)):
@@ -81,8 +99,13 @@ def work(app, *, scheduler: bool = False) -> None:
 
 
 def message(content: str, user: str = "c1", **extra) -> dict:
-    return {"event_type": "MESSAGE_RECEIVED", "data": {"content": content, "first_name": "Sara"},
-            "user_id": user, "conversation_id": f"conv-{user}", **extra}  # fmt: skip
+    return {
+        "event_type": "MESSAGE_RECEIVED",
+        "data": {"content": content, "first_name": "Sara"},
+        "user_id": user,
+        "conversation_id": f"conv-{user}",
+        **extra,
+    }
 
 
 class FlakyServer:

@@ -52,12 +52,23 @@ def test_tag_edits_in_the_admin_are_recorded_as_admin_changes(admin, client):
     db.session.commit()
     new_id = db.session.scalar(select(Tag.id).where(Tag.name == "new"))
     _login(client)
-    resp = client.post(f"/admin/contact/edit/?id={contact['id']}",
-                       data={"external_id": "a1", "first_name": "", "last_name": "",
-                             "email": "", "phone": "", "channel": "", "tags": [str(new_id)]})  # fmt: skip
+    resp = client.post(
+        f"/admin/contact/edit/?id={contact['id']}",
+        data={
+            "external_id": "a1",
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "phone": "",
+            "channel": "",
+            "tags": [str(new_id)],
+        },
+    )
     body = resp.get_data(as_text=True)
     assert resp.status_code == 302, re.findall(r"<li>([^<]*)</li>", body)
     db.session.expire_all()
     rows = db.session.scalars(select(TagChange).where(TagChange.source == "admin")).all()
     assert sorted((r.tag, r.action, r.user_id) for r in rows) == [
-        ("new", "added", admin.user.id), ("vip", "removed", admin.user.id)]  # fmt: skip
+        ("new", "added", admin.user.id),
+        ("vip", "removed", admin.user.id),
+    ]

@@ -21,8 +21,11 @@ def _runs(workflow_id, *rows):
     from backend.models import WorkflowExecution
 
     for status, at in rows:
-        db.session.add(WorkflowExecution(workflow_id=workflow_id, trigger_node_id="start",
-                                         status=status, created_at=at))  # fmt: skip
+        db.session.add(
+            WorkflowExecution(
+                workflow_id=workflow_id, trigger_node_id="start", status=status, created_at=at
+            )
+        )
     db.session.commit()
 
 
@@ -148,15 +151,24 @@ def test_list_items_carry_last_run_runs_today_and_success_rate(api, viewer):
     busy = _create(api, "Busy")
     _create(api, "Idle")
     now = utcnow()
-    _runs(busy["id"], ("succeeded", now), ("failed", now), ("succeeded", now),
-          ("succeeded", now - timedelta(days=3)), ("failed", now - timedelta(days=10)),
-          ("running", now))  # fmt: skip
+    _runs(
+        busy["id"],
+        ("succeeded", now),
+        ("failed", now),
+        ("succeeded", now),
+        ("succeeded", now - timedelta(days=3)),
+        ("failed", now - timedelta(days=10)),
+        ("running", now),
+    )
     items = {w["name"]: w for w in viewer.get("/workflows/").json["results"]}
     assert items["Busy"]["runs_today"] == 4
     assert items["Busy"]["success_rate"] == 0.75  # 3 of 4 finished in 7 days
     assert items["Busy"]["last_run_at"].startswith(now.date().isoformat())
-    assert (items["Idle"]["last_run_at"], items["Idle"]["runs_today"],
-            items["Idle"]["success_rate"]) == (None, 0, None)  # fmt: skip
+    assert (
+        items["Idle"]["last_run_at"],
+        items["Idle"]["runs_today"],
+        items["Idle"]["success_rate"],
+    ) == (None, 0, None)
 
 
 def test_list_figures_count_today_from_utc_midnight(api):
@@ -166,8 +178,11 @@ def test_list_figures_count_today_from_utc_midnight(api):
 
     wf = _create(api)
     now = datetime(2026, 3, 10, 0, 30, tzinfo=UTC)
-    _runs(wf["id"], ("succeeded", now - timedelta(minutes=20)),
-          ("failed", now - timedelta(minutes=40)))  # fmt: skip
+    _runs(
+        wf["id"],
+        ("succeeded", now - timedelta(minutes=20)),
+        ("failed", now - timedelta(minutes=40)),
+    )
     figures = list_figures([wf["id"]], now=now)[wf["id"]]
     assert figures["runs_today"] == 1 and figures["success_rate"] == 0.5
     assert figures["last_run_at"] == "2026-03-10T00:10:00Z"
@@ -224,9 +239,16 @@ def test_context_paths_include_seen_fields_event_keys_and_nodes(api, viewer):
     from backend.models import EventLog
 
     api.post("/contacts/", {"external_id": "c1", "fields": {"city": "Tabriz", "age": 30}})
-    db.session.add(EventLog(event_type="MESSAGE_RECEIVED", idempotency_key="k1",
-                            payload={"event_type": "MESSAGE_RECEIVED",
-                                     "data": {"content": "hi", "order_total": 12.5}}))  # fmt: skip
+    db.session.add(
+        EventLog(
+            event_type="MESSAGE_RECEIVED",
+            idempotency_key="k1",
+            payload={
+                "event_type": "MESSAGE_RECEIVED",
+                "data": {"content": "hi", "order_total": 12.5},
+            },
+        )
+    )
     db.session.commit()
     wf = _create(api, graph=coupon_graph())
     paths = {p["path"]: p for p in viewer.get("/context-paths/").json}
@@ -245,9 +267,11 @@ def test_context_paths_include_seen_fields_event_keys_and_nodes(api, viewer):
 def test_viewer_may_read_but_not_use_the_editing_tools(viewer, anon):
     assert viewer.get("/workflow-samples/").status_code == 200
     assert viewer.get("/context-paths/").status_code == 200
-    for path, body in (("/workflows/validate/", simple_graph()),
-                       ("/tools/render-template/", {"template": "x"}),
-                       ("/tools/check-code/", {"code": "return 1"})):  # fmt: skip
+    for path, body in (
+        ("/workflows/validate/", simple_graph()),
+        ("/tools/render-template/", {"template": "x"}),
+        ("/tools/check-code/", {"code": "return 1"}),
+    ):
         assert viewer.post(path, body).status_code == 403, path
         assert anon.post(path, body).status_code == 401, path
     assert anon.get("/workflow-samples/").status_code == 401

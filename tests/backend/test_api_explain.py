@@ -10,14 +10,21 @@ from apikit import *  # noqa: F403
 from runtime_helpers import COUPON, graph, message, setup, work
 
 VIP = {
-    "format": "workflow-graph/v1", "name": "VIP only", "settings": {"reentry": "once"},
+    "format": "workflow-graph/v1",
+    "name": "VIP only",
+    "settings": {"reentry": "once"},
     "nodes": [
-        {"id": "t", "type": "trigger.message_received",
-         "params": {"filter": {"all": [{"field": "user.tags", "op": "contains", "value": "vip"}]}}},
+        {
+            "id": "t",
+            "type": "trigger.message_received",
+            "params": {
+                "filter": {"all": [{"field": "user.tags", "op": "contains", "value": "vip"}]}
+            },
+        },
         {"id": "send", "type": "action.send_message", "params": {"text": "VIP hello"}},
     ],
     "edges": [{"id": "e1", "source": "t", "target": "send"}],
-}  # fmt: skip
+}
 
 
 def _once_coupon() -> dict:
@@ -78,10 +85,14 @@ def test_month_old_event_is_explained_with_the_tags_the_contact_had_then(app, vi
 
     coupon, vip, contact = _scenario(app)
     month_ago = utcnow() - timedelta(days=29)
-    for model, column in ((EventLog, "received_at"), (WorkflowExecution, "created_at"),
-                          (WorkflowVersion, "created_at")):  # fmt: skip
-        db.session.query(model).update({column: month_ago - timedelta(minutes=5)
-                                        if model is WorkflowVersion else month_ago})  # fmt: skip
+    for model, column in (
+        (EventLog, "received_at"),
+        (WorkflowExecution, "created_at"),
+        (WorkflowVersion, "created_at"),
+    ):
+        db.session.query(model).update(
+            {column: month_ago - timedelta(minutes=5) if model is WorkflowVersion else month_ago}
+        )
     contacts.add_tag(db.session.get(type(contact), contact.id), "vip")  # a tag added today
     db.session.commit()
     out = viewer.get(f"/contacts/{contact.id}/explain/").json

@@ -5,8 +5,13 @@ from __future__ import annotations
 from apikit import *  # noqa: F403
 from apikit import simple_graph
 
-NOTE = {"id": "note", "text": "کد تخفیف: ask Sara first", "position": {"x": 10, "y": -20},
-        "width": 220, "height": 120}  # fmt: skip
+NOTE = {
+    "id": "note",
+    "text": "کد تخفیف: ask Sara first",
+    "position": {"x": 10, "y": -20},
+    "width": 220,
+    "height": 120,
+}
 
 
 def test_notes_are_saved_exported_and_imported(editor):

@@ -50,12 +50,20 @@ def test_outbound_messages_and_notes_lists_filter_and_viewer_reads(app, viewer):
     assert page["count"] == 1
     (item,) = page["results"]
     assert (item["text"], item["status"], item["channel"], item["node_id"]) == (
-        "Sara, your code: SAVE10", "captured", "capture", "send")  # fmt: skip
+        "Sara, your code: SAVE10",
+        "captured",
+        "capture",
+        "send",
+    )
     assert item["execution_id"] == run.id and item["kind"] == "message"
-    for query, count in (({"execution_id": run.id}, 1), ({"channel": "capture"}, 1),
-                         ({"status": "sent"}, 0), ({"contact_id": contact_id + 1}, 0),
-                         ({"created_after": "2999-01-01T00:00:00Z"}, 0),
-                         ({"conversation_id": item["conversation_id"]}, 1)):  # fmt: skip
+    for query, count in (
+        ({"execution_id": run.id}, 1),
+        ({"channel": "capture"}, 1),
+        ({"status": "sent"}, 0),
+        ({"contact_id": contact_id + 1}, 0),
+        ({"created_after": "2999-01-01T00:00:00Z"}, 0),
+        ({"conversation_id": item["conversation_id"]}, 1),
+    ):
         assert viewer.get("/outbound-messages/", **query).json["count"] == count, query
     assert viewer.get(f"/outbound-messages/{item['id']}/").json == item
     notes = viewer.get("/notes/", execution_id=run.id).json
@@ -80,8 +88,11 @@ def test_timeline_lists_event_run_message_note_and_tags_newest_first(app, viewer
     by_kind = {}
     for item in page["results"]:
         by_kind.setdefault(item["kind"], []).append(item)
-    assert by_kind["run"][0]["links"] == {"execution_id": run.id, "workflow_id": wf.id,
-                                          "event_id": run.event_id}  # fmt: skip
+    assert by_kind["run"][0]["links"] == {
+        "execution_id": run.id,
+        "workflow_id": wf.id,
+        "event_id": run.event_id,
+    }
     assert by_kind["run"][0]["workflow_name"] == "Coupon"
     assert by_kind["event"][0]["data"]["content"] == "a coupon please"
     assert by_kind["message"][0]["text"] == "Sara, your code: SAVE10"
@@ -109,8 +120,10 @@ def test_tag_changes_through_the_api_are_recorded_with_the_user(api, viewer):
     api.patch(f"/contacts/{contact['id']}/", {"first_name": "no tag change"})
     rows = db.session.scalars(select(TagChange).order_by(TagChange.id)).all()
     assert [(r.tag, r.action, r.source, r.user_id) for r in rows] == [
-        ("a", "added", "api", api.user.id), ("b", "added", "api", api.user.id),
-        ("a", "removed", "api", api.user.id)]  # fmt: skip
+        ("a", "added", "api", api.user.id),
+        ("b", "added", "api", api.user.id),
+        ("a", "removed", "api", api.user.id),
+    ]
     tag_id = api.get("/tags/", search="b").json["results"][0]["id"]
     assert api.delete(f"/tags/{tag_id}/").status_code == 204
     timeline = viewer.get(f"/contacts/{contact['id']}/timeline/").json["results"]
@@ -129,8 +142,21 @@ def test_execution_detail_has_the_graph_it_ran_on_and_step_shape(app, viewer, ap
         detail["graph"]["nodes"][2]["params"]["text"] == "{{ user.first_name }}, your code: SAVE10"
     )
     step = detail["steps"][2]
-    assert {"id", "seq", "node_id", "node_type", "status", "input", "output", "error",
-            "attempts", "started_at", "finished_at", "duration_ms", "resume_at"} <= set(step)  # fmt: skip
+    assert {
+        "id",
+        "seq",
+        "node_id",
+        "node_type",
+        "status",
+        "input",
+        "output",
+        "error",
+        "attempts",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "resume_at",
+    } <= set(step)
     assert (step["node_id"], step["attempts"], step["resume_at"]) == ("send", 1, None)
 
 
@@ -139,8 +165,14 @@ def test_execution_list_filters(app, viewer):
     from backend.models import WorkflowExecution, utcnow
 
     wf, contact_id, run = _coupon_run(app)
-    db.session.add(WorkflowExecution(workflow_id=wf.id, trigger_node_id="trigger",
-                                     status="failed", created_at=utcnow() - timedelta(days=2)))  # fmt: skip
+    db.session.add(
+        WorkflowExecution(
+            workflow_id=wf.id,
+            trigger_node_id="trigger",
+            status="failed",
+            created_at=utcnow() - timedelta(days=2),
+        )
+    )
     db.session.commit()
     get = lambda **q: [r["id"] for r in viewer.get("/workflow-executions/", **q).json["results"]]  # noqa: E731
     assert get(contact_id=contact_id) == [run.id]
@@ -155,13 +187,21 @@ def _steps(workflow_id, run_status, step_count, *steps, age=timedelta(0)):
     from backend.extensions import db
     from backend.models import StepExecution, WorkflowExecution, utcnow
 
-    run = WorkflowExecution(workflow_id=workflow_id, trigger_node_id="trigger", status=run_status,
-                            step_count=step_count, created_at=utcnow() - age)  # fmt: skip
+    run = WorkflowExecution(
+        workflow_id=workflow_id,
+        trigger_node_id="trigger",
+        status=run_status,
+        step_count=step_count,
+        created_at=utcnow() - age,
+    )
     db.session.add(run)
     db.session.flush()
     for seq, (node_id, status) in enumerate(steps, 1):
-        db.session.add(StepExecution(execution_id=run.id, seq=seq, node_id=node_id,
-                                     node_type="x", status=status))  # fmt: skip
+        db.session.add(
+            StepExecution(
+                execution_id=run.id, seq=seq, node_id=node_id, node_type="x", status=status
+            )
+        )
     db.session.commit()
 
 
@@ -176,12 +216,30 @@ def test_node_stats_count_entered_and_outcomes_per_window(api, viewer):
     day = viewer.get(f"/workflows/{wf}/node-stats/").json
     assert day["window"] == "24h"
     nodes = day["nodes"]
-    assert nodes["trigger"] == {"entered": 4, "succeeded": 4, "failed": 0, "waiting": 0,
-                                "skipped": 0, "converted": 0}  # fmt: skip
-    assert nodes["send"] == {"entered": 4, "succeeded": 2, "failed": 1, "waiting": 0,
-                             "skipped": 1, "converted": 0}  # fmt: skip
-    assert nodes["wait"] == {"entered": 2, "succeeded": 1, "failed": 0, "waiting": 1,
-                             "skipped": 0, "converted": 0}  # fmt: skip
+    assert nodes["trigger"] == {
+        "entered": 4,
+        "succeeded": 4,
+        "failed": 0,
+        "waiting": 0,
+        "skipped": 0,
+        "converted": 0,
+    }
+    assert nodes["send"] == {
+        "entered": 4,
+        "succeeded": 2,
+        "failed": 1,
+        "waiting": 0,
+        "skipped": 1,
+        "converted": 0,
+    }
+    assert nodes["wait"] == {
+        "entered": 2,
+        "succeeded": 1,
+        "failed": 0,
+        "waiting": 1,
+        "skipped": 0,
+        "converted": 0,
+    }
     assert nodes["mail"]["entered"] == 1 and "tag" not in nodes
     week = viewer.get(f"/workflows/{wf}/node-stats/", window="7d").json["nodes"]
     assert week["trigger"]["entered"] == 5

@@ -18,9 +18,16 @@ def _history(rows):
     now = utcnow()
     for i, (user, content, age) in enumerate(rows):
         payload = {"event_type": "MESSAGE_RECEIVED", "user_id": user, "data": {"content": content}}
-        db.session.add(EventLog(event_type="MESSAGE_RECEIVED", idempotency_key=f"hist-{i}",
-                                payload=payload, user_id=user, status="processed",
-                                received_at=now - age))  # fmt: skip
+        db.session.add(
+            EventLog(
+                event_type="MESSAGE_RECEIVED",
+                idempotency_key=f"hist-{i}",
+                payload=payload,
+                user_id=user,
+                status="processed",
+                received_at=now - age,
+            )
+        )
     db.session.commit()
 
 
@@ -61,14 +68,16 @@ def test_simulation_counts_nodes_messages_and_skips_without_touching_anything(ap
     from backend.models import Contact, OutboundMessage, WorkflowExecution
 
     _contacts()
-    _history([
-        ("sara", "coupon please", timedelta(days=3)),
-        ("sara", "another coupon?", timedelta(days=2)),  # reentry once: skipped
-        ("omid", "coupon", timedelta(days=1)),  # condition false
-        ("lena", "hello", timedelta(hours=5)),  # no keyword: not matched
-        ("lena", "COUPON", timedelta(hours=4)),
-        ("ghost", "coupon", timedelta(days=20)),  # outside the window
-    ])  # fmt: skip
+    _history(
+        [
+            ("sara", "coupon please", timedelta(days=3)),
+            ("sara", "another coupon?", timedelta(days=2)),  # reentry once: skipped
+            ("omid", "coupon", timedelta(days=1)),  # condition false
+            ("lena", "hello", timedelta(hours=5)),  # no keyword: not matched
+            ("lena", "COUPON", timedelta(hours=4)),
+            ("ghost", "coupon", timedelta(days=20)),  # outside the window
+        ]
+    )
     done = _simulate(app, api, _draft())
     result = done["result"]
     assert done["progress"] == {"done": 5, "total": 5}
@@ -98,8 +107,9 @@ def test_simulated_tags_carry_over_to_later_events_of_the_same_contact(app, api)
     _contacts()
     _history([("omid", "coupon", timedelta(days=2)), ("omid", "coupon", timedelta(days=1))])
     graph = copy.deepcopy(COUPON)  # reentry always: both events run
-    graph["nodes"][1]["params"]["rules"] = {"all": [
-        {"field": "user.tags", "op": "contains", "value": "coupon_sent"}]}  # fmt: skip
+    graph["nodes"][1]["params"]["rules"] = {
+        "all": [{"field": "user.tags", "op": "contains", "value": "coupon_sent"}]
+    }
     graph["edges"][1]["source_port"] = "false"  # first time: send + tag; second: tag present
     result = _simulate(app, api, graph)["result"]
     assert result["runs"] == 2 and result["messages"] == 1

@@ -6,18 +6,35 @@ from __future__ import annotations
 from apikit import *  # noqa: F403
 
 EVENTS = {
-    "coupon": ({"event_type": "MESSAGE_RECEIVED", "user_id": "u1", "data": {"content": "coupon?"}},
-               {"first_name": "Sara", "email": "s@example.com", "tags": ["interested"]}),
-    "welcome": ({"event_type": "USER_CREATED", "user_id": "u1", "data": {}}, {"first_name": "Sara"}),
-    "abandoned_cart": ({"event_type": "CART_ABANDONED", "user_id": "u1", "data": {}},
-                       {"first_name": "Sara"}),
-    "reengagement": ({"event_type": "ORDER_PAID", "user_id": "u1", "data": {"order_id": "o-7"}},
-                     {"first_name": "Sara"}),
-    "birthday": ({"event_type": "CONTACT_BIRTHDAY", "user_id": "u1", "data": {}},
-                 {"first_name": "Sara", "email": "sara@example.com"}),
-    "survey": ({"event_type": "CONVERSATION_STATUS_CHANGED", "user_id": "u1",
-                "data": {"from_status": "open", "to_status": "closed"}}, {"first_name": "Sara"}),
-}  # fmt: skip
+    "coupon": (
+        {"event_type": "MESSAGE_RECEIVED", "user_id": "u1", "data": {"content": "coupon?"}},
+        {"first_name": "Sara", "email": "s@example.com", "tags": ["interested"]},
+    ),
+    "welcome": (
+        {"event_type": "USER_CREATED", "user_id": "u1", "data": {}},
+        {"first_name": "Sara"},
+    ),
+    "abandoned_cart": (
+        {"event_type": "CART_ABANDONED", "user_id": "u1", "data": {}},
+        {"first_name": "Sara"},
+    ),
+    "reengagement": (
+        {"event_type": "ORDER_PAID", "user_id": "u1", "data": {"order_id": "o-7"}},
+        {"first_name": "Sara"},
+    ),
+    "birthday": (
+        {"event_type": "CONTACT_BIRTHDAY", "user_id": "u1", "data": {}},
+        {"first_name": "Sara", "email": "sara@example.com"},
+    ),
+    "survey": (
+        {
+            "event_type": "CONVERSATION_STATUS_CHANGED",
+            "user_id": "u1",
+            "data": {"from_status": "open", "to_status": "closed"},
+        },
+        {"first_name": "Sara"},
+    ),
+}
 
 
 def test_gallery_lists_at_least_six_valid_templates(api):

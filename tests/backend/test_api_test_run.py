@@ -6,45 +6,79 @@ from apikit import coupon_graph, simple_graph
 from runtime_helpers import FlakyServer
 from sqlalchemy import func, select
 
-PERSIAN = {"event_type": "MESSAGE_RECEIVED", "user_id": "u1", "conversation_id": "conv1",
-           "timestamp": "2026-03-01T10:00:00+00:00", "data": {"content": "سلام، کد تخفیف دارید؟"}}  # fmt: skip
-SARA = {"first_name": "سارا", "email": "sara@example.com", "tags": ["interested"],
-        "fields": {"city": "Tabriz"}}  # fmt: skip
+PERSIAN = {
+    "event_type": "MESSAGE_RECEIVED",
+    "user_id": "u1",
+    "conversation_id": "conv1",
+    "timestamp": "2026-03-01T10:00:00+00:00",
+    "data": {"content": "سلام، کد تخفیف دارید؟"},
+}
+SARA = {
+    "first_name": "سارا",
+    "email": "sara@example.com",
+    "tags": ["interested"],
+    "fields": {"city": "Tabriz"},
+}
 
 
 def _counts():
     from backend.extensions import db
     from backend.models import Contact, EventLog, OutboundMessage, TagChange, WorkflowExecution
 
-    return [db.session.scalar(select(func.count()).select_from(m))
-            for m in (Contact, EventLog, OutboundMessage, TagChange, WorkflowExecution)]  # fmt: skip
+    return [
+        db.session.scalar(select(func.count()).select_from(m))
+        for m in (Contact, EventLog, OutboundMessage, TagChange, WorkflowExecution)
+    ]
 
 
 def test_coupon_test_run_stops_at_the_wait_with_the_persian_message(api):
     before = _counts()
-    resp = api.post("/workflows/test-run/", {"graph": coupon_graph(), "event": PERSIAN,
-                                             "contact": SARA})  # fmt: skip
+    resp = api.post(
+        "/workflows/test-run/", {"graph": coupon_graph(), "event": PERSIAN, "contact": SARA}
+    )
     assert resp.status_code == 200, resp.json
     out = resp.json
     assert out["result"] == {"status": "waiting", "waiting_until": "2026-03-01T10:10:00+00:00"}
     assert [(s["node_id"], s["status"]) for s in out["steps"]] == [
-        ("trigger", "succeeded"), ("interested", "succeeded"), ("send", "succeeded"),
-        ("tag", "succeeded"), ("wait", "waiting")]  # fmt: skip
+        ("trigger", "succeeded"),
+        ("interested", "succeeded"),
+        ("send", "succeeded"),
+        ("tag", "succeeded"),
+        ("wait", "waiting"),
+    ]
     wait = out["steps"][-1]
     assert wait["resume_at"] == "2026-03-01T10:10:00+00:00" and wait["attempts"] == 1
-    assert {"seq", "node_type", "input", "output", "error", "started_at", "finished_at",
-            "duration_ms"} <= set(wait)  # fmt: skip
+    assert {
+        "seq",
+        "node_type",
+        "input",
+        "output",
+        "error",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+    } <= set(wait)
     assert out["edges_taken"] == ["e1", "e2", "e3", "e4"]
-    assert out["messages"] == [{"channel": "capture", "to": "u1", "node_id": "send",
-                                "text": "سارا عزیز، کد تخفیف شما: SAVE10 🎁"}]  # fmt: skip
+    assert out["messages"] == [
+        {
+            "channel": "capture",
+            "to": "u1",
+            "node_id": "send",
+            "text": "سارا عزیز، کد تخفیف شما: SAVE10 🎁",
+        }
+    ]
     assert [(e["effect"], e["node_id"]) for e in out["effects"]] == [
-        ("send_message", "send"), ("add_tag", "tag")]  # fmt: skip
+        ("send_message", "send"),
+        ("add_tag", "tag"),
+    ]
     assert _counts() == before  # no contact, event, message, tag change or run was stored
 
 
 def test_fast_forward_runs_past_the_wait_and_shows_the_email(api):
-    out = api.post("/workflows/test-run/", {"graph": coupon_graph(), "event": PERSIAN,
-                                            "contact": SARA, "fast_forward": True}).json  # fmt: skip
+    out = api.post(
+        "/workflows/test-run/",
+        {"graph": coupon_graph(), "event": PERSIAN, "contact": SARA, "fast_forward": True},
+    ).json
     assert out["result"] == {"status": "succeeded"}
     assert out["steps"][-1]["node_id"] == "mail" and out["steps"][-1]["status"] == "succeeded"
     assert out["edges_taken"] == ["e1", "e2", "e3", "e4", "e5"]
@@ -55,8 +89,10 @@ def test_fast_forward_runs_past_the_wait_and_shows_the_email(api):
 
 
 def test_condition_false_branch_takes_no_edge_and_sends_nothing(api):
-    out = api.post("/workflows/test-run/", {"graph": coupon_graph(), "event": PERSIAN,
-                                            "contact": {"first_name": "Ali"}}).json  # fmt: skip
+    out = api.post(
+        "/workflows/test-run/",
+        {"graph": coupon_graph(), "event": PERSIAN, "contact": {"first_name": "Ali"}},
+    ).json
     assert out["result"]["status"] == "succeeded"
     assert [s["node_id"] for s in out["steps"]] == ["trigger", "interested"]
     assert out["steps"][1]["port"] == "false"
@@ -67,8 +103,13 @@ def test_webhook_in_a_test_run_is_captured_not_sent(api):
     server = FlakyServer()
     try:
         graph = simple_graph()
-        graph["nodes"].append({"id": "hook", "type": "action.webhook",
-                               "params": {"url": server.url + "/x", "body": {"a": 1}}})  # fmt: skip
+        graph["nodes"].append(
+            {
+                "id": "hook",
+                "type": "action.webhook",
+                "params": {"url": server.url + "/x", "body": {"a": 1}},
+            }
+        )
         graph["edges"].append({"id": "e2", "source": "send", "target": "hook"})
         event = {"event_type": "MESSAGE_RECEIVED", "data": {"content": "hello"}}
         out = api.post("/workflows/test-run/", {"graph": graph, "event": event}).json
@@ -98,10 +139,15 @@ def test_event_no_trigger_matches_is_reported(api):
 
 
 def test_without_an_event_the_first_trigger_type_is_used(api):
-    graph = {"format": "workflow-graph/v1", "name": "m",
-             "nodes": [{"id": "t", "type": "trigger.manual"},
-                       {"id": "tag", "type": "action.add_tag", "params": {"tag": "vip"}}],
-             "edges": [{"id": "e", "source": "t", "target": "tag"}]}  # fmt: skip
+    graph = {
+        "format": "workflow-graph/v1",
+        "name": "m",
+        "nodes": [
+            {"id": "t", "type": "trigger.manual"},
+            {"id": "tag", "type": "action.add_tag", "params": {"tag": "vip"}},
+        ],
+        "edges": [{"id": "e", "source": "t", "target": "tag"}],
+    }
     out = api.post("/workflows/test-run/", {"graph": graph}).json
     assert out["result"]["status"] == "succeeded" and out["trigger_node_id"] == "t"
     assert out["context"]["user"]["tags"] == ["vip"]
@@ -112,8 +158,10 @@ def test_bad_input_names_the_field_and_viewer_may_not_test_run(api, viewer):
     assert resp.status_code == 400 and resp.json["field"] == "fast_forward"
     resp = api.post("/workflows/test-run/", {"event": PERSIAN})
     assert resp.status_code == 400 and resp.json["field"] == "graph"
-    resp = api.post("/workflows/test-run/", {"graph": simple_graph(),
-                                             "event": {**PERSIAN, "timestamp": "yesterday"}})  # fmt: skip
+    resp = api.post(
+        "/workflows/test-run/",
+        {"graph": simple_graph(), "event": {**PERSIAN, "timestamp": "yesterday"}},
+    )
     assert resp.status_code == 400 and resp.json["field"] == "event.timestamp"
     resp = api.post("/workflows/test-run/", {"graph": simple_graph(), "contact": {"tags": "x"}})
     assert resp.status_code == 400 and resp.json["field"] == "contact.tags"

@@ -15,11 +15,25 @@ from backend.services import contacts
 
 pytestmark = [pytest.mark.redis]
 
-MAIL = {"id": "mail", "type": "action.send_email",
-        "params": {"subject": "Your coupon, {{ user.first_name }}",
-                   "body": "Hi {{ user.first_name }},\n\nyour code is SAVE10 & <b>yours</b>."}}  # fmt: skip
-_KEYS = ("OUTBOUND_MODE", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USERNAME",
-         "SMTP_PASSWORD", "SMTP_FROM", "SMTP_CA_FILE", "UNSUBSCRIBE_URL")  # fmt: skip
+MAIL = {
+    "id": "mail",
+    "type": "action.send_email",
+    "params": {
+        "subject": "Your coupon, {{ user.first_name }}",
+        "body": "Hi {{ user.first_name }},\n\nyour code is SAVE10 & <b>yours</b>.",
+    },
+}
+_KEYS = (
+    "OUTBOUND_MODE",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_SECURITY",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_FROM",
+    "SMTP_CA_FILE",
+    "UNSUBSCRIBE_URL",
+)
 
 
 @pytest.fixture
@@ -29,11 +43,17 @@ def smtp(app, tmp_path, request):
     server = SmtpServer(tmp_path, **options)
     saved = {k: app.config.get(k) for k in _KEYS}
     login = options.get("login") or ("", "")
-    app.config.update(OUTBOUND_MODE="live", SMTP_HOST="127.0.0.1", SMTP_PORT=server.port,
-                      SMTP_SECURITY=options.get("security", "plain"), SMTP_USERNAME=login[0],
-                      SMTP_PASSWORD=login[1], SMTP_FROM="shop@example.com",
-                      SMTP_CA_FILE=server.cert or "",
-                      UNSUBSCRIBE_URL="https://shop.example.com/unsub?e={email}")  # fmt: skip
+    app.config.update(
+        OUTBOUND_MODE="live",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=server.port,
+        SMTP_SECURITY=options.get("security", "plain"),
+        SMTP_USERNAME=login[0],
+        SMTP_PASSWORD=login[1],
+        SMTP_FROM="shop@example.com",
+        SMTP_CA_FILE=server.cert or "",
+        UNSUBSCRIBE_URL="https://shop.example.com/unsub?e={email}",
+    )
     yield server
     app.config.update(saved)
     server.close()
@@ -48,9 +68,11 @@ def _run(app, email="sara@example.com"):
     return db.session.scalar(select(WorkflowExecution))
 
 
-SECURE = [{"security": "plain"},
-          {"security": "starttls", "login": ("shop", "s3cret-pw")},
-          {"security": "tls", "login": ("shop", "s3cret-pw")}]  # fmt: skip
+SECURE = [
+    {"security": "plain"},
+    {"security": "starttls", "login": ("shop", "s3cret-pw")},
+    {"security": "tls", "login": ("shop", "s3cret-pw")},
+]
 
 
 @pytest.mark.parametrize("smtp", SECURE, indirect=True, ids=lambda o: o["security"])
@@ -72,8 +94,9 @@ def test_an_email_arrives_with_text_html_and_unsubscribe(app, smtp):
     assert smtp.logins == ([True] if app.config["SMTP_USERNAME"] else [])
 
 
-@pytest.mark.parametrize("smtp", [{"security": "starttls", "login": ("shop", "right")}],
-                         indirect=True)  # fmt: skip
+@pytest.mark.parametrize(
+    "smtp", [{"security": "starttls", "login": ("shop", "right")}], indirect=True
+)
 def test_a_wrong_password_fails_without_retry(app, smtp):
     app.config["SMTP_PASSWORD"] = "wrong"
     setup(app, linear(MAIL))

@@ -27,8 +27,11 @@ def relay(app, request):
     saved = {
         k: app.config[k] for k in ("OUTBOUND_MODE", "INSTAGRAM_RELAY_URL", "INSTAGRAM_RELAY_AUTH")
     }
-    app.config.update(OUTBOUND_MODE="live", INSTAGRAM_RELAY_URL=f"{server.url}/hook/ig",
-                      INSTAGRAM_RELAY_AUTH="Bearer relay-secret-123")  # fmt: skip
+    app.config.update(
+        OUTBOUND_MODE="live",
+        INSTAGRAM_RELAY_URL=f"{server.url}/hook/ig",
+        INSTAGRAM_RELAY_AUTH="Bearer relay-secret-123",
+    )
     yield server
     app.config.update(saved)
     server.close()

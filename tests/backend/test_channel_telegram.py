@@ -23,16 +23,20 @@ from backend.services import contacts
 
 pytestmark = [pytest.mark.redis]
 
-SEND = {"id": "send", "type": "action.send_message",
-        "params": {"text": "{{ user.first_name }}, کد تخفیف شما: SAVE10"}}  # fmt: skip
+SEND = {
+    "id": "send",
+    "type": "action.send_message",
+    "params": {"text": "{{ user.first_name }}, کد تخفیف شما: SAVE10"},
+}
 
 
 @pytest.fixture
 def bot(app):
     server = BotApi("123:env-token")
     saved = {k: app.config[k] for k in ("OUTBOUND_MODE", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE")}
-    app.config.update(OUTBOUND_MODE="live", TELEGRAM_BOT_TOKEN=server.token,
-                      TELEGRAM_API_BASE=server.url)  # fmt: skip
+    app.config.update(
+        OUTBOUND_MODE="live", TELEGRAM_BOT_TOKEN=server.token, TELEGRAM_API_BASE=server.url
+    )
     yield server
     app.config.update(saved)
     server.close()
@@ -48,8 +52,11 @@ def _run(app, user="c1", **contact):
 
 
 def _steps(run) -> list[StepExecution]:
-    return list(db.session.scalars(select(StepExecution).filter_by(execution_id=run.id)
-                                   .order_by(StepExecution.seq)))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(StepExecution).filter_by(execution_id=run.id).order_by(StepExecution.seq)
+        )
+    )
 
 
 def test_a_message_reaches_the_chat_once_with_its_provider_id(app, bot):
@@ -100,10 +107,13 @@ def test_429_waits_at_least_retry_after_then_sends(app, bot):
     assert db.session.scalar(select(OutboundMessage.status)) == "failed"
 
 
-@pytest.mark.parametrize(("chat", "status", "words"), [
-    ("blocked", "blocked", "bot was blocked by the user"),
-    ("missing", "failed", "chat not found"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("chat", "status", "words"),
+    [
+        ("blocked", "blocked", "bot was blocked by the user"),
+        ("missing", "failed", "chat not found"),
+    ],
+)
 def test_blocked_or_unknown_chats_are_recorded_and_not_retried(app, bot, chat, status, words):
     setup(app, linear(SEND))
     run = _run(app, user=chat)

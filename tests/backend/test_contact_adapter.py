@@ -18,8 +18,11 @@ from backend.runtime.ingest import accept_event
 pytestmark = [pytest.mark.redis]
 
 PEOPLE = {"/people/c1": {"first_name": "Sara", "tags": ["vip"], "fields": {"plan": "gold"}}}
-NOTE = {"id": "note", "type": "action.add_note",
-        "params": {"text": "{{ user.first_name }} {{ user.fields.plan }} {{ user.tags|join(',') }}"}}  # fmt: skip
+NOTE = {
+    "id": "note",
+    "type": "action.add_note",
+    "params": {"text": "{{ user.first_name }} {{ user.fields.plan }} {{ user.tags|join(',') }}"},
+}
 
 
 @pytest.fixture

@@ -34,9 +34,12 @@ def test_the_cap_is_configurable_and_applies_to_updates(api, app, monkeypatch):
 @pytest.mark.redis
 def test_a_workflow_cannot_write_an_oversized_field(app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTACT_FIELD_BYTES", 1000)
-    node = {"id": "set", "type": "action.update_user",
-            "params": {"changes": {"fields.bio": "{{ event.data.bio }}"}},
-            "retry": {"max_attempts": 3, "backoff_seconds": 0, "backoff_factor": 1}}  # fmt: skip
+    node = {
+        "id": "set",
+        "type": "action.update_user",
+        "params": {"changes": {"fields.bio": "{{ event.data.bio }}"}},
+        "retry": {"max_attempts": 3, "backoff_seconds": 0, "backoff_factor": 1},
+    }
     setup(app, linear(node))
     accept_event({"event_type": "PING", "user_id": "u1", "data": {"bio": "b" * 5000}})
     work(app)

@@ -42,8 +42,11 @@ BOT_TOKEN = "7401234567:AAF-sekret-bot-token-Xy9"
 SMTP_PASSWORD = "smtp-pa55-Zq81-sekret"
 RELAY_AUTH = "Bearer relay-sekret-77Hk"
 SECRETS = (BOT_TOKEN, SMTP_PASSWORD, RELAY_AUTH, "sekret")
-THANKS = {"id": "thanks", "type": "action.send_message",
-          "params": {"channel": "instagram", "text": "ممنون {{ user.first_name }} 🙏"}}  # fmt: skip
+THANKS = {
+    "id": "thanks",
+    "type": "action.send_message",
+    "params": {"channel": "instagram", "text": "ممنون {{ user.first_name }} 🙏"},
+}
 
 
 def _credential(name: str, secret: dict) -> None:
@@ -59,9 +62,18 @@ def servers(app, tmp_path):
     saved = {k: app.config[k] for k in ("OUTBOUND_MODE", "WAIT_SCALE")}
     app.config.update(OUTBOUND_MODE="live", WAIT_SCALE=0.001)  # 10 minutes -> 0.6 s
     _credential("telegram", {"bot_token": BOT_TOKEN, "api_base": bot.url})
-    _credential("smtp", {"host": "127.0.0.1", "port": smtp.port, "security": "starttls",
-                         "username": "shop", "password": SMTP_PASSWORD, "ca_file": smtp.cert,
-                         "from": "shop@example.com"})  # fmt: skip
+    _credential(
+        "smtp",
+        {
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "security": "starttls",
+            "username": "shop",
+            "password": SMTP_PASSWORD,
+            "ca_file": smtp.cert,
+            "from": "shop@example.com",
+        },
+    )
     _credential("instagram", {"webhook_url": f"{relay.url}/relay", "auth_header": RELAY_AUTH})
     db.session.commit()
     yield bot, relay, smtp
@@ -107,14 +119,21 @@ def test_the_coupon_scenario_live_and_no_secret_leaks(app, servers, server_url, 
     watcher = Client(server_url, token)
     for wf in (coupon, thanks):
         assert watcher.watch(workflow_id=wf.id)["ok"]
-    sara = contacts.get_or_create_contact("tg-5550001", {"first_name": "سارا", "channel": "telegram",
-                                                         "email": "sara@example.com"})  # fmt: skip
+    sara = contacts.get_or_create_contact(
+        "tg-5550001", {"first_name": "سارا", "channel": "telegram", "email": "sara@example.com"}
+    )
     contacts.add_tag(sara, "interested")
     db.session.commit()
 
-    answer = api.post("/triggers/process_event/", {
-        "event_type": "MESSAGE_RECEIVED", "user_id": "tg-5550001", "conversation_id": "tg-chat-1",
-        "data": {"content": "سلام، کد تخفیف دارید؟"}})  # fmt: skip
+    answer = api.post(
+        "/triggers/process_event/",
+        {
+            "event_type": "MESSAGE_RECEIVED",
+            "user_id": "tg-5550001",
+            "conversation_id": "tg-chat-1",
+            "data": {"content": "سلام، کد تخفیف دارید؟"},
+        },
+    )
     assert answer.status_code == 202
     work(app)
     run = db.session.scalar(select(WorkflowExecution).filter_by(workflow_id=coupon.id))
@@ -139,8 +158,10 @@ def test_the_coupon_scenario_live_and_no_secret_leaks(app, servers, server_url, 
     (mail,) = smtp.messages
     assert mail["To"] == "sara@example.com" and mail["Subject"] == "Your coupon is waiting"
     assert "سارا" in mail.get_body(("plain",)).get_content()
-    steps = {s.node_id: s for s in db.session.scalars(select(StepExecution)
-                                                      .filter_by(execution_id=run.id))}  # fmt: skip
+    steps = {
+        s.node_id: s
+        for s in db.session.scalars(select(StepExecution).filter_by(execution_id=run.id))
+    }
     waited = datetime.fromisoformat(steps["wait"].output["resume_at"])
     assert steps["wait"].status == "succeeded" and steps["wait"].output["resumed_at"]
     assert steps["mail"].started_at >= waited  # the wait was shortened, not skipped
@@ -148,16 +169,32 @@ def test_the_coupon_scenario_live_and_no_secret_leaks(app, servers, server_url, 
     assert statuses == [("email", "sent"), ("instagram", "sent"), ("telegram", "sent")]
 
     # No secret anywhere: records, API answers, traces, logs.
-    records = [*db.session.scalars(select(EventLog.payload)),
-               *db.session.execute(select(WorkflowExecution.state, WorkflowExecution.error)),
-               *db.session.execute(select(StepExecution.input, StepExecution.output,
-                                          StepExecution.error)),
-               *db.session.execute(select(OutboundMessage.to, OutboundMessage.text,
-                                          OutboundMessage.response, OutboundMessage.error))]  # fmt: skip
-    answers = [api.get(path).get_data(as_text=True) for path in (
-        "/trigger-event-logs/", "/workflow-executions/", f"/workflow-executions/{run.id}/",
-        f"/workflow-executions/{second.id}/", "/contacts/", "/credentials/", "/health/",
-        f"/workflows/{coupon.id}/")]  # fmt: skip
+    records = [
+        *db.session.scalars(select(EventLog.payload)),
+        *db.session.execute(select(WorkflowExecution.state, WorkflowExecution.error)),
+        *db.session.execute(select(StepExecution.input, StepExecution.output, StepExecution.error)),
+        *db.session.execute(
+            select(
+                OutboundMessage.to,
+                OutboundMessage.text,
+                OutboundMessage.response,
+                OutboundMessage.error,
+            )
+        ),
+    ]
+    answers = [
+        api.get(path).get_data(as_text=True)
+        for path in (
+            "/trigger-event-logs/",
+            "/workflow-executions/",
+            f"/workflow-executions/{run.id}/",
+            f"/workflow-executions/{second.id}/",
+            "/contacts/",
+            "/credentials/",
+            "/health/",
+            f"/workflows/{coupon.id}/",
+        )
+    ]
     traces = watcher.wait(10)
     watcher.close()
     assert any(t["kind"] == "step_finished" for t in traces)

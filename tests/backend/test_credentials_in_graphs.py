@@ -74,10 +74,15 @@ def _credential(name="shop_api", secret=None):
 
 
 def _hook(url: str) -> dict:
-    return {"id": "hook", "type": "action.webhook", "params": {
-        "url": url + "/orders?key=" + REF,
-        "headers": {"X-Shop-Key": REF, "Authorization": "Bearer " + REF},
-        "body": "user=bo&password=" + REF}}  # fmt: skip
+    return {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {
+            "url": url + "/orders?key=" + REF,
+            "headers": {"X-Shop-Key": REF, "Authorization": "Bearer " + REF},
+            "body": "user=bo&password=" + REF,
+        },
+    }
 
 
 def _everything_stored() -> str:
@@ -113,8 +118,11 @@ def test_a_referenced_credential_is_sent_but_never_stored(app, echo, viewer, cap
 
 def test_an_unknown_credential_fails_validation_naming_the_node(api):
     graph = simple_graph()
-    graph["nodes"][1] = {"id": "hook", "type": "action.webhook",
-                         "params": {"url": "https://api.example.com/?k={{ credentials.nope }}"}}  # fmt: skip
+    graph["nodes"][1] = {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {"url": "https://api.example.com/?k={{ credentials.nope }}"},
+    }
     graph["edges"][0]["target"] = "hook"
     wf = api.post("/workflows/", {"name": "w", "graph": graph}).json
     errors = api.get(f"/workflows/{wf['id']}/").json["validation"]["errors"]
@@ -124,32 +132,54 @@ def test_an_unknown_credential_fails_validation_naming_the_node(api):
 
 def test_viewers_see_literal_secrets_in_graphs_masked(api, viewer):
     graph = simple_graph()
-    graph["nodes"][1] = {"id": "hook", "type": "action.webhook", "params": {
-        "url": "https://api.example.com/x?api_token=tok-999&page=2",
-        "headers": {"X-Shop-Key": "shop-key-888", "Accept": "application/json",
-                    "Authorization": REF},
-        "body": "user=bo&password=pw-777"}}  # fmt: skip
+    graph["nodes"][1] = {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {
+            "url": "https://api.example.com/x?api_token=tok-999&page=2",
+            "headers": {
+                "X-Shop-Key": "shop-key-888",
+                "Accept": "application/json",
+                "Authorization": REF,
+            },
+            "body": "user=bo&password=pw-777",
+        },
+    }
     graph["edges"][0]["target"] = "hook"
     wf = api.post("/workflows/", {"name": "w", "graph": graph}).json
     secrets = ("tok-999", "shop-key-888", "pw-777")
     as_editor = api.get(f"/workflows/{wf['id']}/").get_data(as_text=True)
     assert all(s in as_editor for s in secrets)
-    for path in (f"/workflows/{wf['id']}/", f"/workflows/{wf['id']}/export/",
-                 f"/workflows/{wf['id']}/versions/", f"/workflows/{wf['id']}/versions/1/",
-                 f"/actions/{wf['id']}:hook/", "/actions/"):  # fmt: skip
+    for path in (
+        f"/workflows/{wf['id']}/",
+        f"/workflows/{wf['id']}/export/",
+        f"/workflows/{wf['id']}/versions/",
+        f"/workflows/{wf['id']}/versions/1/",
+        f"/actions/{wf['id']}:hook/",
+        "/actions/",
+    ):
         resp = viewer.get(path)
         text = resp.get_data(as_text=True)
         assert resp.status_code == 200 and not [s for s in secrets if s in text], path
     params = viewer.get(f"/actions/{wf['id']}:hook/").json["params"]
-    assert params["headers"] == {"X-Shop-Key": "***", "Accept": "application/json",
-                                 "Authorization": REF}  # fmt: skip
+    assert params["headers"] == {
+        "X-Shop-Key": "***",
+        "Accept": "application/json",
+        "Authorization": REF,
+    }
     assert params["url"] == "https://api.example.com/x?api_token=***&page=2"
 
 
 def test_testing_an_action_returns_no_secret(api):
     graph = simple_graph()
-    graph["nodes"][1] = {"id": "hook", "type": "action.webhook", "params": {
-        "url": "https://api.example.com/x", "headers": {"Authorization": "Bearer abc-secret-1"}}}  # fmt: skip
+    graph["nodes"][1] = {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {
+            "url": "https://api.example.com/x",
+            "headers": {"Authorization": "Bearer abc-secret-1"},
+        },
+    }
     graph["edges"][0]["target"] = "hook"
     wf = api.post("/workflows/", {"name": "w", "graph": graph}).json
     resp = api.post(f"/actions/{wf['id']}:hook/test/")
@@ -159,8 +189,11 @@ def test_testing_an_action_returns_no_secret(api):
 def test_credential_values_are_masked_for_viewers_in_other_places(app, echo, viewer):
     """A credential with several fields, one named explicitly; the echo holds it in the output."""
     _credential("crm", {"user": "svc", "password": "crm-pass-42"})
-    hook = {"id": "hook", "type": "action.webhook",
-            "params": {"url": echo.url + "/in", "body": {"pw": "{{ credentials.crm.password }}"}}}  # fmt: skip
+    hook = {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {"url": echo.url + "/in", "body": {"pw": "{{ credentials.crm.password }}"}},
+    }
     setup(app, linear(hook))
     accept_event({"event_type": "PING", "user_id": "u1"})
     work(app)

@@ -76,8 +76,14 @@ def test_watching_a_workflow_receives_every_step_transition(app, server_url):
     work(app)
     traces = client.wait(6)
     kinds = [t["kind"] for t in traces]
-    assert kinds == ["run_started", "step_started", "step_finished", "step_started",
-                     "step_finished", "run_finished"]  # fmt: skip
+    assert kinds == [
+        "run_started",
+        "step_started",
+        "step_finished",
+        "step_started",
+        "step_finished",
+        "run_finished",
+    ]
     finished = traces[4]
     assert finished["node_id"] == "tag" and finished["status"] == "succeeded"
     assert "duration_ms" in finished and "done" in finished["output_preview"]

@@ -17,8 +17,9 @@ pytestmark = [pytest.mark.redis]
 
 def _events(event_type: str) -> list[EventLog]:
     db.session.expire_all()
-    return list(db.session.scalars(select(EventLog).filter_by(event_type=event_type)
-                                   .order_by(EventLog.id)))  # fmt: skip
+    return list(
+        db.session.scalars(select(EventLog).filter_by(event_type=event_type).order_by(EventLog.id))
+    )
 
 
 def _tag_trigger(tag: str, node_type: str = "trigger.tag_added") -> dict:
@@ -27,8 +28,10 @@ def _tag_trigger(tag: str, node_type: str = "trigger.tag_added") -> dict:
 
 def test_a_tag_added_by_an_action_starts_another_workflow(app):
     tagger = linear({"id": "tag", "type": "action.add_tag", "params": {"tag": "coupon_sent"}})
-    follow = linear({"id": "note", "type": "action.add_note", "params": {"text": "thanks"}},
-                    trigger=_tag_trigger("coupon_sent"))  # fmt: skip
+    follow = linear(
+        {"id": "note", "type": "action.add_note", "params": {"text": "thanks"}},
+        trigger=_tag_trigger("coupon_sent"),
+    )
     first, second = setup(app, tagger, follow)
     contacts.get_or_create_contact("c1")
     db.session.commit()
@@ -56,18 +59,32 @@ def test_tags_changed_through_the_api_emit_added_and_removed(editor, app):
 
 
 def test_a_status_change_starts_the_trigger_with_the_same_field_names(editor, app):
-    trigger = {"id": "t", "type": "trigger.conversation_status_changed",
-               "params": {"from_status": "open", "to_status": "closed"}}  # fmt: skip
-    (workflow,) = setup(app, linear({"id": "note", "type": "action.add_note",
-                                     "params": {"text": "{{ event.data.to_status }}"}},
-                                    trigger=trigger))  # fmt: skip
+    trigger = {
+        "id": "t",
+        "type": "trigger.conversation_status_changed",
+        "params": {"from_status": "open", "to_status": "closed"},
+    }
+    (workflow,) = setup(
+        app,
+        linear(
+            {
+                "id": "note",
+                "type": "action.add_note",
+                "params": {"text": "{{ event.data.to_status }}"},
+            },
+            trigger=trigger,
+        ),
+    )
     contact = editor.post("/contacts/", {"external_id": "c2"}).get_json()
     conv = editor.post("/conversations/", {"external_id": "conv-2", "contact_id": contact["id"]})
     assert conv.status_code == 201, conv.get_json()
     editor.patch(f"/conversations/{conv.get_json()['id']}/", {"status": "closed"})
     (event,) = _events("CONVERSATION_STATUS_CHANGED")
-    assert event.payload["data"] == {"from_status": "open", "to_status": "closed",
-                                     "contact_id": contact["id"]}  # fmt: skip
+    assert event.payload["data"] == {
+        "from_status": "open",
+        "to_status": "closed",
+        "contact_id": contact["id"],
+    }
     assert (event.user_id, event.conversation_id) == ("c2", "conv-2")
     work(app)
     run = db.session.scalar(select(WorkflowExecution).filter_by(workflow_id=workflow.id))
@@ -75,10 +92,16 @@ def test_a_status_change_starts_the_trigger_with_the_same_field_names(editor, ap
 
 
 def test_workflows_feeding_each_other_stop_at_the_depth_limit(editor, app):
-    remove = linear({"id": "off", "type": "action.remove_tag", "params": {"tag": "ping"}},
-                    trigger=_tag_trigger("ping"), reentry="always")  # fmt: skip
-    add = linear({"id": "on", "type": "action.add_tag", "params": {"tag": "ping"}},
-                 trigger=_tag_trigger("ping", "trigger.tag_removed"), reentry="always")  # fmt: skip
+    remove = linear(
+        {"id": "off", "type": "action.remove_tag", "params": {"tag": "ping"}},
+        trigger=_tag_trigger("ping"),
+        reentry="always",
+    )
+    add = linear(
+        {"id": "on", "type": "action.add_tag", "params": {"tag": "ping"}},
+        trigger=_tag_trigger("ping", "trigger.tag_removed"),
+        reentry="always",
+    )
     setup(app, remove, add)
     app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 1000
     try:
@@ -96,9 +119,10 @@ def test_workflows_feeding_each_other_stop_at_the_depth_limit(editor, app):
 
 
 def test_activation_refuses_a_trigger_on_an_unregistered_event_type(editor, app):
-    graph = linear({"id": "note", "type": "action.add_note", "params": {"text": "x"}},
-                   trigger={"id": "start", "type": "trigger.event",
-                            "params": {"event_type": "ORDER_PAID"}})  # fmt: skip
+    graph = linear(
+        {"id": "note", "type": "action.add_note", "params": {"text": "x"}},
+        trigger={"id": "start", "type": "trigger.event", "params": {"event_type": "ORDER_PAID"}},
+    )
     created = editor.post("/workflows/", {"name": "orders", "graph": graph}).get_json()
     refused = editor.post(f"/workflows/{created['id']}/activate/")
     assert refused.status_code == 400

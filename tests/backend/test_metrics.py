@@ -54,8 +54,11 @@ def test_metrics_count_events_runs_steps_and_sends(app, client, seeded):
     assert after[("flowmarket_step_duration_seconds_bucket", inf)] == 1
     sent = frozenset({("channel", "capture"), ("kind", "message"), ("status", "captured")})
     assert after[("flowmarket_outbound_messages_total", sent)] == 1
-    queued = [v for (n, labels), v in after.items()
-              if n == "flowmarket_queue_depth" and ("state", "queued") in labels]  # fmt: skip
+    queued = [
+        v
+        for (n, labels), v in after.items()
+        if n == "flowmarket_queue_depth" and ("state", "queued") in labels
+    ]
     assert queued == [0]
 
 

@@ -45,10 +45,18 @@ with app.app_context():
 
 
 def _killed_then_taken_over(app, node: str, token: str = "", api: str = "") -> WorkflowExecution:
-    args = [str(TESTS), app.config["DATABASE_URL"], app.config["REDIS_URL"],
-            app.config["RQ_QUEUE"], node, token, api]  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", DYING_WORKER, *args], capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    args = [
+        str(TESTS),
+        app.config["DATABASE_URL"],
+        app.config["REDIS_URL"],
+        app.config["RQ_QUEUE"],
+        node,
+        token,
+        api,
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", DYING_WORKER, *args], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == -9, done.stderr  # killed by the signal, not a crash
     db.session.expire_all()
     run = db.session.scalar(select(WorkflowExecution))
@@ -69,8 +77,9 @@ def _killed_then_taken_over(app, node: str, token: str = "", api: str = "") -> W
 def test_a_telegram_message_is_not_sent_again_after_a_kill(app):
     bot = BotApi("1:tok")
     try:
-        setup(app, linear({"id": "send", "type": "action.send_message",
-                           "params": {"text": "once"}}))  # fmt: skip
+        setup(
+            app, linear({"id": "send", "type": "action.send_message", "params": {"text": "once"}})
+        )
         contacts.get_or_create_contact("c1", {"channel": "telegram"})
         db.session.commit()
         accept_event({"event_type": "PING", "user_id": "c1"}, dispatch=False)

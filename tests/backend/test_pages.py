@@ -46,10 +46,14 @@ def test_app_page_loads_the_built_bundle_from_the_manifest(editor, client, app, 
     dist = tmp_path / "dist"
     (dist / ".vite").mkdir(parents=True)
     manifest = {
-        "index.html": {"file": "assets/index-abc.js", "css": ["assets/index-abc.css"],
-                       "imports": ["_vendor.js"], "isEntry": True},
+        "index.html": {
+            "file": "assets/index-abc.js",
+            "css": ["assets/index-abc.css"],
+            "imports": ["_vendor.js"],
+            "isEntry": True,
+        },
         "_vendor.js": {"file": "assets/vendor-def.js"},
-    }  # fmt: skip
+    }
     (dist / ".vite" / "manifest.json").write_text(json.dumps(manifest))
     client.post("/login", data={"email": "editor@example.com", "password": "password123"})
     static_folder = app.static_folder

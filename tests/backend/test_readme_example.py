@@ -15,12 +15,25 @@ def test_the_first_curl_example_captures_the_coupon_message(app, editor):
     discovery.reset()
     interpreters.reset()
     setup_sample_workflows()  # what `make run` seeds
-    contact = editor.post("/contacts/", {"external_id": "customer123", "first_name": "Sara",
-                                         "channel": "telegram", "tags": ["interested"]})  # fmt: skip
+    contact = editor.post(
+        "/contacts/",
+        {
+            "external_id": "customer123",
+            "first_name": "Sara",
+            "channel": "telegram",
+            "tags": ["interested"],
+        },
+    )
     assert contact.status_code == 201
-    sent = editor.post("/triggers/process_event/", {
-        "event_type": "MESSAGE_RECEIVED", "user_id": "customer123", "conversation_id": "conv123",
-        "data": {"content": "سلام، کد تخفیف دارید؟"}})  # fmt: skip
+    sent = editor.post(
+        "/triggers/process_event/",
+        {
+            "event_type": "MESSAGE_RECEIVED",
+            "user_id": "customer123",
+            "conversation_id": "conv123",
+            "data": {"content": "سلام، کد تخفیف دارید؟"},
+        },
+    )
     assert sent.status_code == 202
     work(app)
     messages = editor.get("/outbound-messages/", channel="capture").get_json()["results"]

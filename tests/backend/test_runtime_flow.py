@@ -48,9 +48,13 @@ def test_coupon_event_runs_to_completion_with_real_effects(app):
     run = db.session.get(WorkflowExecution, entry["execution_id"])
     assert run.status == "succeeded" and run.finished_at is not None
     steps = [(s.seq, s.node_id, s.status) for s in run.steps]
-    assert steps == [(1, "trigger", "succeeded"), (2, "interested", "succeeded"),
-                     (3, "send", "succeeded"), (4, "tag", "succeeded"),
-                     (5, "note", "succeeded")]  # fmt: skip
+    assert steps == [
+        (1, "trigger", "succeeded"),
+        (2, "interested", "succeeded"),
+        (3, "send", "succeeded"),
+        (4, "tag", "succeeded"),
+        (5, "note", "succeeded"),
+    ]
     contact = db.session.scalar(select(Contact).filter_by(external_id="c1"))
     assert contact.tag_names == ["coupon_sent", "interested"]
     (out,) = db.session.scalars(select(OutboundMessage)).all()
@@ -147,8 +151,13 @@ def test_step_records_are_unique_per_seq(app):
 
 def test_redaction_of_secrets_in_event_log(app):
     setup(app, linear())
-    ev, _ = accept_event({"event_type": "PING", "user_id": "u", "data": {"api_key": "k1",
-                          "nested": {"password": "p"}, "ok": 1}})  # fmt: skip
+    ev, _ = accept_event(
+        {
+            "event_type": "PING",
+            "user_id": "u",
+            "data": {"api_key": "k1", "nested": {"password": "p"}, "ok": 1},
+        }
+    )
     assert ev.payload["data"] == {"api_key": "***", "nested": {"password": "***"}, "ok": 1}
 
 

@@ -24,8 +24,10 @@ def _messages():
     from backend.models import OutboundMessage
 
     db.session.expire_all()
-    return [(m.execution_id, m.status, m.error) for m in
-            db.session.query(OutboundMessage).order_by(OutboundMessage.id)]  # fmt: skip
+    return [
+        (m.execution_id, m.status, m.error)
+        for m in db.session.query(OutboundMessage).order_by(OutboundMessage.id)
+    ]
 
 
 def test_sends_over_the_cap_are_recorded_as_capped_not_sent(app):
@@ -54,8 +56,12 @@ def test_a_higher_priority_journey_keeps_the_last_slot(app):
     from backend.models import WorkflowExecution, utcnow
     from backend.runtime.sweeper import sweep
 
-    high = linear(WAIT, SEND, trigger={"id": "t", "type": "trigger.event",
-                                       "params": {"event_type": "ORDER_PAID"}}, priority=5)  # fmt: skip
+    high = linear(
+        WAIT,
+        SEND,
+        trigger={"id": "t", "type": "trigger.event", "params": {"event_type": "ORDER_PAID"}},
+        priority=5,
+    )
     high["name"] = "high"
     app.config["FREQUENCY_CAPS"] = '{"message": 1}'
     try:

@@ -24,8 +24,11 @@ def _run() -> WorkflowExecution:
 
 
 def test_a_retry_reads_the_contact_as_it_is_now(app):
-    mail = {"id": "mail", "type": "action.send_email",
-            "params": {"subject": "Hi {{ user.first_name }}", "body": "x"}}  # fmt: skip
+    mail = {
+        "id": "mail",
+        "type": "action.send_email",
+        "params": {"subject": "Hi {{ user.first_name }}", "body": "x"},
+    }
     setup(app, linear(mail))
     contacts.get_or_create_contact("c1", {"first_name": "Sara"})
     db.session.commit()

@@ -38,8 +38,12 @@ with app.app_context():
 def test_retry_job_runs_in_a_fresh_interpreter_that_imports_run_control_first(app):
     server = FlakyServer([500])
     app.config["OUTBOUND_MODE"] = "live"
-    hook = {"id": "hook", "type": "action.webhook", "params": {"url": server.url},
-            "retry": {"max_attempts": 1}}  # fmt: skip
+    hook = {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {"url": server.url},
+        "retry": {"max_attempts": 1},
+    }
     try:
         setup(app, linear(hook))
         accept_event({"event_type": "PING", "user_id": "u1"})
@@ -48,10 +52,15 @@ def test_retry_job_runs_in_a_fresh_interpreter_that_imports_run_control_first(ap
         assert run.status == "failed" and "HTTP 500" in run.error
         first_job = run.rq_job_id  # the drain job that created and ran it
         assert first_job
-        args = [str(TESTS), app.config["DATABASE_URL"], app.config["REDIS_URL"],
-                app.config["RQ_QUEUE"]]  # fmt: skip
-        done = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True,
-                              text=True, timeout=120)  # fmt: skip
+        args = [
+            str(TESTS),
+            app.config["DATABASE_URL"],
+            app.config["REDIS_URL"],
+            app.config["RQ_QUEUE"],
+        ]
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout.strip().splitlines()[-1]) == [run.id]
         work(app)

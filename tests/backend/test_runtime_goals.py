@@ -11,9 +11,14 @@ from runtime_helpers import linear, setup, work
 
 WAIT = {"id": "wait", "type": "flow.wait", "params": {"hours": 3}}
 SEND = {"id": "send", "type": "action.send_message", "params": {"text": "come back!"}}
-GOALS = [{"id": "bought", "event_type": "ORDER_PAID"}, {"id": "vip", "tag": "vip"},
-         {"id": "score", "rules": {"all": [
-             {"field": "user.fields.score", "op": "greater", "value": 5}]}}]  # fmt: skip
+GOALS = [
+    {"id": "bought", "event_type": "ORDER_PAID"},
+    {"id": "vip", "tag": "vip"},
+    {
+        "id": "score",
+        "rules": {"all": [{"field": "user.fields.score", "op": "greater", "value": 5}]},
+    },
+]
 
 
 def _event(event_type: str, user: str):
@@ -28,8 +33,12 @@ def _runs(user: str):
 
     db.session.expire_all()
     contact = db.session.query(Contact).filter_by(external_id=user).one()
-    return db.session.query(WorkflowExecution).filter_by(contact_id=contact.id).order_by(
-        WorkflowExecution.id).all()  # fmt: skip
+    return (
+        db.session.query(WorkflowExecution)
+        .filter_by(contact_id=contact.id)
+        .order_by(WorkflowExecution.id)
+        .all()
+    )
 
 
 def test_an_event_goal_ends_the_waiting_run_as_a_conversion(app, viewer):
@@ -45,14 +54,24 @@ def test_an_event_goal_ends_the_waiting_run_as_a_conversion(app, viewer):
     work(app)
     (run_a,), (run_b,) = _runs("a"), _runs("b")
     assert (run_a.status, run_b.status) == ("converted", "waiting")
-    last = db.session.query(StepExecution).filter_by(execution_id=run_a.id).order_by(
-        StepExecution.seq.desc()).first()  # fmt: skip
+    last = (
+        db.session.query(StepExecution)
+        .filter_by(execution_id=run_a.id)
+        .order_by(StepExecution.seq.desc())
+        .first()
+    )
     assert (last.node_id, last.status, last.output["goal"]) == ("wait", "converted", "bought")
     stats = viewer.get("/workflows/statistics/", workflow_id=wf.id).json
     assert stats["executions"]["conversions"] == 1
     nodes = viewer.get(f"/workflows/{wf.id}/node-stats/").json["nodes"]
-    assert nodes["wait"] == {"entered": 2, "succeeded": 0, "failed": 0, "waiting": 1,
-                             "skipped": 0, "converted": 1}  # fmt: skip
+    assert nodes["wait"] == {
+        "entered": 2,
+        "succeeded": 0,
+        "failed": 0,
+        "waiting": 1,
+        "skipped": 0,
+        "converted": 1,
+    }
     # Time passes: the converted run does not resume; the other one sends.
     past = run_a.created_at - timedelta(minutes=1)
     for run in (run_a, run_b):
@@ -86,8 +105,14 @@ def test_tag_and_rule_goals_are_checked_on_the_contacts_next_event(app):
 
 
 def test_goal_settings_are_validated(api):
-    graph = linear(WAIT, SEND, goals=[{"id": "x"}, {"id": "y", "rules": {"all": [
-        {"field": "user.tags", "op": "contans", "value": "a"}]}}])  # fmt: skip
+    graph = linear(
+        WAIT,
+        SEND,
+        goals=[
+            {"id": "x"},
+            {"id": "y", "rules": {"all": [{"field": "user.tags", "op": "contans", "value": "a"}]}},
+        ],
+    )
     report = api.post("/workflows/validate/", graph).json
     fields = {e.get("field") for e in report["errors"]}
     assert (
@@ -101,8 +126,10 @@ def test_a_message_inside_quiet_hours_waits_in_the_runtime(app):
     from backend.models import OutboundMessage, utcnow
 
     now = utcnow()
-    window = {"start": (now - timedelta(hours=1)).strftime("%H:%M"),
-              "end": (now + timedelta(hours=2)).strftime("%H:%M")}  # fmt: skip
+    window = {
+        "start": (now - timedelta(hours=1)).strftime("%H:%M"),
+        "end": (now + timedelta(hours=2)).strftime("%H:%M"),
+    }
     setup(app, linear(SEND, quiet_hours=window, timezone="UTC"))
     _event("PING", "a")
     work(app)

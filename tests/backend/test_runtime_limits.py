@@ -127,11 +127,15 @@ def test_webhook_trigger_url_starts_the_workflow_with_the_body(app, client):
     setup(app, linear(node, trigger=hook))
     key = db.session.scalars(select(Trigger.webhook_key)).one()
     assert key
-    resp = client.post(f"/hooks/{key}", json={"tag": "from-hook", "user_id": "hooked"},
-                       headers={"Idempotency-Key": "h-1"})  # fmt: skip
+    resp = client.post(
+        f"/hooks/{key}",
+        json={"tag": "from-hook", "user_id": "hooked"},
+        headers={"Idempotency-Key": "h-1"},
+    )
     assert resp.status_code == 202, resp.get_json()
-    again = client.post(f"/hooks/{key}", json={"tag": "x", "user_id": "hooked"},
-                        headers={"Idempotency-Key": "h-1"})  # fmt: skip
+    again = client.post(
+        f"/hooks/{key}", json={"tag": "x", "user_id": "hooked"}, headers={"Idempotency-Key": "h-1"}
+    )
     assert again.status_code == 202 and again.get_json()["created"] is False
     work(app)
     run = db.session.scalars(select(WorkflowExecution)).one()

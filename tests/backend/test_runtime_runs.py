@@ -26,8 +26,12 @@ def _only_run() -> WorkflowExecution:
 
 
 def _steps(run) -> list[tuple]:
-    return [(s.node_id, s.status) for s in db.session.scalars(
-        select(StepExecution).filter_by(execution_id=run.id).order_by(StepExecution.seq))]  # fmt: skip
+    return [
+        (s.node_id, s.status)
+        for s in db.session.scalars(
+            select(StepExecution).filter_by(execution_id=run.id).order_by(StepExecution.seq)
+        )
+    ]
 
 
 def test_wait_schedules_a_resume_that_completes_the_run(app):
@@ -73,8 +77,12 @@ def test_sweeper_resumes_a_waiting_run_whose_job_redis_lost(app):
 def test_retries_follow_the_node_policy_with_backoff(app):
     server = FlakyServer([500, 503])
     app.config["OUTBOUND_MODE"] = "live"
-    hook = {"id": "hook", "type": "action.webhook", "params": {"url": server.url + "/x"},
-            "retry": {"max_attempts": 3, "backoff_seconds": 0.3, "backoff_factor": 2}}  # fmt: skip
+    hook = {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {"url": server.url + "/x"},
+        "retry": {"max_attempts": 3, "backoff_seconds": 0.3, "backoff_factor": 2},
+    }
     try:
         setup(app, linear(hook))
         accept_event({"event_type": "PING", "user_id": "u1"})
@@ -86,8 +94,12 @@ def test_retries_follow_the_node_policy_with_backoff(app):
             work(app, scheduler=True)
         run = _only_run()
         assert run.status == "succeeded"
-        assert _steps(run) == [("t", "succeeded"), ("hook", "retrying"), ("hook", "retrying"),
-                               ("hook", "succeeded")]  # fmt: skip
+        assert _steps(run) == [
+            ("t", "succeeded"),
+            ("hook", "retrying"),
+            ("hook", "retrying"),
+            ("hook", "succeeded"),
+        ]
         assert len(server.requests) == 3
         sent = db.session.scalars(select(OutboundMessage)).one()
         assert sent.status == "sent" and sent.channel == "http"
@@ -99,8 +111,12 @@ def test_retries_follow_the_node_policy_with_backoff(app):
 def test_exhausted_retries_fail_the_run_keeping_the_error(app):
     server = FlakyServer([500, 500])
     app.config["OUTBOUND_MODE"] = "live"
-    hook = {"id": "hook", "type": "action.webhook", "params": {"url": server.url},
-            "retry": {"max_attempts": 2, "backoff_seconds": 0, "backoff_factor": 1}}  # fmt: skip
+    hook = {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {"url": server.url},
+        "retry": {"max_attempts": 2, "backoff_seconds": 0, "backoff_factor": 1},
+    }
     try:
         setup(app, linear(hook))
         accept_event({"event_type": "PING", "user_id": "u1"})
@@ -160,8 +176,13 @@ def test_expired_lease_of_a_dead_worker_is_taken_over_once(app):
     (wf,) = setup(app, linear(TAG, trigger=manual))
     ex = run_control.start_manual(wf, {}, "u1")
     # A worker took the run and died: its lease is someone else's and has expired.
-    db.session.execute(update(WorkflowExecution).values(
-        status="running", lease_owner="dead-host:1:x", lease_expires_at=utcnow() - timedelta(seconds=1)))  # fmt: skip
+    db.session.execute(
+        update(WorkflowExecution).values(
+            status="running",
+            lease_owner="dead-host:1:x",
+            lease_expires_at=utcnow() - timedelta(seconds=1),
+        )
+    )
     db.session.commit()
     from backend.queue import get_redis
 
@@ -178,8 +199,13 @@ def test_a_live_lease_blocks_other_workers(app):
     manual = {"id": "m", "type": "trigger.manual"}
     (wf,) = setup(app, linear(TAG, trigger=manual))
     ex = run_control.start_manual(wf, {}, "u1")
-    db.session.execute(update(WorkflowExecution).values(
-        status="running", lease_owner="other:1:x", lease_expires_at=utcnow() + timedelta(minutes=1)))  # fmt: skip
+    db.session.execute(
+        update(WorkflowExecution).values(
+            status="running",
+            lease_owner="other:1:x",
+            lease_expires_at=utcnow() + timedelta(minutes=1),
+        )
+    )
     db.session.commit()
     assert runner.advance(ex.id) == "busy"
     assert _steps(_only_run()) == []

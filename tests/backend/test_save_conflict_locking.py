@@ -25,8 +25,10 @@ def _wait_for_lock_waiter(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     with psycopg.connect(url, autocommit=True) as conn:
         while time.monotonic() < deadline:
-            waiting = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                                   "'Lock' AND datname = current_database()").fetchone()[0]  # fmt: skip
+            waiting = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                "'Lock' AND datname = current_database()"
+            ).fetchone()[0]
             if waiting:
                 return
             time.sleep(0.02)

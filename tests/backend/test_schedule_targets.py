@@ -55,8 +55,9 @@ def test_one_run_per_tagged_contact_read_in_pages(app):
     assert _greeted() == ["a", "b", "d"]
     runs = db.session.scalars(select(WorkflowExecution)).all()
     assert len(runs) == 3 and {r.status for r in runs} == {"succeeded"}
-    users = sorted(e.user_id for e in db.session.scalars(select(EventLog).filter_by(
-        event_type="SCHEDULE")))  # fmt: skip
+    users = sorted(
+        e.user_id for e in db.session.scalars(select(EventLog).filter_by(event_type="SCHEDULE"))
+    )
     assert users == ["a", "b", "d"]
 
 
@@ -68,8 +69,12 @@ def test_rules_choose_the_contacts_and_limits_apply_per_contact(app):
     assert _greeted() == ["a", "c"]
     _fire(app)  # the next day's tick: re-entry "once" skips both
     assert db.session.scalar(select(db.func.count(WorkflowExecution.id))) == 2
-    skipped = [m for e in db.session.scalars(select(EventLog)) for m in e.matched_workflows
-               if m.get("skipped")]  # fmt: skip
+    skipped = [
+        m
+        for e in db.session.scalars(select(EventLog))
+        for m in e.matched_workflows
+        if m.get("skipped")
+    ]
     assert len(skipped) == 2
 
 

@@ -32,8 +32,9 @@ class _Client(sio_client.Client):
 def _connect(url: str, token: str, origin: str | None):
     client = _Client(reconnection=False)
     headers = {"Origin": origin} if origin else {}
-    client.connect(url, auth={"token": token}, headers=headers, wait_timeout=5,
-                   transports=["polling"])  # fmt: skip
+    client.connect(
+        url, auth={"token": token}, headers=headers, wait_timeout=5, transports=["polling"]
+    )
     return client
 
 
@@ -64,9 +65,11 @@ def test_session_cookie_is_lax_and_secure_over_https(app):
     cookie = _cookie(plain, "session")
     assert "SameSite=Lax" in cookie and "Secure" not in cookie
     https = app.test_client()
-    resp = https.post("/login", base_url="https://flow.example",
-                      data={"email": "editor@example.com", "password": "password123",
-                            "remember": "y"})  # fmt: skip
+    resp = https.post(
+        "/login",
+        base_url="https://flow.example",
+        data={"email": "editor@example.com", "password": "password123", "remember": "y"},
+    )
     assert resp.status_code == 302
     for name in ("session", "remember_token"):
         cookie = _cookie(resp, name)
@@ -79,9 +82,10 @@ def test_behind_a_trusted_proxy_forwarded_https_makes_cookies_secure(app, monkey
     make_user("editor@example.com", "editor")
     monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_proto=1))
     resp = app.test_client().post(
-        "/login", data={"email": "editor@example.com", "password": "password123"},
+        "/login",
+        data={"email": "editor@example.com", "password": "password123"},
         headers={"X-Forwarded-Proto": "https"},
-    )  # fmt: skip
+    )
     assert "Secure" in _cookie(resp, "session")
 
 
@@ -106,8 +110,11 @@ def test_failed_sign_ins_are_throttled_per_client_address(app, monkeypatch):
     codes = [_login(client, email=f"u{i}@example.com").status_code for i in range(6)]
     assert codes == [401] * 4 + [429] * 2
     other = app.test_client()
-    resp = other.post("/login", environ_base={"REMOTE_ADDR": "10.1.2.3"},
-                      data={"email": "editor@example.com", "password": "password123"})  # fmt: skip
+    resp = other.post(
+        "/login",
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+        data={"email": "editor@example.com", "password": "password123"},
+    )
     assert resp.status_code == 302
 
 
@@ -144,8 +151,11 @@ def test_api_limit_follows_the_user_not_the_token_or_address(app, monkeypatch):
     client = app.test_client()
 
     def get(token, addr="127.0.0.1"):
-        return client.get(BASE + "/workflows/", headers={"Authorization": f"Bearer {token}"},
-                          environ_base={"REMOTE_ADDR": addr}).status_code  # fmt: skip
+        return client.get(
+            BASE + "/workflows/",
+            headers={"Authorization": f"Bearer {token}"},
+            environ_base={"REMOTE_ADDR": addr},
+        ).status_code
 
     assert [get(first), get(second, "10.0.0.9"), get(first), get(second)] == [200] * 4
     assert get(second, "10.9.9.9") == 429  # same user, new token and address: same bucket

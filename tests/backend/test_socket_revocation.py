@@ -47,8 +47,9 @@ def _closed(client, timeout: float = 10.0) -> bool:
 
 def _admin_call(app, method: str, path: str, body=None):
     _, token = make_user("root@example.com", "admin")
-    return app.test_client().open(BASE + path, method=method, json=body,
-                                  headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    return app.test_client().open(
+        BASE + path, method=method, json=body, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 def test_revoking_a_token_closes_its_sockets_only(app, server_url):

@@ -77,9 +77,12 @@ def live(app):
 
 
 def test_templated_header_with_a_line_break_is_a_step_error_not_retried(app, live):
-    hook = {"id": "hook", "type": "action.webhook",
-            "params": {"url": live.url + "/x", "headers": {"X-Name": "{{ event.data.name }}"}},
-            "retry": {"max_attempts": 3, "backoff_seconds": 0, "backoff_factor": 1}}  # fmt: skip
+    hook = {
+        "id": "hook",
+        "type": "action.webhook",
+        "params": {"url": live.url + "/x", "headers": {"X-Name": "{{ event.data.name }}"}},
+        "retry": {"max_attempts": 3, "backoff_seconds": 0, "backoff_factor": 1},
+    }
     setup(app, linear(hook))
     accept_event({"event_type": "PING", "user_id": "u1", "data": {"name": "a\r\nX-Evil: 1"}})
     work(app)

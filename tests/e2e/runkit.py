@@ -79,7 +79,10 @@ def save_shot(page, name: str, tmp_path: Path) -> Path:
 
 
 def coupon_id(api: Api) -> int:
-    found = [w["id"] for w in api.get("/workflows/?page_size=100")["results"]
-             if w["name"] == "Coupon request"]  # fmt: skip
+    found = [
+        w["id"]
+        for w in api.get("/workflows/?page_size=100")["results"]
+        if w["name"] == "Coupon request"
+    ]
     assert found, "the seeded coupon workflow is missing"
     return found[0]

@@ -30,10 +30,18 @@ def intended_graph() -> dict:
 
 def shape(graph: dict, rename: dict[str, str]) -> tuple:
     """The graph without positions and edge ids, node ids mapped through ``rename``."""
-    nodes = sorted((rename.get(n["id"], n["id"]), n["type"], json.dumps(n.get("params", {}), sort_keys=True))
-                   for n in graph["nodes"])  # fmt: skip
-    edges = sorted((rename.get(e["source"], e["source"]), e.get("source_port", "out"),
-                    rename.get(e["target"], e["target"])) for e in graph["edges"])  # fmt: skip
+    nodes = sorted(
+        (rename.get(n["id"], n["id"]), n["type"], json.dumps(n.get("params", {}), sort_keys=True))
+        for n in graph["nodes"]
+    )
+    edges = sorted(
+        (
+            rename.get(e["source"], e["source"]),
+            e.get("source_port", "out"),
+            rename.get(e["target"], e["target"]),
+        )
+        for e in graph["edges"]
+    )
     return nodes, edges, graph.get("settings"), graph.get("name")
 
 
@@ -89,8 +97,13 @@ def build(page) -> dict[str, str]:
         "wait": drag_from_palette(page, "flow.wait", 720, 480),
         "mail": drag_from_palette(page, "action.send_email", 420, 480),
     }
-    wires = [("trigger", "out", "interested"), ("interested", "true", "send"),
-             ("send", "out", "tag"), ("tag", "out", "wait"), ("wait", "out", "mail")]  # fmt: skip
+    wires = [
+        ("trigger", "out", "interested"),
+        ("interested", "true", "send"),
+        ("send", "out", "tag"),
+        ("tag", "out", "wait"),
+        ("wait", "out", "mail"),
+    ]
     for n, (source, port, target) in enumerate(wires, start=1):
         connect(page, ids[source], port, ids[target])
         page.wait_for_function(

@@ -59,8 +59,11 @@ def test_import_shows_validation_errors_before_saving(page):
     api = Api(page)
     before = api.call("GET", "/workflows/")[1]["count"]
     page.click("#import-workflow")
-    bad = {"format": "workflow-graph/v1", "nodes": [{"id": "x", "type": "action.send_message", "params": {}}],
-           "edges": []}  # fmt: skip
+    bad = {
+        "format": "workflow-graph/v1",
+        "nodes": [{"id": "x", "type": "action.send_message", "params": {}}],
+        "edges": [],
+    }
     page.fill("#import-dialog textarea", json.dumps(bad))
     page.wait_for_selector("#import-dialog .import-report[data-ok=false]")
     codes = page.eval_on_selector_all(
@@ -264,7 +267,11 @@ def test_plus_port_notes_palette_search_and_shortcuts(page):
     page.keyboard.press("Escape")
     save(page)
     graph = api.workflow(wf["id"])["graph"]
-    assert {"id": "e_interested_add_note", "source": "interested", "source_port": "false",
-            "target": "add_note"} in graph["edges"]  # fmt: skip
+    assert {
+        "id": "e_interested_add_note",
+        "source": "interested",
+        "source_port": "false",
+        "target": "add_note",
+    } in graph["edges"]
     assert [n["text"] for n in graph["ui"]["notes"]] == ["یادداشت: ask Sara"]
     assert api.call("POST", "/workflows/validate/", graph)[1]["warnings"] == []

@@ -61,8 +61,12 @@ def test_template_suggestions_and_preview_in_persian(page):
 def test_custom_code_shows_compile_errors_in_place(page):
     sign_in(page)
     api = Api(page)
-    code = {"id": "c", "type": "action.custom_code", "position": {"x": 320, "y": 0},
-            "params": {"code": "result = 1"}}  # fmt: skip
+    code = {
+        "id": "c",
+        "type": "action.custom_code",
+        "position": {"x": 320, "y": 0},
+        "params": {"code": "result = 1"},
+    }
     wf = api.create("Code", graph(code, edges=[{"id": "e1", "source": "t", "target": "c"}]))
     open_editor(page, wf["id"])
     node(page, "c").dblclick()
@@ -86,8 +90,12 @@ def test_custom_code_shows_compile_errors_in_place(page):
 def test_switch_cases_change_the_ports_and_refused_connections_say_why(page):
     sign_in(page)
     api = Api(page)
-    switch = {"id": "s", "type": "logic.switch", "position": {"x": 320, "y": 0},
-              "params": {"cases": [{"name": "vip", "rules": {}}]}}  # fmt: skip
+    switch = {
+        "id": "s",
+        "type": "logic.switch",
+        "position": {"x": 320, "y": 0},
+        "params": {"cases": [{"name": "vip", "rules": {}}]},
+    }
     tag = {
         "id": "tag",
         "type": "action.add_tag",

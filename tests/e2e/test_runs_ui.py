@@ -52,10 +52,16 @@ def test_a_run_lights_up_live_on_the_open_canvas(page, story, editor_api, tmp_pa
     page.goto(f"/workflows/{story['workflow']}")
     expect(_node(page, "trigger")).to_be_visible()
     expect(page.locator(".live-dot.live-live")).to_be_visible(timeout=LIVE_TIMEOUT)
-    accepted = editor_api.post("/triggers/process_event/", {
-        "event_type": "MESSAGE_RECEIVED", "user_id": CONTACT, "conversation_id": "e2e-conv",
-        "data": {"content": "سلام، کد تخفیف دارید؟", "first_name": "Sara"},
-    }, expect=202)  # fmt: skip
+    accepted = editor_api.post(
+        "/triggers/process_event/",
+        {
+            "event_type": "MESSAGE_RECEIVED",
+            "user_id": CONTACT,
+            "conversation_id": "e2e-conv",
+            "data": {"content": "سلام، کد تخفیف دارید؟", "first_name": "Sara"},
+        },
+        expect=202,
+    )
     assert accepted
     for node in ("trigger", "interested", "send", "tag"):
         expect(_node(page, node)).to_have_attribute(
@@ -81,17 +87,26 @@ def test_a_run_lights_up_live_on_the_open_canvas(page, story, editor_api, tmp_pa
 
 def test_the_canvas_catches_up_after_a_socket_gap(page, story, editor_api):
     assert story["run"], "needs the live run"
-    editor_api.post("/contacts/", {"external_id": "e2e-reza", "first_name": "Reza",
-                                   "tags": ["interested"]}, expect=201)  # fmt: skip
+    editor_api.post(
+        "/contacts/",
+        {"external_id": "e2e-reza", "first_name": "Reza", "tags": ["interested"]},
+        expect=201,
+    )
     sign_in(page, "editor@example.com")  # noqa: F405
     page.goto(f"/workflows/{story['workflow']}")
     expect(page.locator(".live-dot.live-live")).to_be_visible(timeout=LIVE_TIMEOUT)
     expect(page.locator(f"#runs-table tr[data-run-id='{story['run']}']")).to_be_visible()
     page.evaluate("window.flowmarketLive.disconnect()")
     expect(page.locator(".live-dot.live-offline")).to_be_visible()
-    editor_api.post("/triggers/process_event/", {
-        "event_type": "MESSAGE_RECEIVED", "user_id": "e2e-reza", "data": {"content": "coupon?"},
-    }, expect=202)  # fmt: skip
+    editor_api.post(
+        "/triggers/process_event/",
+        {
+            "event_type": "MESSAGE_RECEIVED",
+            "user_id": "e2e-reza",
+            "data": {"content": "coupon?"},
+        },
+        expect=202,
+    )
     runs = _wait_for(lambda: editor_api.get("/workflow-executions/?contact=e2e-reza")["results"])
     _wait_for(
         lambda: editor_api.get(f"/workflow-executions/{runs[0]['id']}/")["status"] == "waiting"

@@ -65,12 +65,19 @@ class Harness:
     path = staticmethod(lambda records: [r.node_id for r in records])
 
     def interpreter(self, graph: dict, **kwargs) -> Interpreter:
-        return Interpreter(graph, effects=self.effects, workflow_id=kwargs.pop("workflow_id", "wf1"),
-                           **kwargs)  # fmt: skip
+        return Interpreter(
+            graph, effects=self.effects, workflow_id=kwargs.pop("workflow_id", "wf1"), **kwargs
+        )
 
     def context(self, event_type="MANUAL", data=None, contact=None, user_id="c1") -> dict:
-        payload = {"event_type": event_type, "data": data or {}, "user_id": user_id,
-                   "conversation_id": "conv1", "event_id": "ev1", "timestamp": START}  # fmt: skip
+        payload = {
+            "event_type": event_type,
+            "data": data or {},
+            "user_id": user_id,
+            "conversation_id": "conv1",
+            "event_id": "ev1",
+            "timestamp": START,
+        }
         return build_context(event_from_payload(payload), contact)
 
     def run(self, graph, *, trigger="t", contact=None, data=None, engine=None, records=None):

@@ -280,7 +280,12 @@ def test_explain_tree():
     assert negation["group"] == "not" and negation["children"][0]["missing"] is True
     assert negation["result"] is True
     assert [age[k] for k in ("op", "expected", "actual", "missing", "result")] == [
-        "greater", 40, "31", False, False]  # fmt: skip
+        "greater",
+        40,
+        "31",
+        False,
+        False,
+    ]
     assert age["text"] == "user.fields.age greater 40: no (value: '31')"
     assert explain({}, CTX) == {"group": "all", "result": True, "children": []}
     with pytest.raises(ConditionError):

@@ -16,8 +16,13 @@ COUPON = ROOT / "tests" / "fixtures" / "graphs" / "coupon.json"
 
 
 def cli(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graph_engine", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "graph_engine", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -71,34 +76,52 @@ def test_validate_unreadable_file(tmp_path):
 
 
 def test_run_stops_at_the_wait_and_says_when_it_resumes(files):
-    result = cli("run", files["graph"], "--event", files["event"], "--contact", files["contact"],
-                 "--now", "2024-03-01T12:00:00+00:00")  # fmt: skip
+    result = cli(
+        "run",
+        files["graph"],
+        "--event",
+        files["event"],
+        "--contact",
+        files["contact"],
+        "--now",
+        "2024-03-01T12:00:00+00:00",
+    )
     assert result.returncode == 0, result.stderr
     out = lines(result.stdout)
     steps = [o for o in out if o["kind"] == "step"]
     assert [s["node_id"] for s in steps] == ["trigger", "interested", "send", "tag", "wait"]
     assert {"node_id", "type", "status", "output", "port"} <= set(steps[0])
     effects = [o for o in out if o["kind"] == "effect"]
-    assert effects[0] == {"kind": "effect", "effect": "send_message", "to": "customer123",
-                          "channel": "telegram", "text": "Sara, your code: SAVE10"}  # fmt: skip
+    assert effects[0] == {
+        "kind": "effect",
+        "effect": "send_message",
+        "to": "customer123",
+        "channel": "telegram",
+        "text": "Sara, your code: SAVE10",
+    }
     assert out[-1]["kind"] == "result" and out[-1]["status"] == "waiting"
     assert out[-1]["resume_at"] == "2024-03-01T12:10:00+00:00"
     assert [o["kind"] for o in out] == ["step"] * 5 + ["effect"] * 2 + ["result"]
 
 
 def test_run_with_resume_goes_to_the_end(files):
-    result = cli("run", files["graph"], "--event", files["event"], "--contact", files["contact"],
-                 "--resume")  # fmt: skip
+    result = cli(
+        "run", files["graph"], "--event", files["event"], "--contact", files["contact"], "--resume"
+    )
     out = lines(result.stdout)
     assert [o["node_id"] for o in out if o["kind"] == "step"][-1] == "mail"
     assert [o["effect"] for o in out if o["kind"] == "effect"] == [
-        "send_message", "add_tag", "send_email"]  # fmt: skip
+        "send_message",
+        "add_tag",
+        "send_email",
+    ]
     assert out[-1] == {"kind": "result", "status": "succeeded", "steps": 6}
 
 
 def test_run_a_golden_fixture_directly():
-    result = cli("run", ROOT / "tests" / "fixtures" / "graphs" / "welcome-new-users.json",
-                 "--resume")  # fmt: skip
+    result = cli(
+        "run", ROOT / "tests" / "fixtures" / "graphs" / "welcome-new-users.json", "--resume"
+    )
     assert result.returncode == 0, result.stderr
     assert "خوش آمدید" in result.stdout  # Persian printed as-is, not \u-escaped
 

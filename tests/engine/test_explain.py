@@ -28,8 +28,12 @@ def test_false_all_reports_only_its_failing_leaf_with_the_value():
 
 
 def test_false_any_reports_every_alternative_and_true_rules_report_nothing():
-    rules = {"any": [leaf("event.data.content", "icontains", "coupon"),
-                     leaf("user.fields.age", "less", 18)]}  # fmt: skip
+    rules = {
+        "any": [
+            leaf("event.data.content", "icontains", "coupon"),
+            leaf("user.fields.age", "less", 18),
+        ]
+    }
     out = explain_rules(rules, CTX)
     assert [f["field"] for f in out["failing"]] == ["event.data.content", "user.fields.age"]
     assert out["failing"][1]["actual"] == 30
@@ -38,8 +42,12 @@ def test_false_any_reports_every_alternative_and_true_rules_report_nothing():
 
 
 def test_not_and_nested_groups_point_at_the_deciding_leaf():
-    rules = {"all": [{"not": leaf("user.tags", "contains", "new")},
-                     {"any": [leaf("user.fields.age", "between", [18, 40])]}]}  # fmt: skip
+    rules = {
+        "all": [
+            {"not": leaf("user.tags", "contains", "new")},
+            {"any": [leaf("user.fields.age", "between", [18, 40])]},
+        ]
+    }
     out = explain_rules(rules, CTX)
     assert [f["field"] for f in out["failing"]] == ["user.tags"]
     assert out["failing"][0]["result"] is True  # the leaf was true, so the `not` failed
@@ -53,8 +61,9 @@ def test_missing_field_is_flagged():
 
 
 def test_deciding_leaves_of_a_true_tree_are_the_reasons_it_holds():
-    tree = explain({"any": [leaf("user.tags", "contains", "new"), leaf("user.tags", "contains", "x")]},
-                   CTX)  # fmt: skip
+    tree = explain(
+        {"any": [leaf("user.tags", "contains", "new"), leaf("user.tags", "contains", "x")]}, CTX
+    )
     assert [leaf_["expected"] for leaf_ in deciding_leaves(tree)] == ["new"]
 
 

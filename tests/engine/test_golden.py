@@ -32,12 +32,18 @@ def run_fixture(fixture: dict) -> dict:
     context = build_context(event_from_payload(fixture["event"]), fixture.get("contact"))
     specs = trigger_specs(fixture["graph"], fixture["workflow_id"])
     matched = [spec.node_id for spec in TriggerIndex(specs).match(context)]
-    out = {"trigger": matched[0] if matched else None, "path": [], "status": None,
-           "waits": [], "effects": effects.log}  # fmt: skip
+    out = {
+        "trigger": matched[0] if matched else None,
+        "path": [],
+        "status": None,
+        "waits": [],
+        "effects": effects.log,
+    }
     if not matched:
         return out
-    engine = Interpreter(validate_or_raise(fixture["graph"]), effects=effects,
-                         workflow_id=fixture["workflow_id"])  # fmt: skip
+    engine = Interpreter(
+        validate_or_raise(fixture["graph"]), effects=effects, workflow_id=fixture["workflow_id"]
+    )
     state = engine.start(matched[0], context, execution_id="golden")
     records = []
     engine.run(state, on_step=records.append)

@@ -72,10 +72,17 @@ def test_defaults_are_not_injected():
     assert graph.to_dict() == data
 
 
-@pytest.mark.parametrize("data", [
-    [], {"nodes": {}, "edges": []}, {"nodes": [], "edges": None}, {"nodes": [1], "edges": []},
-    {"nodes": [{"id": 3}], "edges": []}, {"nodes": [], "edges": [{"id": "e", "source": 1}]},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        {"nodes": {}, "edges": []},
+        {"nodes": [], "edges": None},
+        {"nodes": [1], "edges": []},
+        {"nodes": [{"id": 3}], "edges": []},
+        {"nodes": [], "edges": [{"id": "e", "source": 1}]},
+    ],
+)
 def test_unusable_shapes_raise_graph_error(data):
     with pytest.raises(GraphError):
         Graph.from_dict(data)

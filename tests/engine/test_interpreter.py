@@ -21,8 +21,9 @@ def roundtrip(state: RunState) -> RunState:
 
 
 def test_linear_run_records_every_step(h):
-    graph = h.graph({"t": ("trigger.manual", None), "a": tag("one"), "b": tag("two")},
-                    ["t>a", "a>b"])  # fmt: skip
+    graph = h.graph(
+        {"t": ("trigger.manual", None), "a": tag("one"), "b": tag("two")}, ["t>a", "a>b"]
+    )
     state, records = h.run(graph)
     assert state.status == "succeeded" and state.steps == 3 and state.frontier == []
     assert h.path(records) == ["t", "a", "b"]
@@ -36,10 +37,15 @@ def test_linear_run_records_every_step(h):
 
 @pytest.mark.parametrize("tags, expected", [(["interested"], "yes"), ([], "no")])
 def test_condition_follows_true_or_false(h, tags, expected):
-    graph = h.graph({"t": ("trigger.manual", None),
-                     "c": ("logic.condition", {"rules": {"all": [TAGS]}}),
-                     "yes": tag("yes"), "no": tag("no")},
-                    ["t>c", "c.true>yes", "c.false>no"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "c": ("logic.condition", {"rules": {"all": [TAGS]}}),
+            "yes": tag("yes"),
+            "no": tag("no"),
+        },
+        ["t>c", "c.true>yes", "c.false>no"],
+    )
     state, records = h.run(graph, contact={"tags": tags})
     assert h.path(records) == ["t", "c", expected]
     assert records[1].port == ("true" if expected == "yes" else "false")
@@ -49,20 +55,40 @@ def test_condition_follows_true_or_false(h, tags, expected):
 @pytest.mark.parametrize("score, expected", [(90, "gold"), (60, "silver"), (10, "other")])
 def test_switch_takes_first_matching_case_else_default(h, score, expected):
     cases = [
-        {"name": "gold", "rules": {"all": [{"field": "user.fields.score", "op": "greater", "value": 80}]}},
-        {"name": "silver", "rules": {"all": [{"field": "user.fields.score", "op": "greater", "value": 50}]}},
-    ]  # fmt: skip
-    graph = h.graph({"t": ("trigger.manual", None), "s": ("logic.switch", {"cases": cases}),
-                     "gold": tag("gold"), "silver": tag("silver"), "other": tag("other")},
-                    ["t>s", "s.gold>gold", "s.silver>silver", "s.default>other"])  # fmt: skip
+        {
+            "name": "gold",
+            "rules": {"all": [{"field": "user.fields.score", "op": "greater", "value": 80}]},
+        },
+        {
+            "name": "silver",
+            "rules": {"all": [{"field": "user.fields.score", "op": "greater", "value": 50}]},
+        },
+    ]
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "s": ("logic.switch", {"cases": cases}),
+            "gold": tag("gold"),
+            "silver": tag("silver"),
+            "other": tag("other"),
+        },
+        ["t>s", "s.gold>gold", "s.silver>silver", "s.default>other"],
+    )
     _, records = h.run(graph, contact={"fields": {"score": score}})
     assert h.path(records) == ["t", "s", expected]
 
 
 def _ab_graph(h, weights=(50, 50)):
     variants = [{"name": "a", "weight": weights[0]}, {"name": "b", "weight": weights[1]}]
-    return h.graph({"t": ("trigger.manual", None), "ab": ("logic.ab_split", {"variants": variants}),
-                    "a": tag("a"), "b": tag("b")}, ["t>ab", "ab.a>a", "ab.b>b"])  # fmt: skip
+    return h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "ab": ("logic.ab_split", {"variants": variants}),
+            "a": tag("a"),
+            "b": tag("b"),
+        },
+        ["t>ab", "ab.a>a", "ab.b>b"],
+    )
 
 
 def test_ab_split_distribution_and_determinism(h):
@@ -89,31 +115,52 @@ def test_ab_split_zero_weight_never_chosen(h):
 
 
 def test_merge_all_waits_for_every_branch(h):
-    graph = h.graph({"t": ("trigger.manual", None), "a": tag("a"), "b": tag("b"), "b2": tag("b2"),
-                     "m": ("logic.merge", {"mode": "all"}), "end": tag("end")},
-                    ["t>a", "t>b", "b>b2", "a>m", "b2>m", "m>end"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "a": tag("a"),
+            "b": tag("b"),
+            "b2": tag("b2"),
+            "m": ("logic.merge", {"mode": "all"}),
+            "end": tag("end"),
+        },
+        ["t>a", "t>b", "b>b2", "a>m", "b2>m", "m>end"],
+    )
     state, records = h.run(graph)
     assert h.path(records) == ["t", "a", "b", "b2", "m", "end"]
     assert state.context["nodes"]["m"] == {"arrived": ["a", "b2"]}
 
 
 def test_merge_all_does_not_wait_for_a_branch_not_taken(h):
-    graph = h.graph({"t": ("trigger.manual", None),
-                     "c": ("logic.condition", {"rules": {"all": [TAGS]}}),
-                     "yes": tag("yes"), "no": tag("no"), "d": tag("d"),
-                     "m": ("logic.merge", None), "end": tag("end")},
-                    ["t>c", "t>d", "c.true>yes", "c.false>no", "yes>m", "no>m", "d>m",
-                     "m>end"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "c": ("logic.condition", {"rules": {"all": [TAGS]}}),
+            "yes": tag("yes"),
+            "no": tag("no"),
+            "d": tag("d"),
+            "m": ("logic.merge", None),
+            "end": tag("end"),
+        },
+        ["t>c", "t>d", "c.true>yes", "c.false>no", "yes>m", "no>m", "d>m", "m>end"],
+    )
     state, records = h.run(graph, contact={"tags": []})
     assert h.path(records) == ["t", "c", "d", "no", "m", "end"]
     assert sorted(state.context["nodes"]["m"]["arrived"]) == ["d", "no"]
 
 
 def test_merge_all_waits_for_a_branch_that_is_waiting(h, clock):
-    graph = h.graph({"t": ("trigger.manual", None), "a": tag("a"),
-                     "w": ("flow.wait", {"minutes": 5}), "b": tag("b"),
-                     "m": ("logic.merge", {"mode": "all"}), "end": tag("end")},
-                    ["t>a", "t>w", "w>b", "a>m", "b>m", "m>end"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "a": tag("a"),
+            "w": ("flow.wait", {"minutes": 5}),
+            "b": tag("b"),
+            "m": ("logic.merge", {"mode": "all"}),
+            "end": tag("end"),
+        },
+        ["t>a", "t>w", "w>b", "a>m", "b>m", "m>end"],
+    )
     engine = h.interpreter(graph)
     state, records = h.run(graph, engine=engine)
     assert state.status == "waiting" and h.path(records) == ["t", "a", "w"]
@@ -125,9 +172,17 @@ def test_merge_all_waits_for_a_branch_that_is_waiting(h, clock):
 
 
 def test_merge_any_continues_on_first_arrival_only(h):
-    graph = h.graph({"t": ("trigger.manual", None), "a": tag("a"), "b": tag("b"), "b2": tag("b2"),
-                     "m": ("logic.merge", {"mode": "any"}), "end": tag("end")},
-                    ["t>a", "t>b", "b>b2", "a>m", "b2>m", "m>end"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "a": tag("a"),
+            "b": tag("b"),
+            "b2": tag("b2"),
+            "m": ("logic.merge", {"mode": "any"}),
+            "end": tag("end"),
+        },
+        ["t>a", "t>b", "b>b2", "a>m", "b2>m", "m>end"],
+    )
     state, records = h.run(graph)
     assert h.path(records).count("m") == 1 and h.path(records).count("end") == 1
     assert state.context["nodes"]["m"] == {"arrived": ["a"]}
@@ -135,19 +190,30 @@ def test_merge_any_continues_on_first_arrival_only(h):
 
 
 def _coupon(h, **settings):
-    return h.graph({"t": ("trigger.manual", None),
-                    "send": ("action.send_message", {"text": "Hi {{ user.first_name }}"}),
-                    "wait": ("flow.wait", {"minutes": 10}),
-                    "mail": ("action.send_email", {"subject": "Coupon", "body": "SAVE10"})},
-                   ["t>send", "send>wait", "wait>mail"], **settings)  # fmt: skip
+    return h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "send": ("action.send_message", {"text": "Hi {{ user.first_name }}"}),
+            "wait": ("flow.wait", {"minutes": 10}),
+            "mail": ("action.send_email", {"subject": "Coupon", "body": "SAVE10"}),
+        },
+        ["t>send", "send>wait", "wait>mail"],
+        **settings,
+    )
 
 
 def test_wait_then_resume_after_json_roundtrip_in_another_interpreter(h, clock):
     state, records = h.run(_coupon(h), contact={"first_name": "Sara", "email": "s@x.io"})
     assert state.status == "waiting" and state.resume_at == "2024-03-01T12:10:00+00:00"
     assert records[-1].status == "waiting" and records[-1].port == "out"
-    assert state.frontier == [{"node_id": "mail", "attempt": 1, "from": ["wait"],
-                               "not_before": "2024-03-01T12:10:00+00:00"}]  # fmt: skip
+    assert state.frontier == [
+        {
+            "node_id": "mail",
+            "attempt": 1,
+            "from": ["wait"],
+            "not_before": "2024-03-01T12:10:00+00:00",
+        }
+    ]
     saved = json.dumps(state.to_dict())
     clock.advance(minutes=9)
     early = RunState.from_dict(json.loads(saved))
@@ -156,19 +222,32 @@ def test_wait_then_resume_after_json_roundtrip_in_another_interpreter(h, clock):
     effects = InMemoryEffects(clock=clock)
     later = Interpreter(_coupon(h), effects=effects).run(RunState.from_dict(json.loads(saved)))
     assert later.status == "succeeded" and later.steps == 4
-    assert effects.log == [{"effect": "send_email", "to": "s@x.io", "subject": "Coupon",
-                            "body": "SAVE10", "html": False}]  # fmt: skip
+    assert effects.log == [
+        {
+            "effect": "send_email",
+            "to": "s@x.io",
+            "subject": "Coupon",
+            "body": "SAVE10",
+            "html": False,
+        }
+    ]
 
 
-@pytest.mark.parametrize("weekdays, resume", [
-    (None, "2024-03-02T05:30:00+00:00"),  # tomorrow 09:00 Tehran (+03:30)
-    (["mon"], "2024-03-04T05:30:00+00:00"),
-    (["fri"], "2024-03-08T05:30:00+00:00"),  # today's 09:00 has passed
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "weekdays, resume",
+    [
+        (None, "2024-03-02T05:30:00+00:00"),  # tomorrow 09:00 Tehran (+03:30)
+        (["mon"], "2024-03-04T05:30:00+00:00"),
+        (["fri"], "2024-03-08T05:30:00+00:00"),  # today's 09:00 has passed
+    ],
+)
 def test_time_of_day_wait_in_tehran(h, clock, weekdays, resume):
     params = {"time": "09:00", **({"weekdays": weekdays} if weekdays else {})}
-    graph = h.graph({"t": ("trigger.manual", None), "w": ("flow.wait", params), "a": tag("a")},
-                    ["t>w", "w>a"], timezone="Asia/Tehran")  # fmt: skip
+    graph = h.graph(
+        {"t": ("trigger.manual", None), "w": ("flow.wait", params), "a": tag("a")},
+        ["t>w", "w>a"],
+        timezone="Asia/Tehran",
+    )
     state, _ = h.run(graph)
     assert state.status == "waiting" and state.resume_at == resume
     state = roundtrip(state)
@@ -217,7 +296,10 @@ def test_retry_with_backoff_then_success(h, clock):
     engine.run(state, on_step=records.append)
     assert state.status == "succeeded"
     assert [(r.status, r.attempt) for r in records if r.node_id == "s"] == [
-        ("retrying", 1), ("retrying", 2), ("succeeded", 3)]  # fmt: skip
+        ("retrying", 1),
+        ("retrying", 2),
+        ("succeeded", 3),
+    ]
     assert set(effects.keys) == {"x1:s"}  # every attempt reuses the idempotency key
 
 
@@ -227,7 +309,10 @@ def test_retries_exhausted_fail_the_run(h, clock):
     state, records = engine.start("t", h.context()), []
     engine.run(state, on_step=records.append)
     assert [(r.node_id, r.status, r.attempt) for r in records] == [
-        ("t", "succeeded", 1), ("s", "retrying", 1), ("s", "failed", 2)]  # fmt: skip
+        ("t", "succeeded", 1),
+        ("s", "retrying", 1),
+        ("s", "failed", 2),
+    ]
     assert state.status == "failed" and state.error["message"] == "channel down"
     assert state.frontier == [] and "after" not in state.context["nodes"]
 
@@ -250,9 +335,11 @@ def test_error_port_continues_with_the_error_as_output(h, clock):
 
 
 def test_max_steps_guard_on_a_cycle_through_a_wait(h):
-    graph = h.graph({"t": ("trigger.manual", None), "a": tag("a"),
-                     "w": ("flow.wait", {"seconds": 0})},
-                    ["t>a", "a>w", "w>a"], max_steps=25)  # fmt: skip
+    graph = h.graph(
+        {"t": ("trigger.manual", None), "a": tag("a"), "w": ("flow.wait", {"seconds": 0})},
+        ["t>a", "a>w", "w>a"],
+        max_steps=25,
+    )
     state, records = h.run(graph)
     assert state.status == "failed" and state.error["type"] == "MaxStepsExceeded"
     assert state.steps == 25 and len(records) == 25
@@ -260,12 +347,16 @@ def test_max_steps_guard_on_a_cycle_through_a_wait(h):
 
 def test_loop_through_wait_sends_with_distinct_idempotency_keys(h, clock):
     count = {"field": "user.fields.n", "op": "less", "value": 3}
-    graph = h.graph({"t": ("trigger.manual", None),
-                     "s": ("action.send_message", {"text": "reminder {{ user.fields.n }}"}),
-                     "u": ("action.update_user", {"changes": {"fields.n": "{{ user.fields.n|int + 1 }}"}}),
-                     "c": ("logic.condition", {"rules": {"all": [count]}}),
-                     "w": ("flow.wait", {"days": 1})},
-                    ["t>s", "s>u", "u>c", "c.true>w", "w>s"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "s": ("action.send_message", {"text": "reminder {{ user.fields.n }}"}),
+            "u": ("action.update_user", {"changes": {"fields.n": "{{ user.fields.n|int + 1 }}"}}),
+            "c": ("logic.condition", {"rules": {"all": [count]}}),
+            "w": ("flow.wait", {"days": 1}),
+        },
+        ["t>s", "s>u", "u>c", "c.true>w", "w>s"],
+    )
     engine = h.interpreter(graph)
     state = engine.start("t", h.context(contact={"fields": {"n": 0}}), execution_id="x1")
     while engine.run(state).status == "waiting":
@@ -277,22 +368,42 @@ def test_loop_through_wait_sends_with_distinct_idempotency_keys(h, clock):
 
 
 def test_disabled_nodes_pass_through(h):
-    graph = h.graph({"t": ("trigger.manual", None),
-                     "a": {"type": "action.add_tag", "params": {"tag": "a"}, "disabled": True},
-                     "c": {"type": "logic.condition", "params": {"rules": {"all": [TAGS]}},
-                           "disabled": True},
-                     "yes": tag("yes"), "no": tag("no")},
-                    ["t>a", "a>c", "c.true>yes", "c.false>no"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "a": {"type": "action.add_tag", "params": {"tag": "a"}, "disabled": True},
+            "c": {
+                "type": "logic.condition",
+                "params": {"rules": {"all": [TAGS]}},
+                "disabled": True,
+            },
+            "yes": tag("yes"),
+            "no": tag("no"),
+        },
+        ["t>a", "a>c", "c.true>yes", "c.false>no"],
+    )
     state, records = h.run(graph)
     assert [(r.node_id, r.status) for r in records] == [
-        ("t", "succeeded"), ("a", "skipped"), ("c", "skipped"), ("yes", "succeeded")]  # fmt: skip
+        ("t", "succeeded"),
+        ("a", "skipped"),
+        ("c", "skipped"),
+        ("yes", "succeeded"),
+    ]
     assert state.context["user"]["tags"] == ["yes"]
 
 
 def test_checkpoint_after_every_step_continues_identically(h):
-    graph = h.graph({"t": ("trigger.manual", None), "a": tag("a"), "b": tag("b"), "b2": tag("b2"),
-                     "m": ("logic.merge", {"mode": "any"}), "end": tag("end")},
-                    ["t>a", "t>b", "b>b2", "a>m", "b2>m", "m>end"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "a": tag("a"),
+            "b": tag("b"),
+            "b2": tag("b2"),
+            "m": ("logic.merge", {"mode": "any"}),
+            "end": tag("end"),
+        },
+        ["t>a", "t>b", "b>b2", "a>m", "b2>m", "m>end"],
+    )
     straight, straight_records = h.run(graph)
     engine = h.interpreter(graph)
     state, records = engine.start("t", h.context(), execution_id="x1"), []
@@ -314,9 +425,13 @@ def test_run_limit_and_terminal_states(h):
 
 
 def test_node_failure_without_retry_fails_run_with_error(h):
-    graph = h.graph({"t": ("trigger.manual", None),
-                     "s": ("action.send_message", {"text": "{{ user.first_name"})},
-                    ["t>s"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "s": ("action.send_message", {"text": "{{ user.first_name"}),
+        },
+        ["t>s"],
+    )
     state, records = h.run(graph)
     assert state.status == "failed" and records[-1].status == "failed"
     assert state.error["type"] == "TemplateError" and state.error["retryable"] is False
@@ -344,11 +459,16 @@ def test_event_payload_is_checked_field_by_field():
 @pytest.mark.parametrize("mode", ["any", "all"])
 def test_merge_inside_a_loop_fires_on_every_round(h, clock, mode):
     count = {"field": "user.fields.n", "op": "less", "value": 3}
-    graph = h.graph({"t": ("trigger.manual", None), "m": ("logic.merge", {"mode": mode}),
-                     "u": ("action.update_user", {"changes": {"fields.n": "{{ user.fields.n|int + 1 }}"}}),
-                     "c": ("logic.condition", {"rules": {"all": [count]}}),
-                     "w": ("flow.wait", {"hours": 1})},
-                    ["t>m", "m>u", "u>c", "c.true>w", "w>m"])  # fmt: skip
+    graph = h.graph(
+        {
+            "t": ("trigger.manual", None),
+            "m": ("logic.merge", {"mode": mode}),
+            "u": ("action.update_user", {"changes": {"fields.n": "{{ user.fields.n|int + 1 }}"}}),
+            "c": ("logic.condition", {"rules": {"all": [count]}}),
+            "w": ("flow.wait", {"hours": 1}),
+        },
+        ["t>m", "m>u", "u>c", "c.true>w", "w>m"],
+    )
     engine, records = h.interpreter(graph), []
     state = engine.start("t", h.context(contact={"fields": {"n": 0}}))
     while engine.run(state, on_step=records.append).status == "waiting":
@@ -361,8 +481,11 @@ def test_a_failing_branch_lets_a_sibling_finish_its_retry(h, clock):
     """One branch fails for good while its sibling waits to retry: the sibling's retry still
     runs (its step is not left ``retrying``), nothing new starts, then the run fails."""
     effects = FlakyEffects(1, clock=clock)
-    send = {"type": "action.send_message", "params": {"text": "hi"},
-            "retry": {"max_attempts": 3, "backoff_seconds": 10}}  # fmt: skip
+    send = {
+        "type": "action.send_message",
+        "params": {"text": "hi"},
+        "retry": {"max_attempts": 3, "backoff_seconds": 10},
+    }
     bad = {"type": "action.send_email", "params": {"subject": "s", "body": "b"}}  # no address
     nodes = {"t": ("trigger.manual", None), "s": send, "after": tag("after"), "bad": bad}
     engine = Interpreter(h.graph(nodes, ["t>s", "s>after", "t>bad"]), effects=effects)

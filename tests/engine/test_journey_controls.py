@@ -13,13 +13,19 @@ QUIET = {"start": "21:00", "end": "08:00"}
 
 def _graph(**settings) -> dict:
     return {
-        "format": "workflow-graph/v1", "name": "q", "settings": settings,
-        "nodes": [{"id": "t", "type": "trigger.manual"},
-                  {"id": "tag", "type": "action.add_tag", "params": {"tag": "seen"}},
-                  {"id": "send", "type": "action.send_message", "params": {"text": "hi"}}],
-        "edges": [{"id": "e1", "source": "t", "target": "tag"},
-                  {"id": "e2", "source": "tag", "target": "send"}],
-    }  # fmt: skip
+        "format": "workflow-graph/v1",
+        "name": "q",
+        "settings": settings,
+        "nodes": [
+            {"id": "t", "type": "trigger.manual"},
+            {"id": "tag", "type": "action.add_tag", "params": {"tag": "seen"}},
+            {"id": "send", "type": "action.send_message", "params": {"text": "hi"}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "t", "target": "tag"},
+            {"id": "e2", "source": "tag", "target": "send"},
+        ],
+    }
 
 
 class Clock:
@@ -47,8 +53,11 @@ def test_a_message_due_at_night_in_the_contacts_zone_waits_until_morning():
     user = {"external_id": "u", "tags": [], "fields": {"timezone": "Asia/Tehran"}}
     engine, state, effects, clock, records = _run(graph, user, night_in_tehran)
     assert state.status == "waiting" and state.resume_at == "2024-01-02T04:30:00+00:00"
-    assert [(r.node_id, r.status) for r in records] == [("t", "succeeded"), ("tag", "succeeded"),
-                                                        ("send", "waiting")]  # fmt: skip
+    assert [(r.node_id, r.status) for r in records] == [
+        ("t", "succeeded"),
+        ("tag", "succeeded"),
+        ("send", "waiting"),
+    ]
     assert [e["effect"] for e in effects.log] == ["add_tag"]  # nothing sent at night
     clock.now = datetime.fromisoformat(state.resume_at)
     engine.run(state, on_step=records.append)
@@ -57,8 +66,11 @@ def test_a_message_due_at_night_in_the_contacts_zone_waits_until_morning():
 
 def test_the_workflow_zone_is_the_fallback_and_daytime_sends_at_once():
     graph = _graph(quiet_hours=QUIET, timezone="Asia/Tehran")
-    _, state, _, _, _ = _run(graph, {"tags": [], "fields": {"timezone": "Mars/Base"}},
-                             datetime(2024, 1, 1, 19, 0, tzinfo=UTC))  # fmt: skip
+    _, state, _, _, _ = _run(
+        graph,
+        {"tags": [], "fields": {"timezone": "Mars/Base"}},
+        datetime(2024, 1, 1, 19, 0, tzinfo=UTC),
+    )
     assert state.status == "waiting"
     _, state, effects, _, _ = _run(
         graph, {"tags": [], "fields": {}}, datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
@@ -86,8 +98,9 @@ def test_reached_goal_needs_every_part_it_names():
     paid = {"event": {"type": "ORDER_PAID"}, "user": {"tags": []}}
     assert reached_goal(goals, paid) is None
     assert reached_goal(goals, {**paid, "user": {"tags": ["vip"]}})["id"] == "paid_vip"
-    rule = [{"id": "r", "rules": {"all": [{"field": "user.fields.score", "op": "greater",
-                                           "value": 5}]}}]  # fmt: skip
+    rule = [
+        {"id": "r", "rules": {"all": [{"field": "user.fields.score", "op": "greater", "value": 5}]}}
+    ]
     assert reached_goal(rule, {"user": {"fields": {"score": 6}}})["id"] == "r"
     assert reached_goal(rule, {"user": {"fields": {}}}) is None
     assert reached_goal(None, paid) is None

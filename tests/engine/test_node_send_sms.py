@@ -11,11 +11,14 @@ GRAPH = {
     "name": "sms",
     "nodes": [
         {"id": "t", "type": "trigger.manual"},
-        {"id": "sms", "type": "action.send_sms",
-         "params": {"text": "{{ user.first_name }}, your code: SAVE10"}},
+        {
+            "id": "sms",
+            "type": "action.send_sms",
+            "params": {"text": "{{ user.first_name }}, your code: SAVE10"},
+        },
     ],
     "edges": [{"id": "e", "source": "t", "target": "sms"}],
-}  # fmt: skip
+}
 
 
 def _run(contact, effects):

@@ -17,29 +17,49 @@ NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def fx():
-    return InMemoryEffects(clock=lambda: NOW, http_responses={
-        "https://api.test/fail": {"status": 503, "headers": {}, "body": "busy"},
-        "https://api.test/missing": {"status": 404, "headers": {}, "body": ""}})  # fmt: skip
+    return InMemoryEffects(
+        clock=lambda: NOW,
+        http_responses={
+            "https://api.test/fail": {"status": 503, "headers": {}, "body": "busy"},
+            "https://api.test/missing": {"status": 404, "headers": {}, "body": ""},
+        },
+    )
 
 
 def context(**user):
-    event = {"id": "ev1", "type": "MESSAGE_RECEIVED", "data": {"content": "I want a coupon"},
-             "user_id": "c1", "conversation_id": "conv1", "timestamp": NOW.isoformat()}  # fmt: skip
-    ctx = build_context(event, {"first_name": "Sara", "email": "sara@x.io", "channel": "telegram",
-                                "tags": ["interested"], **user})  # fmt: skip
+    event = {
+        "id": "ev1",
+        "type": "MESSAGE_RECEIVED",
+        "data": {"content": "I want a coupon"},
+        "user_id": "c1",
+        "conversation_id": "conv1",
+        "timestamp": NOW.isoformat(),
+    }
+    ctx = build_context(
+        event,
+        {
+            "first_name": "Sara",
+            "email": "sara@x.io",
+            "channel": "telegram",
+            "tags": ["interested"],
+            **user,
+        },
+    )
     ctx["workflow"] = {"id": "wf1", "name": "t", "timezone": "UTC"}
     return ctx
 
 
 def run(type_name, params, fx, ctx=None, **kwargs):
     node_type = default_registry.get(type_name)
-    call = NodeCall(kwargs.pop("node_id", "n1"), params, ctx or context(), fx, NOW, "x1", "wf1",
-                    **kwargs)  # fmt: skip
+    call = NodeCall(
+        kwargs.pop("node_id", "n1"), params, ctx or context(), fx, NOW, "x1", "wf1", **kwargs
+    )
     return node_type.run(call)
 
 
-@pytest.mark.parametrize("type_name", sorted(t.type for t in default_registry.all()
-                                              if t.category == "trigger"))  # fmt: skip
+@pytest.mark.parametrize(
+    "type_name", sorted(t.type for t in default_registry.all() if t.category == "trigger")
+)
 def test_triggers_record_the_event(type_name, fx):
     result = run(type_name, {}, fx)
     assert result.output == {"event_id": "ev1", "event_type": "MESSAGE_RECEIVED"}
@@ -66,11 +86,17 @@ def test_condition_with_a_code_leaf_goes_through_effects(fx):
 
 
 def test_switch_first_match_then_default(fx):
-    cases = [{"name": "no", "rules": {"all": [{"field": "user.first_name", "op": "equals",
-                                               "value": "Ali"}]}},
-             {"name": "sara", "rules": {"all": [{"field": "user.first_name", "op": "equals",
-                                                 "value": "Sara"}]}},
-             {"name": "also", "rules": {"all": []}}]  # fmt: skip
+    cases = [
+        {
+            "name": "no",
+            "rules": {"all": [{"field": "user.first_name", "op": "equals", "value": "Ali"}]},
+        },
+        {
+            "name": "sara",
+            "rules": {"all": [{"field": "user.first_name", "op": "equals", "value": "Sara"}]},
+        },
+        {"name": "also", "rules": {"all": []}},
+    ]
     assert run("logic.switch", {"cases": cases}, fx).port == "sara"
     result = run("logic.switch", {"cases": cases[:1]}, fx)
     assert (result.port, result.output) == ("default", {"case": "default"})
@@ -92,17 +118,24 @@ def test_merge_reports_arrivals(fx):
     assert run("logic.merge", {}, fx, arrived=["a", "b"]).output == {"arrived": ["a", "b"]}
 
 
-@pytest.mark.parametrize("params, tz, expected", [
-    ({"seconds": 30}, "UTC", "2024-03-01T12:00:30+00:00"),
-    ({"minutes": 10, "hours": 1}, "UTC", "2024-03-01T13:10:00+00:00"),
-    ({"days": 1.5}, "UTC", "2024-03-03T00:00:00+00:00"),
-    ({"until": "2024-03-05T10:00:00+00:00"}, "UTC", "2024-03-05T10:00:00+00:00"),
-    ({"until": "2024-03-05T10:00"}, "Asia/Tehran", "2024-03-05T06:30:00+00:00"),
-    ({"time": "16:00"}, "Asia/Tehran", "2024-03-01T12:30:00+00:00"),
-    ({"time": "15:30"}, "Asia/Tehran", "2024-03-01T12:00:00+00:00"),
-    ({"time": "09:00", "weekdays": ["sat", "sun"]}, "Asia/Tehran", "2024-03-02T05:30:00+00:00"),
-    ({"time": "09:00", "timezone": "Europe/Berlin"}, "Asia/Tehran", "2024-03-02T08:00:00+00:00"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "params, tz, expected",
+    [
+        ({"seconds": 30}, "UTC", "2024-03-01T12:00:30+00:00"),
+        ({"minutes": 10, "hours": 1}, "UTC", "2024-03-01T13:10:00+00:00"),
+        ({"days": 1.5}, "UTC", "2024-03-03T00:00:00+00:00"),
+        ({"until": "2024-03-05T10:00:00+00:00"}, "UTC", "2024-03-05T10:00:00+00:00"),
+        ({"until": "2024-03-05T10:00"}, "Asia/Tehran", "2024-03-05T06:30:00+00:00"),
+        ({"time": "16:00"}, "Asia/Tehran", "2024-03-01T12:30:00+00:00"),
+        ({"time": "15:30"}, "Asia/Tehran", "2024-03-01T12:00:00+00:00"),
+        ({"time": "09:00", "weekdays": ["sat", "sun"]}, "Asia/Tehran", "2024-03-02T05:30:00+00:00"),
+        (
+            {"time": "09:00", "timezone": "Europe/Berlin"},
+            "Asia/Tehran",
+            "2024-03-02T08:00:00+00:00",
+        ),
+    ],
+)
 def test_wait_forms(params, tz, expected):
     assert resume_at(params, NOW, tz).isoformat() == expected
 
@@ -152,8 +185,11 @@ def test_tags_return_the_updated_contact(fx):
 
 
 def test_update_user_renders_values(fx):
-    result = run("action.update_user", {"changes": {"last_name": "{{ user.first_name }}son",
-                                                    "fields.score": 5}}, fx)  # fmt: skip
+    result = run(
+        "action.update_user",
+        {"changes": {"last_name": "{{ user.first_name }}son", "fields.score": 5}},
+        fx,
+    )
     assert result.updates["user"]["last_name"] == "Sarason"
     assert result.updates["user"]["fields"] == {"score": 5}
     assert fx.log[0]["effect"] == "update_user"
@@ -168,13 +204,20 @@ def test_add_note_and_conversation_status(fx):
 
 
 def test_webhook_renders_everything_and_maps_errors(fx):
-    params = {"method": "POST", "url": "https://api.test/u/{{ user.external_id }}",
-              "headers": {"X-Name": "{{ user.first_name }}"},
-              "body": {"name": "{{ user.first_name }}", "n": 1}}  # fmt: skip
+    params = {
+        "method": "POST",
+        "url": "https://api.test/u/{{ user.external_id }}",
+        "headers": {"X-Name": "{{ user.first_name }}"},
+        "body": {"name": "{{ user.first_name }}", "n": 1},
+    }
     result = run("action.webhook", params, fx)
     assert result.output["status"] == 200 and result.input["url"] == "https://api.test/u/c1"
-    assert fx.log[0] == {"effect": "http_request", "method": "POST", "url": "https://api.test/u/c1",
-                         "body": {"name": "Sara", "n": 1}}  # fmt: skip
+    assert fx.log[0] == {
+        "effect": "http_request",
+        "method": "POST",
+        "url": "https://api.test/u/c1",
+        "body": {"name": "Sara", "n": 1},
+    }
     with pytest.raises(NodeError) as info:
         run("action.webhook", {"url": "https://api.test/fail"}, fx)
     assert info.value.retryable is True

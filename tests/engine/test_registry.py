@@ -12,15 +12,30 @@ from graph_engine.matching import TriggerIndex
 from graph_engine.registry import json_path, trigger_specs
 
 EXPECTED = {
-    "trigger": {"trigger.message_received", "trigger.user_created", "trigger.tag_added",
-                "trigger.conversation_status_changed", "trigger.event", "trigger.webhook",
-                "trigger.schedule", "trigger.manual"},
+    "trigger": {
+        "trigger.message_received",
+        "trigger.user_created",
+        "trigger.tag_added",
+        "trigger.conversation_status_changed",
+        "trigger.event",
+        "trigger.webhook",
+        "trigger.schedule",
+        "trigger.manual",
+    },
     "logic": {"logic.condition", "logic.switch", "logic.ab_split", "logic.merge"},
     "flow": {"flow.wait"},
-    "action": {"action.send_message", "action.send_email", "action.add_tag", "action.remove_tag",
-               "action.update_user", "action.add_note", "action.webhook",
-               "action.set_conversation_status", "action.custom_code"},
-}  # fmt: skip
+    "action": {
+        "action.send_message",
+        "action.send_email",
+        "action.add_tag",
+        "action.remove_tag",
+        "action.update_user",
+        "action.add_note",
+        "action.webhook",
+        "action.set_conversation_status",
+        "action.custom_code",
+    },
+}
 
 
 def test_every_expected_type_is_registered_in_its_category():
@@ -67,23 +82,36 @@ def test_registry_get_register_and_unknown():
     reg = Registry()
     with pytest.raises(UnknownNodeTypeError, match="action.nope"):
         reg.get("action.nope")
-    custom = NodeType("action.ping", "action", "Ping", "Ping", "bell", {"type": "object"},
-                      run=lambda call: None)  # fmt: skip
+    custom = NodeType(
+        "action.ping", "action", "Ping", "Ping", "bell", {"type": "object"}, run=lambda call: None
+    )
     assert reg.register(custom).get("action.ping") is custom and "action.ping" in reg
     with pytest.raises(ValueError):
         reg.register(NodeType("x.y", "weird", "X", "X", "x", {}, run=lambda call: None))
 
 
-@pytest.mark.parametrize("node, event_type, leaves", [
-    ({"type": "trigger.message_received", "params": {"keywords": ["coupon", "کد تخفیف"]}},
-     "MESSAGE_RECEIVED", 2),
-    ({"type": "trigger.tag_added", "params": {"tag": "vip"}}, "TAG_ADDED", 1),
-    ({"type": "trigger.conversation_status_changed", "params": {"from": "open", "to": "closed"}},
-     "CONVERSATION_STATUS_CHANGED", 2),
-    ({"type": "trigger.event", "params": {"event_type": "ORDER_PAID"}}, "ORDER_PAID", 0),
-    ({"type": "trigger.user_created"}, "USER_CREATED", 0),
-    ({"type": "trigger.schedule", "params": {"cron": "0 9 * * *"}}, "SCHEDULE", 4),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "node, event_type, leaves",
+    [
+        (
+            {"type": "trigger.message_received", "params": {"keywords": ["coupon", "کد تخفیف"]}},
+            "MESSAGE_RECEIVED",
+            2,
+        ),
+        ({"type": "trigger.tag_added", "params": {"tag": "vip"}}, "TAG_ADDED", 1),
+        (
+            {
+                "type": "trigger.conversation_status_changed",
+                "params": {"from": "open", "to": "closed"},
+            },
+            "CONVERSATION_STATUS_CHANGED",
+            2,
+        ),
+        ({"type": "trigger.event", "params": {"event_type": "ORDER_PAID"}}, "ORDER_PAID", 0),
+        ({"type": "trigger.user_created"}, "USER_CREATED", 0),
+        ({"type": "trigger.schedule", "params": {"cron": "0 9 * * *"}}, "SCHEDULE", 4),
+    ],
+)
 def test_trigger_spec_combines_convenience_params(node, event_type, leaves):
     spec = trigger_spec({"id": "t", **node}, "wf")
     assert (spec.workflow_id, spec.node_id, spec.event_type) == ("wf", "t", event_type)
@@ -92,20 +120,31 @@ def test_trigger_spec_combines_convenience_params(node, event_type, leaves):
 
 
 def _ctx(event_type, data, tags=()):
-    return {"event": {"type": event_type, "data": data}, "user": {"tags": list(tags)},
-            "conversation": {}, "nodes": {}}  # fmt: skip
+    return {
+        "event": {"type": event_type, "data": data},
+        "user": {"tags": list(tags)},
+        "conversation": {},
+        "nodes": {},
+    }
 
 
 def test_trigger_specs_match_through_the_trigger_index():
-    graph = {"nodes": [
-        {"id": "kw", "type": "trigger.message_received",
-         "params": {"keywords": ["coupon", "کد تخفیف"],
-                    "filter": {"all": [{"field": "user.tags", "op": "contains", "value": "vip"}]}}},
-        {"id": "tag", "type": "trigger.tag_added", "params": {"tag": "vip"}},
-        {"id": "st", "type": "trigger.conversation_status_changed", "params": {"to": "closed"}},
-        {"id": "off", "type": "trigger.tag_added", "disabled": True},
-        {"id": "sch", "type": "trigger.schedule", "params": {"cron": "0 9 * * *"}},
-    ]}  # fmt: skip
+    graph = {
+        "nodes": [
+            {
+                "id": "kw",
+                "type": "trigger.message_received",
+                "params": {
+                    "keywords": ["coupon", "کد تخفیف"],
+                    "filter": {"all": [{"field": "user.tags", "op": "contains", "value": "vip"}]},
+                },
+            },
+            {"id": "tag", "type": "trigger.tag_added", "params": {"tag": "vip"}},
+            {"id": "st", "type": "trigger.conversation_status_changed", "params": {"to": "closed"}},
+            {"id": "off", "type": "trigger.tag_added", "disabled": True},
+            {"id": "sch", "type": "trigger.schedule", "params": {"cron": "0 9 * * *"}},
+        ]
+    }
     specs = trigger_specs(graph, "wf")
     assert [s.node_id for s in specs] == ["kw", "tag", "st", "sch"]
     index = TriggerIndex(specs)

@@ -262,7 +262,8 @@ def test_pool_survives_failures_and_is_fast():
 def test_concurrent_calls_and_a_killed_worker():
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(lambda i: run_code(f"return {i} * 2", CTX), range(8))) == [
-            i * 2 for i in range(8)]  # fmt: skip
+            i * 2 for i in range(8)
+        ]
     worker = sandbox._get_pool()._acquire()
     sandbox._get_pool()._idle.put(worker)
     os.kill(worker.proc.pid, signal.SIGKILL)

@@ -19,15 +19,24 @@ def base() -> dict:
         "settings": {"reentry": "always", "timezone": "Asia/Tehran"},
         "nodes": [
             {"id": "t", "type": "trigger.message_received", "params": {"keywords": ["coupon"]}},
-            {"id": "c", "type": "logic.condition",
-             "params": {"rules": {"all": [{"field": "user.tags", "op": "contains", "value": "x"}]}}},
-            {"id": "s", "type": "action.send_message", "params": {"text": "Hi {{ user.first_name }}"}},
+            {
+                "id": "c",
+                "type": "logic.condition",
+                "params": {
+                    "rules": {"all": [{"field": "user.tags", "op": "contains", "value": "x"}]}
+                },
+            },
+            {
+                "id": "s",
+                "type": "action.send_message",
+                "params": {"text": "Hi {{ user.first_name }}"},
+            },
         ],
         "edges": [
             {"id": "e1", "source": "t", "target": "c"},
             {"id": "e2", "source": "c", "source_port": "true", "target": "s"},
         ],
-    }  # fmt: skip
+    }
 
 
 def issues(graph, kind="errors"):
@@ -47,10 +56,14 @@ def test_valid_graph_is_ok_and_round_trips():
     assert validate_or_raise(graph).to_dict() == base()
 
 
-@pytest.mark.parametrize("data, field", [
-    ([], None), ({"format": "workflow-graph/v1", "nodes": {}, "edges": []}, "nodes"),
-    ({"format": "workflow-graph/v1", "nodes": [], "edges": "x"}, "edges"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ([], None),
+        ({"format": "workflow-graph/v1", "nodes": {}, "edges": []}, "nodes"),
+        ({"format": "workflow-graph/v1", "nodes": [], "edges": "x"}, "edges"),
+    ],
+)
 def test_malformed_top_level_is_an_issue_not_an_exception(data, field):
     errors = validate(data).errors
     assert errors[-1].code == "malformed" and errors[-1].field == field
@@ -94,8 +107,10 @@ def test_unknown_node_type():
 
 def test_dangling_edges():
     graph = base()
-    graph["edges"] += [{"id": "e3", "source": "ghost", "target": "s"},
-                       {"id": "e4", "source": "s", "target": "nowhere"}]  # fmt: skip
+    graph["edges"] += [
+        {"id": "e3", "source": "ghost", "target": "s"},
+        {"id": "e4", "source": "s", "target": "nowhere"},
+    ]
     got = issues(graph)
     assert ("dangling_edge", None, "e3", "source") in got
     assert ("dangling_edge", None, "e4", "target") in got
@@ -114,17 +129,26 @@ def test_unknown_port_and_edge_into_a_trigger():
 
 def test_dynamic_ports_follow_params():
     graph = base()
-    graph["nodes"].append({"id": "sw", "type": "logic.switch", "params": {"cases": [
-        {"name": "vip", "rules": {"all": []}}]}})  # fmt: skip
-    graph["edges"] += [{"id": "e3", "source": "s", "target": "sw"},
-                       {"id": "e4", "source": "sw", "source_port": "vip", "target": "c"},
-                       {"id": "e5", "source": "sw", "source_port": "default", "target": "c"},
-                       {"id": "e6", "source": "sw", "source_port": "gold", "target": "c"},
-                       {"id": "e7", "source": "t", "source_port": "error", "target": "c"},
-                       {"id": "e8", "source": "s", "source_port": "error", "target": "c"}]  # fmt: skip
+    graph["nodes"].append(
+        {
+            "id": "sw",
+            "type": "logic.switch",
+            "params": {"cases": [{"name": "vip", "rules": {"all": []}}]},
+        }
+    )
+    graph["edges"] += [
+        {"id": "e3", "source": "s", "target": "sw"},
+        {"id": "e4", "source": "sw", "source_port": "vip", "target": "c"},
+        {"id": "e5", "source": "sw", "source_port": "default", "target": "c"},
+        {"id": "e6", "source": "sw", "source_port": "gold", "target": "c"},
+        {"id": "e7", "source": "t", "source_port": "error", "target": "c"},
+        {"id": "e8", "source": "s", "source_port": "error", "target": "c"},
+    ]
     got = [i for i in issues(graph) if i[0] == "unknown_port"]
-    assert got == [("unknown_port", None, "e6", "source_port"),
-                   ("unknown_port", None, "e7", "source_port")]  # fmt: skip
+    assert got == [
+        ("unknown_port", None, "e6", "source_port"),
+        ("unknown_port", None, "e7", "source_port"),
+    ]
 
 
 def test_no_trigger():
@@ -134,15 +158,25 @@ def test_no_trigger():
     assert ("no_trigger", None, None, None) in issues(graph)
 
 
-@pytest.mark.parametrize("node_id, params, field", [
-    ("s", {}, "text"),
-    ("s", {"text": 5}, "text"),
-    ("s", {"text": "hi", "colour": "red"}, ""),
-    ("c", {"rules": {"all": [{"field": "user.tags", "op": "nope", "value": 1}]}}, "rules.all[0].op"),
-    ("c", {"rules": {"all": [{"field": "x", "op": "matches_regex", "value": "(a"}]}},
-     "rules.all[0]"),
-    ("s", {"text": "Hi {{ user.first_name"}, "text"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "node_id, params, field",
+    [
+        ("s", {}, "text"),
+        ("s", {"text": 5}, "text"),
+        ("s", {"text": "hi", "colour": "red"}, ""),
+        (
+            "c",
+            {"rules": {"all": [{"field": "user.tags", "op": "nope", "value": 1}]}},
+            "rules.all[0].op",
+        ),
+        (
+            "c",
+            {"rules": {"all": [{"field": "x", "op": "matches_regex", "value": "(a"}]}},
+            "rules.all[0]",
+        ),
+        ("s", {"text": "Hi {{ user.first_name"}, "text"),
+    ],
+)
 def test_invalid_params_name_the_param_path(node_id, params, field):
     graph = base()
     node(graph, node_id)["params"] = params
@@ -153,10 +187,19 @@ def test_invalid_params_name_the_param_path(node_id, params, field):
 
 def test_nested_param_paths_and_switch_rules():
     graph = base()
-    graph["nodes"].append({"id": "sw", "type": "logic.switch", "params": {"cases": [
-        {"name": "ok", "rules": {"all": []}},
-        {"name": "bad name!", "rules": {"all": []}},
-        {"name": "r", "rules": {"any": [{"field": "a", "op": "bogus"}]}}]}})  # fmt: skip
+    graph["nodes"].append(
+        {
+            "id": "sw",
+            "type": "logic.switch",
+            "params": {
+                "cases": [
+                    {"name": "ok", "rules": {"all": []}},
+                    {"name": "bad name!", "rules": {"all": []}},
+                    {"name": "r", "rules": {"any": [{"field": "a", "op": "bogus"}]}},
+                ]
+            },
+        }
+    )
     got = {i.field for i in validate(graph).errors if i.node_id == "sw"}
     assert "cases[1].name" in got and any(f.startswith("cases[2].rules") for f in got)
 
@@ -164,10 +207,13 @@ def test_nested_param_paths_and_switch_rules():
 def test_template_fields_inside_objects_and_code_that_does_not_compile():
     graph = base()
     graph["nodes"] += [
-        {"id": "w", "type": "action.webhook", "params": {"url": "https://x.io/{{ user.id }}",
-                                                         "body": {"a": ["ok", "{% if %}"]}}},
+        {
+            "id": "w",
+            "type": "action.webhook",
+            "params": {"url": "https://x.io/{{ user.id }}", "body": {"a": ["ok", "{% if %}"]}},
+        },
         {"id": "cc", "type": "action.custom_code", "params": {"code": "def broken(:\n  pass"}},
-    ]  # fmt: skip
+    ]
     got = issues(graph)
     assert ("invalid_params", "w", None, "body.a[1]") in got
     assert any(i[:2] == ("invalid_params", "cc") and i[3] == "code" for i in got)
@@ -206,7 +252,8 @@ def test_unreachable_node_is_a_warning():
     graph["nodes"].append({"id": "lonely", "type": "action.add_tag", "params": {"tag": "x"}})
     report = validate(graph)
     assert report.ok and [(i.code, i.node_id, i.severity) for i in report.warnings] == [
-        ("unreachable", "lonely", "warning")]  # fmt: skip
+        ("unreachable", "lonely", "warning")
+    ]
 
 
 def test_size_caps():
@@ -215,16 +262,19 @@ def test_size_caps():
     assert [i.code for i in validate(graph, max_edges=1).errors] == ["too_large"]
 
 
-@pytest.mark.parametrize("settings, field", [
-    ({"timezone": "Mars/Olympus"}, "settings.timezone"),
-    ({"timezone": "../../etc/passwd"}, "settings.timezone"),
-    ({"reentry": "sometimes"}, "settings.reentry"),
-    ({"reentry": "once_per_hours"}, "settings"),
-    ({"reentry_hours": 0}, "settings.reentry_hours"),
-    ({"max_runs_per_contact_per_day": "3"}, "settings.max_runs_per_contact_per_day"),
-    ({"speed": "fast"}, "settings"),
-    ("UTC", "settings"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "settings, field",
+    [
+        ({"timezone": "Mars/Olympus"}, "settings.timezone"),
+        ({"timezone": "../../etc/passwd"}, "settings.timezone"),
+        ({"reentry": "sometimes"}, "settings.reentry"),
+        ({"reentry": "once_per_hours"}, "settings"),
+        ({"reentry_hours": 0}, "settings.reentry_hours"),
+        ({"max_runs_per_contact_per_day": "3"}, "settings.max_runs_per_contact_per_day"),
+        ({"speed": "fast"}, "settings"),
+        ("UTC", "settings"),
+    ],
+)
 def test_bad_settings(settings, field):
     graph = base()
     graph["settings"] = settings
@@ -235,8 +285,12 @@ def test_node_extras_retry_position_title_disabled():
     graph = base()
     node(graph, "s").update(retry={"max_attempts": 0}, position={"x": "1"}, title=3, disabled="no")
     got = {(i[0], i[3]) for i in issues(graph) if i[1] == "s"}
-    assert got == {("bad_retry", "retry.max_attempts"), ("malformed", "position"),
-                   ("malformed", "title"), ("malformed", "disabled")}  # fmt: skip
+    assert got == {
+        ("bad_retry", "retry.max_attempts"),
+        ("malformed", "position"),
+        ("malformed", "title"),
+        ("malformed", "disabled"),
+    }
 
 
 def test_validate_or_raise_lists_every_error():
@@ -254,19 +308,25 @@ def test_validate_or_raise_lists_every_error():
 # -- property tests -------------------------------------------------------------------------
 
 _text = st.text(st.characters(codec="utf-8", exclude_characters="{}%#"), max_size=20)
-_leaf = st.fixed_dictionaries({"field": st.sampled_from(["user.tags", "event.data.content"]),
-                               "op": st.sampled_from(["contains", "equals", "icontains"]),
-                               "value": _text})  # fmt: skip
+_leaf = st.fixed_dictionaries(
+    {
+        "field": st.sampled_from(["user.tags", "event.data.content"]),
+        "op": st.sampled_from(["contains", "equals", "icontains"]),
+        "value": _text,
+    }
+)
 _BODIES = {
     "action.add_tag": st.fixed_dictionaries({"tag": _text.filter(bool)}),
     "action.send_message": st.fixed_dictionaries({"text": _text.filter(bool)}),
-    "logic.condition": st.fixed_dictionaries({"rules": st.fixed_dictionaries(
-        {"any": st.lists(_leaf, max_size=3)})}),
+    "logic.condition": st.fixed_dictionaries(
+        {"rules": st.fixed_dictionaries({"any": st.lists(_leaf, max_size=3)})}
+    ),
     "flow.wait": st.fixed_dictionaries({"minutes": st.integers(0, 1000)}),
     "logic.merge": st.fixed_dictionaries({}, optional={"mode": st.sampled_from(["all", "any"])}),
-    "action.update_user": st.fixed_dictionaries({"changes": st.fixed_dictionaries(
-        {"fields.score": st.integers(-5, 5)})}),
-}  # fmt: skip
+    "action.update_user": st.fixed_dictionaries(
+        {"changes": st.fixed_dictionaries({"fields.score": st.integers(-5, 5)})}
+    ),
+}
 _PORTS = {"logic.condition": ["true", "false"]}
 
 
@@ -293,8 +353,10 @@ def valid_graphs(draw):
         edges.append(edge)
     graph = {"format": "workflow-graph/v1", "name": draw(_text), "nodes": nodes, "edges": edges}
     if draw(st.booleans()):
-        graph["settings"] = {"timezone": draw(st.sampled_from(["UTC", "Asia/Tehran"])),
-                             "reentry": draw(st.sampled_from(["always", "once"]))}  # fmt: skip
+        graph["settings"] = {
+            "timezone": draw(st.sampled_from(["UTC", "Asia/Tehran"])),
+            "reentry": draw(st.sampled_from(["always", "once"])),
+        }
     return graph
 
 
@@ -325,8 +387,17 @@ def test_unknown_keys_are_warnings():
 
 def test_editor_notes_under_ui_are_accepted_and_checked():
     graph = base()
-    graph["ui"] = {"notes": [{"id": "n1", "text": "کد تخفیف: ask Sara", "position": {"x": 5, "y": 9},
-                              "width": 220, "height": 120}]}  # fmt: skip
+    graph["ui"] = {
+        "notes": [
+            {
+                "id": "n1",
+                "text": "کد تخفیف: ask Sara",
+                "position": {"x": 5, "y": 9},
+                "width": 220,
+                "height": 120,
+            }
+        ]
+    }
     report = validate(graph)
     assert report.ok and report.warnings == []
     assert Graph.from_dict(graph).to_dict()["ui"] == graph["ui"]

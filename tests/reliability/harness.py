@@ -24,12 +24,19 @@ API = "/api/v1/workflow/api"
 
 def runtime_config(pg_url: str, redis_url: str, **extra) -> dict:
     return {
-        "DATABASE_URL": pg_url, "REDIS_URL": redis_url, "RQ_QUEUE": f"rel-{uuid.uuid4().hex[:6]}",
-        "RUN_LEASE_SECONDS": 2, "SWEEP_INTERVAL_SECONDS": 1, "EVENT_GRACE_SECONDS": 1,
-        "HTTP_ALLOW_PRIVATE": "loopback", "SECRET_KEY": "rel-secret",
-        "API_RATE_LIMIT_PER_MINUTE": 10_000_000, "RATE_LIMIT_PER_CONTACT_PER_MINUTE": 10_000,
-        "CREDENTIALS_KEY": "2Q0vPz0Eod1m6zHGbvPOY6c3r0n9oZpI0S5n7iBfS0w=", **extra,
-    }  # fmt: skip
+        "DATABASE_URL": pg_url,
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": f"rel-{uuid.uuid4().hex[:6]}",
+        "RUN_LEASE_SECONDS": 2,
+        "SWEEP_INTERVAL_SECONDS": 1,
+        "EVENT_GRACE_SECONDS": 1,
+        "HTTP_ALLOW_PRIVATE": "loopback",
+        "SECRET_KEY": "rel-secret",
+        "API_RATE_LIMIT_PER_MINUTE": 10_000_000,
+        "RATE_LIMIT_PER_CONTACT_PER_MINUTE": 10_000,
+        "CREDENTIALS_KEY": "2Q0vPz0Eod1m6zHGbvPOY6c3r0n9oZpI0S5n7iBfS0w=",
+        **extra,
+    }
 
 
 class Workers:
@@ -40,8 +47,13 @@ class Workers:
 
     def env(self, **over) -> dict:
         env = dict(os.environ)
-        env.update({k: str(v) for k, v in {**self.config, **over}.items()
-                    if isinstance(v, str | int | float)})  # fmt: skip
+        env.update(
+            {
+                k: str(v)
+                for k, v in {**self.config, **over}.items()
+                if isinstance(v, str | int | float)
+            }
+        )
         env["EMBEDDED_WORKER"] = "off"
         return env
 
@@ -50,9 +62,16 @@ class Workers:
         log = os.environ.get("FLOWMARKET_TEST_WORKER_LOG")
         out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
         for _ in range(n):
-            self.procs.append(subprocess.Popen(
-                [FLASK, "--app", "backend", "worker"], cwd=ROOT, env=self.env(**over),
-                start_new_session=True, stdout=out, stderr=out))  # fmt: skip
+            self.procs.append(
+                subprocess.Popen(
+                    [FLASK, "--app", "backend", "worker"],
+                    cwd=ROOT,
+                    env=self.env(**over),
+                    start_new_session=True,
+                    stdout=out,
+                    stderr=out,
+                )
+            )
 
     def kill(self, sig=signal.SIGKILL) -> None:
         """Kill every worker process group (worker, its scheduler and cron children)."""
@@ -141,9 +160,12 @@ def post_events(port: int, token: str, payloads: list[dict], threads: int = 8) -
         conn = getattr(local, "conn", None)
         if conn is None:
             conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("POST", f"{API}/triggers/process_event/", body=json.dumps(payload),
-                     headers={"Authorization": f"Bearer {token}",
-                              "Content-Type": "application/json"})  # fmt: skip
+        conn.request(
+            "POST",
+            f"{API}/triggers/process_event/",
+            body=json.dumps(payload),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         resp.read()
         return resp.status

@@ -143,8 +143,12 @@ def test_health_reports_a_stopped_loop(rig):
     pid = rig["workers"].procs[0].pid
     loops = wait_until(lambda: len(_children(pid)) == 2 and _children(pid), 30)
     assert loops, _children(pid)
-    assert wait_until(lambda: set(next(iter(_health()["workers"]["workers"].values()), {}))
-                      == {"scheduler", "cron"}, 30)  # fmt: skip
+    assert wait_until(
+        lambda: (
+            set(next(iter(_health()["workers"]["workers"].values()), {})) == {"scheduler", "cron"}
+        ),
+        30,
+    )
     os.kill(loops["cron"], signal.SIGSTOP)  # alive, but its loop no longer runs
     try:
         health = wait_until(lambda: (h := _health())["workers"]["dead"] and h, 15)

@@ -53,8 +53,12 @@ def _setup() -> None:
         {"id": "e1", "source": "t", "target": "wait"},
         {"id": "e2", "source": "wait", "target": "tag"},
     ]
-    activate(create_workflow("skew", graph={"format": "workflow-graph/v1", "name": "skew",
-                                            "nodes": nodes, "edges": edges}))  # fmt: skip
+    activate(
+        create_workflow(
+            "skew",
+            graph={"format": "workflow-graph/v1", "name": "skew", "nodes": nodes, "edges": edges},
+        )
+    )
 
 
 def _status() -> str | None:

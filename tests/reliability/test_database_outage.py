@@ -41,13 +41,25 @@ def served(pg_url, redis_server):
     proxy = Proxy((parts.hostname, parts.port or 5432))
     proxied = pg_url.replace(f"{parts.hostname}:{parts.port or 5432}", f"127.0.0.1:{proxy.port}")
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": proxied, "REDIS_URL": redis_server.url, "PORT": str(port),
-           "EMBEDDED_WORKER": "off", "SECRET_KEY": "outage", "INSTANCE_PATH": tempfile.mkdtemp(),
-           "CREDENTIALS_KEY": "2Q0vPz0Eod1m6zHGbvPOY6c3r0n9oZpI0S5n7iBfS0w=",
-           "DB_CONNECT_TIMEOUT_SECONDS": str(CONNECT),
-           "DB_STATEMENT_TIMEOUT_MS": str(STATEMENT_MS)}  # fmt: skip
-    proc = subprocess.Popen([FLASK, "--app", "backend", "serve", "--no-setup"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": proxied,
+        "REDIS_URL": redis_server.url,
+        "PORT": str(port),
+        "EMBEDDED_WORKER": "off",
+        "SECRET_KEY": "outage",
+        "INSTANCE_PATH": tempfile.mkdtemp(),
+        "CREDENTIALS_KEY": "2Q0vPz0Eod1m6zHGbvPOY6c3r0n9oZpI0S5n7iBfS0w=",
+        "DB_CONNECT_TIMEOUT_SECONDS": str(CONNECT),
+        "DB_STATEMENT_TIMEOUT_MS": str(STATEMENT_MS),
+    }
+    proc = subprocess.Popen(
+        [FLASK, "--app", "backend", "serve", "--no-setup"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert wait_until(lambda: _call(port, "GET", "/health/", token)[0] == 200, 60)
         yield {"port": port, "token": token, "proxy": proxy}
@@ -61,9 +73,12 @@ def _call(port: int, method: str, path: str, token: str, body=None):
     started = time.monotonic()
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        conn.request(method, API + path, body=json.dumps(body) if body is not None else None,
-                     headers={"Authorization": f"Bearer {token}",
-                              "Content-Type": "application/json"})  # fmt: skip
+        conn.request(
+            method,
+            API + path,
+            body=json.dumps(body) if body is not None else None,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         raw = resp.read()
     except OSError:
@@ -78,8 +93,10 @@ def _call(port: int, method: str, path: str, token: str, body=None):
 
 def _assert_unavailable(served):
     port, token = served["port"], served["token"]
-    for method, path, body in (("GET", "/workflows/", None),
-                               ("POST", "/triggers/process_event/", {"event_type": "PING"})):  # fmt: skip
+    for method, path, body in (
+        ("GET", "/workflows/", None),
+        ("POST", "/triggers/process_event/", {"event_type": "PING"}),
+    ):
         status, headers, data, seconds = _call(port, method, path, token, body)
         assert status == 503, (path, status, data)
         assert int(headers["Retry-After"]) >= 1 and data["code"] == "unavailable"

@@ -84,9 +84,16 @@ def _setup(graph: dict) -> str:
 def _graph(*nodes) -> dict:
     trigger = {"id": "t", "type": "trigger.event", "params": {"event_type": "PING"}}
     chain = [trigger, *nodes]
-    return {"format": "workflow-graph/v1", "name": "rel", "settings": {}, "nodes": chain,
-            "edges": [{"id": f"e{i}", "source": a["id"], "target": b["id"]}
-                      for i, (a, b) in enumerate(zip(chain, chain[1:], strict=False))]}  # fmt: skip
+    return {
+        "format": "workflow-graph/v1",
+        "name": "rel",
+        "settings": {},
+        "nodes": chain,
+        "edges": [
+            {"id": f"e{i}", "source": a["id"], "target": b["id"]}
+            for i, (a, b) in enumerate(zip(chain, chain[1:], strict=False))
+        ],
+    }
 
 
 TAG = {"id": "tag", "type": "action.add_tag", "params": {"tag": "seen"}}
@@ -105,8 +112,10 @@ def _done(n: int):
     from backend.models import WorkflowExecution as WE
 
     # The runs' tag actions emit TAG_ADDED events after them: done = runs and events processed.
-    return lambda: (_count(WE, WE.status == "succeeded") >= n
-                    and _count(EventLog, EventLog.status != "processed") == 0)  # fmt: skip
+    return lambda: (
+        _count(WE, WE.status == "succeeded") >= n
+        and _count(EventLog, EventLog.status != "processed") == 0
+    )
 
 
 def _assert_consistent(expected_runs: int) -> None:
@@ -123,7 +132,7 @@ def _assert_consistent(expected_runs: int) -> None:
         .where(StepExecution.status == "succeeded")
         .group_by(StepExecution.execution_id, StepExecution.node_id)
         .having(func.count() > 1)
-    ).all()  # fmt: skip
+    ).all()
     assert dupes == []
     for run in db.session.scalars(select(WE)):
         assert run.step_count == _count(StepExecution, StepExecution.execution_id == run.id)
@@ -134,8 +143,12 @@ def test_sigkill_mid_run_then_recovery(env):
     hook = {"id": "hook", "type": "action.webhook", "params": {"url": slow.url}}
     token = _setup(_graph(TAG, hook, NOTE))
     env["workers"].start(1)
-    assert post_events(env["port"], token, [{"event_type": "PING", "user_id": f"k{i}"}
-                                            for i in range(5)]) == [202] * 5  # fmt: skip
+    assert (
+        post_events(
+            env["port"], token, [{"event_type": "PING", "user_id": f"k{i}"} for i in range(5)]
+        )
+        == [202] * 5
+    )
     assert wait_until(lambda: slow.count >= 1, 20)
     env["workers"].kill(signal.SIGKILL)  # in the middle of a webhook step
     env["workers"].start(1)
@@ -176,8 +189,9 @@ def test_same_event_posted_five_times_concurrently(env):
 def test_thousand_concurrent_events_all_run(env):
     token = _setup(_graph(TAG, NOTE))
     env["workers"].start(2)
-    statuses = post_events(env["port"], token,
-                           [{"event_type": "PING", "user_id": f"m{i % 200}"} for i in range(1000)])  # fmt: skip
+    statuses = post_events(
+        env["port"], token, [{"event_type": "PING", "user_id": f"m{i % 200}"} for i in range(1000)]
+    )
     assert statuses == [202] * 1000
     from backend.models import EventLog
 
@@ -232,11 +246,14 @@ def test_bad_input_is_refused_and_nothing_is_enqueued(env):
         return resp.status, json.loads(resp.read() or b"{}")
 
     assert post("/triggers/process_event/", {"event_type": "NO_SUCH_TYPE"})[0] == 400
-    assert post("/triggers/process_event/", {"event_type": "PING",
-                                              "data": {"x": "y" * 70_000}})[0] == 413  # fmt: skip
+    assert (
+        post("/triggers/process_event/", {"event_type": "PING", "data": {"x": "y" * 70_000}})[0]
+        == 413
+    )
     assert post("/triggers/process_event/", {"data": {}})[0] == 400
-    status, body = post("/workflows/", {"name": "bad", "graph": _graph(
-        {"id": "x", "type": "action.nope"})})  # fmt: skip
+    status, body = post(
+        "/workflows/", {"name": "bad", "graph": _graph({"id": "x", "type": "action.nope"})}
+    )
     if status == 201:
         status, body = post(f"/workflows/{body['id']}/activate/", {})
     assert status == 400 and "x" in json.dumps(body)
