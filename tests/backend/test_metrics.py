@@ -40,7 +40,8 @@ def _coupon_run(app):
 def test_metrics_count_events_runs_steps_and_sends(app, client, seeded):
     _coupon_run(app)
     before = _scrape(client)
-    assert before[("flowmarket_events_waiting", frozenset())] == 2
+    # two messages, and the TAG_ADDED event that tagging the contact emitted
+    assert before[("flowmarket_events_waiting", frozenset())] == 3
     assert before[("flowmarket_oldest_waiting_event_age_seconds", frozenset())] >= 0
     work(app)
     after = _scrape(client)

@@ -31,13 +31,13 @@ def test_live_mode_is_shown_in_the_api_and_the_top_bar(editor, anon, client, liv
     assert anon.get("/health/").get_json()["outbound_mode"] == "live"
     assert editor.get("/users/me/").get_json()["outbound_mode"] == "live"
     client.post("/login", data={"email": "editor@example.com", "password": "password123"})
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/workflows").get_data(as_text=True)
     assert 'id="outbound-mode"' in page and 'data-mode="live"' in page and "Live: sending" in page
 
 
 def test_the_top_bar_says_test_mode_by_default(editor, client):
     client.post("/login", data={"email": "editor@example.com", "password": "password123"})
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/workflows").get_data(as_text=True)
     assert 'data-mode="capture"' in page and "Test mode: capturing" in page
 
 
