@@ -250,7 +250,12 @@ def test_plus_port_notes_palette_search_and_shortcuts(page):
     shown = page.eval_on_selector_all(
         "[data-palette-type]", "els => els.map(e => e.dataset.paletteType)"
     )
-    assert set(shown) == {"trigger.tag_added", "action.add_tag", "action.remove_tag"}
+    assert set(shown) == {
+        "trigger.tag_added",
+        "trigger.tag_removed",
+        "action.add_tag",
+        "action.remove_tag",
+    }
     page.fill("#palette-search", "")
     node(page, "interested").hover()
     page.click('[data-add-from="interested:false"]')
