@@ -1,228 +1,588 @@
-"""End-to-end throughput and latency: HTTP ingestion -> every coupon run recorded as succeeded.
+"""End-to-end throughput, latency, CPU per event and memory: HTTP ingestion -> coupon run done.
 
-PostgreSQL + a private redis-server, the web app under gunicorn (2 processes x 4 threads),
-1 and then 2 ``flask --app backend worker`` processes. Prints a table::
+The load comes from ``wrk`` (C, its own process; installed with apt when missing) posting
+events through ``bench/post_events.lua`` to the web app under gunicorn (gthread, 2 x 4);
+PostgreSQL and a private redis-server; 1 and then 2 ``flask --app backend worker`` processes.
+Every process is tagged through its environment, so CPU seconds (``/proc/<pid>/stat``) and
+memory are summed per kind: web, worker, PostgreSQL (the bench database's backends), Redis.
 
-    .venv/bin/python bench/throughput.py [--events 1500] [--workers 1,2] [--batch 20]
+    .venv/bin/python bench/throughput.py [--seconds 5] [--workers 1,2] [--ref main]
 
-Latency (event received -> run finished, from the database timestamps) is measured at half
-the measured throughput, paced.
+``--ref REF`` runs the same bench (this file) on another commit, checked out in a temporary
+``git worktree``, right after this tree, and prints both tables and the ratio. Phases per tree:
+
+1. per worker count: a burst of single-event POSTs for ``--seconds``; events/s end to end =
+   events / (last run finished - first event received), from the database; CPU per event per
+   process kind over the burst and its drain; peak memory of web + workers;
+2. latency at half that rate (paced by wrk's ``delay``): event received -> run finished;
+3. ingestion alone (workers stopped): single events, and the batch endpoint when there is one;
+4. ``flask --app backend serve`` with the embedded defaults (``make run``): idle memory of every
+   process it starts (embedded Redis included), then SIGINT: seconds to stop and what is left.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import statistics
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [
-    str(ROOT),
-    str(ROOT / "tests"),
-    str(ROOT / "tests" / "reliability"),
-    str(ROOT / "tests" / "backend"),
-]
-if "INSTANCE_PATH" not in os.environ:
-    os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="flowmarket-bench-")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import procs  # noqa: E402
 
-import runtime_helpers  # noqa: E402
-from harness import Workers, post_events, runtime_config, wait_until  # noqa: E402
-from support import (  # noqa: E402
-    RedisServer,
-    clean_tables,
-    create_pg_database,
-    create_schema,
-    drop_pg_database,
-    free_port,
-    make_app,
-)
-
-# The sample coupon workflow with local effects only: trigger, condition, 3 actions.
-COUPON = runtime_helpers.COUPON
+HERE = Path(__file__).resolve().parent.parent
+API = "/api/v1/workflow/api"
+LUA = Path(__file__).resolve().parent / "post_events.lua"
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 USERS = 300
-
-
-def _seed(app) -> str:
-    from backend.extensions import db
-    from backend.models import ApiToken, User
-    from backend.services import contacts
-    from backend.services.bootstrap import seed_event_types
-    from backend.services.workflows import activate, create_workflow
-
-    with app.app_context():
-        seed_event_types()
-        user = User(email="bench@example.com", role="admin")
-        user.set_password("bench-password")
-        db.session.add(user)
-        _, token = ApiToken.issue(user, "bench")
-        for i in range(USERS):
-            contacts.add_tag(
-                contacts.get_or_create_contact(f"b{i}", {"first_name": "Sara"}), "interested"
-            )
-        db.session.commit()
-        activate(create_workflow("Coupon", graph=COUPON))
-    return token
-
-
-def _events(n: int, offset: int = 0) -> list[dict]:
-    return [
+COUPON = {
+    "format": "workflow-graph/v1",
+    "name": "Coupon",
+    "settings": {"reentry": "always"},
+    "nodes": [
         {
-            "event_type": "MESSAGE_RECEIVED",
-            "data": {"content": "a coupon please"},
-            "user_id": f"b{(i + offset) % USERS}",
-            "conversation_id": f"c{(i + offset) % USERS}",
+            "id": "trigger",
+            "type": "trigger.message_received",
+            "params": {
+                "filter": {
+                    "any": [{"field": "event.data.content", "op": "icontains", "value": "coupon"}]
+                }
+            },
+        },
+        {
+            "id": "interested",
+            "type": "logic.condition",
+            "params": {
+                "rules": {"all": [{"field": "user.tags", "op": "contains", "value": "interested"}]}
+            },
+        },
+        {"id": "send", "type": "action.send_message", "params": {"text": "{{ user.first_name }}"}},
+        {"id": "tag", "type": "action.add_tag", "params": {"tag": "coupon_sent"}},
+        {"id": "note", "type": "action.add_note", "params": {"text": "coupon sent"}},
+    ],
+    "edges": [
+        {"id": "e1", "source": "trigger", "target": "interested"},
+        {"id": "e2", "source": "interested", "source_port": "true", "target": "send"},
+        {"id": "e3", "source": "send", "target": "tag"},
+        {"id": "e4", "source": "tag", "target": "note"},
+    ],
+}
+
+
+# -- the parts: PostgreSQL, Redis, web, workers --------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_wrk() -> str:
+    if not shutil.which("wrk"):
+        print("==> installing wrk with apt", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return shutil.which("wrk")
+
+
+class Tree:
+    """One checkout under test: its processes, its database, its Redis."""
+
+    def __init__(self, root: Path):
+        self.root, self.id = root, uuid.uuid4().hex[:8]
+        self.python = str(HERE / ".venv/bin/python")
+        self.db = f"flowmarket_bench_{self.id}"
+        self.pg_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.db
+        self.redis_port = free_port()
+        self.web_port = free_port()
+        self.instance = Path(tempfile.mkdtemp(prefix="flowmarket-bench-"))
+        self.config = {
+            "DATABASE_URL": self.pg_url,
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "RQ_QUEUE": f"bench-{self.id}",
+            "SECRET_KEY": "bench-secret",
+            "CREDENTIALS_KEY": "2Q0vPz0Eod1m6zHGbvPOY6c3r0n9oZpI0S5n7iBfS0w=",
+            "API_RATE_LIMIT_PER_MINUTE": 100_000_000,
+            "RATE_LIMIT_PER_CONTACT_PER_MINUTE": 1_000_000,
+            "RUN_LEASE_SECONDS": 60,
+            "EMBEDDED_WORKER": "off",
+            "INSTANCE_PATH": str(self.instance),
         }
-        for i in range(n)
+        self.procs: dict[str, list[subprocess.Popen]] = {"web": [], "worker": [], "redis": []}
+        self.left: list[int] = []  # processes to make sure of at the end (orphans)
+
+    def env(self, kind: str, **over) -> dict:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update({k: str(v) for k, v in {**self.config, **over}.items() if v is not None})
+        env["PYTHONPATH"] = str(self.root)
+        env["BENCH_TAG"] = f"{kind}-{self.id}"
+        return env
+
+    def spawn(self, kind: str, argv: list[str], **over) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            argv,
+            cwd=self.root,
+            env=self.env(kind, **over),
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.setdefault(kind, []).append(proc)
+        return proc
+
+    def pids(self, *kinds: str) -> list[int]:
+        out = []
+        for kind in kinds:
+            if kind == "postgres":
+                out += procs.with_cmdline(f" {self.db} ")
+            else:  # redis-server overwrites its environment: its Popen pid finds it
+                roots = procs.tagged(f"{kind}-{self.id}")
+                roots += [p.pid for p in self.procs.get(kind, []) if p.poll() is None]
+                out += procs.descendants(roots)
+        return out
+
+    def stop(self, kind: str, sig=signal.SIGTERM, timeout: float = 20) -> None:
+        for proc in self.procs.get(kind, []):
+            if proc.poll() is None:
+                os.killpg(proc.pid, sig)
+        for proc in self.procs.get(kind, []):
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for pid in procs.alive(self.pids(kind)):  # anything left behind
+            os.kill(pid, signal.SIGKILL)
+        self.procs[kind] = []
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def start_redis(self) -> None:
+        argv = [shutil.which("redis-server") or "redis-server", "--port", str(self.redis_port)]
+        argv += ["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
+        self.spawn("redis", argv)
+
+    def create_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.db}"')
+        self.flask("db", "upgrade")
+
+    def drop_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+
+    def flask(self, *args: str) -> str:
+        argv = [self.python, "-m", "flask", "--app", "backend", *args]
+        done = subprocess.run(
+            argv, cwd=self.root, env=self.env("cli"), capture_output=True, text=True
+        )
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def seed(self) -> str:
+        """Fresh tables, USERS contacts tagged ``interested``, the coupon workflow; a token."""
+        code = SEED.format(users=USERS, graph=json.dumps(COUPON))
+        done = subprocess.run(
+            [self.python, "-c", code],
+            cwd=self.root,
+            env=self.env("cli"),
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise RuntimeError(f"seeding failed:\n{done.stderr[-3000:]}")
+        return done.stdout.strip().splitlines()[-1]
+
+    def start_web(self) -> None:
+        gunicorn = str(HERE / ".venv/bin/gunicorn")
+        argv = [gunicorn, "-k", "gthread", "-w", "2", "--threads", "4"]
+        argv += ["-b", f"127.0.0.1:{self.web_port}", "--log-level", "warning"]
+        self.spawn("web", [*argv, "backend:create_app()"])
+        wait_for(lambda: healthy(self.web_port), 60, "the web server")
+
+    def start_workers(self, n: int) -> None:
+        for _ in range(n):
+            self.spawn("worker", [self.python, "-m", "flask", "--app", "backend", "worker"])
+
+    def sql(self, query: str, *params):
+        import psycopg
+
+        with psycopg.connect(self.pg_url) as conn:
+            return conn.execute(query, params).fetchone()
+
+
+SEED = """
+import json
+from backend import create_app
+from backend.extensions import db
+from backend.models import ApiToken, User
+from backend.services import contacts
+from backend.services.bootstrap import seed_event_types
+from backend.services.workflows import activate, create_workflow
+
+app = create_app()
+with app.app_context():
+    names = ", ".join(f'"{{t.name}}"' for t in db.metadata.sorted_tables)
+    db.session.execute(db.text(f"TRUNCATE {{names}} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+    seed_event_types()
+    user = User(email="bench@example.com", role="admin")
+    user.set_password("bench-password")
+    db.session.add(user)
+    _, token = ApiToken.issue(user, "bench")
+    for i in range({users}):
+        contacts.add_tag(contacts.get_or_create_contact(f"b{{i}}", {{"first_name": "Sara"}}),
+                         "interested")
+    db.session.commit()
+    activate(create_workflow("Coupon", graph=json.loads('''{graph}''')))
+    print(token)
+"""
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{API}/health/", timeout=2) as r:
+            return r.status < 500
+    except OSError as exc:
+        return getattr(exc, "code", 500) < 500
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+# -- the load ----------------------------------------------------------------------------------
+
+
+def wrk(tree: Tree, token: str, seconds: float, *, conns=8, batch=0, delay_ms=0, path=None):
+    """Run wrk against the tree's web server; wrk's ``done`` summary as a dict."""
+    env = dict(os.environ)
+    env.update(
+        BENCH_TOKEN=token,
+        BENCH_PATH=path or f"{API}/triggers/process_event/",
+        BENCH_USERS=str(USERS),
+        BENCH_BATCH=str(batch),
+        BENCH_DELAY_MS=str(int(delay_ms)),
+        BENCH_RUN=uuid.uuid4().hex[:8],
+    )
+    argv = [
+        ensure_wrk(),
+        "-t",
+        str(min(2, conns)),
+        "-c",
+        str(conns),
+        "-d",
+        f"{max(1, round(seconds))}s",
     ]
+    argv += ["--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{tree.web_port}"]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRK "))
+    summary = json.loads(line[4:])
+    summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)
+    return summary
 
 
-def _succeeded(app) -> int:
-    from sqlalchemy import func, select
-
-    from backend.extensions import db
-    from backend.models import WorkflowExecution as WE
-
-    with app.app_context():
-        return db.session.scalar(select(func.count(WE.id)).where(WE.status == "succeeded"))
-
-
-def _latencies(app) -> list[float]:
-    from sqlalchemy import select
-
-    from backend.extensions import db
-    from backend.models import EventLog
-    from backend.models import WorkflowExecution as WE
-
-    with app.app_context():
-        rows = db.session.execute(
-            select(EventLog.received_at, WE.finished_at).join(WE, WE.event_id == EventLog.id)
-        ).all()
-    return sorted((f - r).total_seconds() * 1000 for r, f in rows)
+def drained(tree: Tree) -> bool:
+    """No event waiting to be processed and no run still active."""
+    row = tree.sql(
+        "SELECT (SELECT count(*) FROM event_logs WHERE status IN ('received', 'processing')),"
+        " (SELECT count(*) FROM workflow_executions"
+        "  WHERE status IN ('pending', 'running', 'waiting'))"
+    )
+    return row == (0, 0)
 
 
 def _pct(values: list[float], p: float) -> float:
-    return values[min(len(values) - 1, int(len(values) * p))]
+    return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
 
 
-def _gunicorn(config: dict, port: int) -> subprocess.Popen:
-    env = Workers(config).env()
-    return subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "backend:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def run_stats(tree: Tree, after_event: int) -> dict:
+    """Runs of the MESSAGE_RECEIVED events with id > ``after_event``: count, span, latencies."""
+    import psycopg
 
-
-def _paced(port, token, events, rate):
-    """Post ``events`` at about ``rate`` per second (in small bursts)."""
-    start, step = time.monotonic(), 10
-    for i in range(0, len(events), step):
-        post_events(port, token, events[i : i + step], threads=4)
-        delay = start + (i + step) / rate - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-
-
-def run(n_workers: int, events: int, pg_url: str, redis_url: str, batch: int = 20) -> dict:
-    config = runtime_config(pg_url, redis_url, RUN_LEASE_SECONDS=60, EVENT_BATCH_SIZE=batch)
-    app = make_app(pg_url, redis_url, **config)
-    clean_tables(app)
-    token = _seed(app)
-    port = free_port()
-    web, workers = _gunicorn(config, port), Workers(config)
-    try:
-        assert wait_until(lambda: _try_health(port), 20)
-        workers.start(n_workers)
-        time.sleep(2)
-        t0 = time.monotonic()
-        post_events(port, token, _events(events), threads=8)
-        ingest = time.monotonic() - t0
-        assert wait_until(lambda: _succeeded(app) >= events, 300, interval=0.05)
-        elapsed = time.monotonic() - t0
-        throughput = events / elapsed
-        clean_tables(app)
-        token = _seed(app)
-        half = max(10, int(events / 2))
-        _paced(port, token, _events(half), throughput / 2)
-        assert wait_until(lambda: _succeeded(app) >= half, 300, interval=0.05)
-        lat = _latencies(app)
-    finally:
-        workers.kill()
-        web.terminate()
-        web.wait(10)
+    with psycopg.connect(tree.pg_url) as conn:
+        rows = conn.execute(
+            "SELECT e.received_at, x.finished_at, x.status FROM event_logs e"
+            " JOIN workflow_executions x ON x.event_id = e.id"
+            " WHERE e.id > %s AND e.event_type = 'MESSAGE_RECEIVED'",
+            (after_event,),
+        ).fetchall()
+    lat = sorted((f - r).total_seconds() * 1000 for r, f, _ in rows)
+    span = (max(f for _, f, _ in rows) - min(r for r, _, _ in rows)).total_seconds()
     return {
-        "workers": n_workers,
-        "events": events,
-        "ingest_s": ingest,
-        "total_s": elapsed,
-        "eps": throughput,
+        "runs": len(rows),
+        "succeeded": sum(1 for *_, s in rows if s == "succeeded"),
+        "span": span,
         "p50": _pct(lat, 0.5),
         "p95": _pct(lat, 0.95),
         "p99": _pct(lat, 0.99),
     }
 
 
-def _try_health(port: int) -> bool:
-    import http.client
+def last_event(tree: Tree) -> int:
+    return tree.sql("SELECT coalesce(max(id), 0) FROM event_logs")[0]
 
+
+KINDS = ("web", "worker", "postgres", "redis")
+
+
+def burst(tree: Tree, token: str, seconds: float) -> dict:
+    """Full-speed single-event POSTs, then the drain: events/s, CPU ms per event, peak memory."""
+    mark = last_event(tree)
+    before = {k: procs.cpu_seconds(tree.pids(k)) for k in KINDS}
+    peak = procs.PeakMemory(lambda: tree.pids("web", "worker"))
+    peak.start()
+    load = wrk(tree, token, seconds)
+    wait_for(lambda: drained(tree), 900, "the drain", interval=0.2)
+    memory = peak.stop()
+    after = {k: procs.cpu_seconds(tree.pids(k)) for k in KINDS}
+    stats = run_stats(tree, mark)
+    events = max(stats["runs"], 1)
+    cpu = {k: procs.cpu_delta(before[k], after[k]) * 1000 / events for k in KINDS}
+    return {
+        **stats,
+        "eps": stats["runs"] / stats["span"],
+        "ingest_rps": load["rps"],
+        "non2xx": load["non2xx"],
+        "cpu_ms": cpu,
+        "peak_rss": memory[0],
+        "peak_pss": memory[1],
+    }
+
+
+def paced(tree: Tree, token: str, rate: float, seconds: float) -> dict:
+    """Single events at about ``rate`` per second: latency from event received to run done."""
+    mark, conns = last_event(tree), 2
+    load = wrk(tree, token, seconds, conns=conns, delay_ms=conns * 1000 / max(rate, 1))
+    wait_for(lambda: drained(tree), 600, "the drain", interval=0.2)
+    return {**run_stats(tree, mark), "rate": load["rps"]}
+
+
+def ingest_only(tree: Tree, token: str, seconds: float, batch: int) -> dict:
+    """Ingestion with no worker running: single events, then the batch endpoint if any."""
+    single = wrk(tree, token, seconds)
+    out = {"single_rps": single["rps"], "batch_eps": None}
+    path = f"{API}/triggers/process_events/"
+    if batch and _has_batch_endpoint(tree, token, path):
+        load = wrk(tree, token, seconds, conns=4, batch=batch, path=path)
+        if load["non2xx"] == 0:
+            out["batch_eps"] = load["rps"] * batch
+    return out
+
+
+def _has_batch_endpoint(tree: Tree, token: str, path: str) -> bool:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{tree.web_port}{path}",
+        data=b'{"events": []}',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/api/v1/workflow/api/health/")
-        return conn.getresponse().status < 500
-    except OSError:
-        return False
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status < 300
+    except OSError as exc:
+        return getattr(exc, "code", 404) not in (404, 405)
+
+
+def make_run(tree: Tree, settle: float) -> dict:
+    """``flask serve`` on the embedded defaults: idle memory of all it starts, clean stop."""
+    instance = Path(tempfile.mkdtemp(prefix="flowmarket-serve-"))
+    port = free_port()
+    over = {k: None for k in tree.config}  # no DATABASE_URL, no REDIS_URL: the defaults
+    over["INSTANCE_PATH"] = str(instance)
+    argv = [tree.python, "-m", "flask", "--app", "backend", "serve", "--port", str(port)]
+    proc, started = tree.spawn("serve", argv, **over), []
+    try:
+        wait_for(lambda: healthy(port), 120, "flask serve")
+        time.sleep(settle)
+        started = tree.pids("serve")
+        rss, pss = procs.memory_mb(started)
+        proc.send_signal(signal.SIGINT)
+        seconds, left = procs.wait_gone(started, 30)
+    finally:
+        tree.left += started
+        tree.stop("serve", signal.SIGKILL)
+        shutil.rmtree(instance, ignore_errors=True)
+    return {"rss": rss, "pss": pss, "procs": len(started), "stop_s": seconds, "left": len(left)}
+
+
+# -- one tree ------------------------------------------------------------------------------
+
+
+def bench_tree(root: Path, args) -> dict:
+    tree = Tree(root)
+    result: dict = {"root": str(root), "commit": _commit(root), "rows": []}
+    tree.start_redis()
+    tree.create_database()
+    try:
+        token = tree.seed()
+        tree.start_web()
+        for n in [int(x) for x in args.workers.split(",")]:
+            token = tree.seed()
+            tree.start_workers(n)
+            time.sleep(args.settle)
+            idle = {k: procs.memory_mb(tree.pids(k)) for k in KINDS}
+            row = {"workers": n, "idle": idle, **burst(tree, token, args.seconds)}
+            row["paced"] = paced(tree, token, row["eps"] / 2, args.paced_seconds)
+            tree.stop("worker")
+            result["rows"].append(row)
+            print(f"  {n} worker(s): {row['eps']:.1f} events/s", file=sys.stderr, flush=True)
+        token = tree.seed()
+        result["ingest"] = ingest_only(tree, token, args.ingest_seconds, args.batch)
+        tree.stop("web")
+        result["serve"] = make_run(tree, args.settle)
+    finally:
+        for kind in list(tree.procs):
+            tree.stop(kind, signal.SIGKILL)
+        for pid in procs.alive(tree.left):  # orphans of `serve`
+            os.kill(pid, signal.SIGKILL)
+        tree.drop_database()
+        shutil.rmtree(tree.instance, ignore_errors=True)
+    return result
+
+
+def _commit(root: Path) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], text=True, capture_output=True
+    )
+    return out.stdout.strip()
+
+
+# -- tables --------------------------------------------------------------------------------
+
+
+def print_tables(title: str, res: dict) -> None:
+    print(f"\n{title} ({res['commit']})")
+    print(
+        "workers | events/s | ingest req/s | p50 ms | p95 ms | p99 ms (at half load, rate) |"
+        " CPU ms/event web / worker / postgres / redis | peak MB web+workers RSS (PSS)"
+    )
+    for r in res["rows"]:
+        p, c = r["paced"], r["cpu_ms"]
+        print(
+            f"{r['workers']:>7} | {r['eps']:>8.1f} | {r['ingest_rps']:>12.1f} | {p['p50']:>6.1f} | "
+            f"{p['p95']:>6.1f} | {p['p99']:>6.1f} ({p['rate']:.0f}/s) | "
+            f"{c['web']:.1f} / {c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} "
+            f"= {sum(c.values()):.1f} | {r['peak_rss']:.0f} ({r['peak_pss']:.0f})"
+        )
+    idle = res["rows"][0]["idle"]
+    print(
+        "idle MB RSS (PSS) with 1 worker: "
+        + ", ".join(f"{k} {v[0]:.0f} ({v[1]:.0f})" for k, v in idle.items())
+    )
+    ing = res["ingest"]
+    batch = f"{ing['batch_eps']:.0f}" if ing["batch_eps"] else "n/a"
+    print(f"ingestion alone: {ing['single_rps']:.0f} events/s single, {batch} events/s batch")
+    s = res["serve"]
+    print(
+        f"make run (flask serve, embedded): idle {s['rss']:.0f} MB RSS ({s['pss']:.0f} PSS) "
+        f"in {s['procs']} processes; SIGINT -> stopped in {s['stop_s']:.1f} s, "
+        f"{s['left']} left"
+    )
+
+
+def print_ratio(new: dict, ref: dict) -> None:
+    print("\nratio this / ref")
+    for a, b in zip(new["rows"], ref["rows"], strict=False):
+        print(
+            f"  {a['workers']} worker(s): events/s x{a['eps'] / b['eps']:.2f}, "
+            f"p99 {a['paced']['p99']:.0f} vs {b['paced']['p99']:.0f} ms"
+        )
+    if len(new["rows"]) > 1:
+        print(
+            f"  1 -> 2 workers: this x{new['rows'][1]['eps'] / new['rows'][0]['eps']:.2f}, "
+            f"ref x{ref['rows'][1]['eps'] / ref['rows'][0]['eps']:.2f}"
+        )
+
+
+def with_ref(args) -> None:
+    """This tree, then ``args.ref`` in a temporary worktree, each in a child process."""
+    tmp = Path(tempfile.mkdtemp(prefix="flowmarket-ref-"))
+    subprocess.run(
+        ["git", "-C", str(HERE), "worktree", "add", "--detach", str(tmp / "tree"), args.ref],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        results = []
+        for root in (HERE, tmp / "tree"):
+            out = tmp / f"{len(results)}.json"
+            argv = [sys.executable, __file__, "--root", str(root), "--json", str(out)]
+            argv += _passthrough(args)
+            print(f"==> bench on {root}", file=sys.stderr, flush=True)
+            subprocess.run(argv, check=True)
+            results.append(json.loads(out.read_text()))
+    finally:
+        subprocess.run(
+            ["git", "-C", str(HERE), "worktree", "remove", "--force", str(tmp / "tree")],
+            check=False,
+        )
+        shutil.rmtree(tmp, ignore_errors=True)
+    print_tables("this tree", results[0])
+    print_tables(f"--ref {args.ref}", results[1])
+    print_ratio(*results)
+
+
+def _passthrough(args) -> list[str]:
+    return [
+        "--workers",
+        args.workers,
+        "--seconds",
+        str(args.seconds),
+        "--paced-seconds",
+        str(args.paced_seconds),
+        "--ingest-seconds",
+        str(args.ingest_seconds),
+        "--batch",
+        str(args.batch),
+        "--settle",
+        str(args.settle),
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1500)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--batch", type=int, default=20, help="EVENT_BATCH_SIZE")
+    parser.add_argument("--seconds", type=float, default=5, help="length of the burst")
+    parser.add_argument("--paced-seconds", type=float, default=8)
+    parser.add_argument("--ingest-seconds", type=float, default=3)
+    parser.add_argument("--batch", type=int, default=100, help="events per batch request")
+    parser.add_argument("--settle", type=float, default=3, help="seconds before idle readings")
+    parser.add_argument("--ref", help="also bench this git ref (temporary worktree)")
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    redis_server = RedisServer(Path(tempfile.mkdtemp()))
-    redis_server.start()
-    pg_url = create_pg_database()
-    try:
-        create_schema(make_app(pg_url, redis_server.url))
-        rows = [
-            run(int(n), args.events, pg_url, redis_server.url, args.batch)
-            for n in args.workers.split(",")
-        ]
-    finally:
-        redis_server.stop()
-        drop_pg_database(pg_url)
-    print(
-        f"\nEnd to end: HTTP ingestion -> coupon run succeeded ({args.events} events, "
-        f"PostgreSQL + Redis, gunicorn 2x4 web, EVENT_BATCH_SIZE={args.batch})"
-    )
-    print(
-        f"{'workers':>7} | {'ingest s':>8} | {'total s':>7} | {'events/s':>8} | "
-        f"{'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7}  (latency at half load)"
-    )
-    for r in rows:
-        print(
-            f"{r['workers']:>7} | {r['ingest_s']:>8.2f} | {r['total_s']:>7.2f} | "
-            f"{r['eps']:>8.1f} | {r['p50']:>7.1f} | {r['p95']:>7.1f} | {r['p99']:>7.1f}"
-        )
-    _ = statistics  # medians of repeated runs: run the script several times
+    ensure_wrk()
+    if args.ref:
+        with_ref(args)
+        return
+    result = bench_tree(Path(args.root or HERE).resolve(), args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result))
+    else:
+        print_tables("this tree", result)
 
 
 if __name__ == "__main__":
