@@ -73,6 +73,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "HOST": env.get("HOST", "127.0.0.1"),
         "PORT": _int("PORT", 8000),
+        # Threads of the web server (one per request in flight or open WebSocket).
+        "WEB_THREADS": _int("WEB_THREADS", 32),
         # Run an RQ worker (with the scheduler) inside the web process: the embedded default.
         "EMBEDDED_WORKER": env.get("EMBEDDED_WORKER", "auto"),
         "RQ_QUEUE": env.get("RQ_QUEUE", "flowmarket"),

