@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -128,14 +129,15 @@ class Tree:
         env["BENCH_TAG"] = f"{kind}-{self.id}"
         return env
 
-    def spawn(self, kind: str, argv: list[str], **over) -> subprocess.Popen:
+    def spawn(self, kind: str, argv: list[str], stdout: Path | None = None, **over):
+        out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
         proc = subprocess.Popen(
             argv,
             cwd=self.root,
             env=self.env(kind, **over),
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT if stdout else subprocess.DEVNULL,
         )
         self.procs.setdefault(kind, []).append(proc)
         return proc
@@ -407,23 +409,29 @@ def _has_batch_endpoint(tree: Tree, token: str, path: str) -> bool:
 def make_run(tree: Tree, settle: float) -> dict:
     """``flask serve`` on the embedded defaults: idle memory of all it starts, clean stop."""
     instance = Path(tempfile.mkdtemp(prefix="flowmarket-serve-"))
-    port = free_port()
+    port, log = free_port(), instance / "serve.log"
     over = {k: None for k in tree.config}  # no DATABASE_URL, no REDIS_URL: the defaults
     over["INSTANCE_PATH"] = str(instance)
     argv = [tree.python, "-m", "flask", "--app", "backend", "serve", "--port", str(port)]
-    proc, started = tree.spawn("serve", argv, **over), []
+    proc, started = tree.spawn("serve", argv, stdout=log, **over), []
     try:
         wait_for(lambda: healthy(port), 120, "flask serve")
         time.sleep(settle)
-        started = tree.pids("serve")
+        started = tree.pids("serve") + _embedded_redis(log)
         rss, pss = procs.memory_mb(started)
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
         seconds, left = procs.wait_gone(started, 30)
     finally:
         tree.left += started
         tree.stop("serve", signal.SIGKILL)
         shutil.rmtree(instance, ignore_errors=True)
     return {"rss": rss, "pss": pss, "procs": len(started), "stop_s": seconds, "left": len(left)}
+
+
+def _embedded_redis(log: Path) -> list[int]:
+    """The redis-server ``serve`` started (a daemon, not a child): found by its unix socket."""
+    found = re.search(r"Redis: unix://(\S+?);", log.read_text())
+    return procs.with_cmdline(found.group(1)) if found else []
 
 
 # -- one tree ------------------------------------------------------------------------------
