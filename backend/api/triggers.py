@@ -12,7 +12,7 @@ from backend.api.schemas import EVENT, EVENT_TYPE_NAME
 from backend.api.spec import component, operation
 from backend.auth import current_principal
 from backend.models import Trigger, Workflow, iso
-from backend.runtime.ingest import accept_event
+from backend.runtime.ingest import accept_event, accept_events
 from backend.services import nodes
 from graph_engine import GraphEngineError, default_registry, explain
 
@@ -90,6 +90,37 @@ ACCEPTED_REF = component(
             "status": {"type": "string"},
             "duplicate": {"type": "boolean"},
             "idempotency_key": {"type": "string"},
+        },
+    },
+)
+#: Events per batch request: a 1 MB body holds ~1,000 small events.
+MAX_BATCH = 1000
+EVENTS = {
+    "type": "object",
+    "required": ["events"],
+    "properties": {"events": {"type": "array", "maxItems": MAX_BATCH, "items": EVENT}},
+    "additionalProperties": False,
+}
+BATCH_REF = component(
+    "EventsAccepted",
+    {
+        "type": "object",
+        "required": ["results"],
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": "EventAccepted's fields, or ``error`` for a refused event.",
+                    "properties": {
+                        "event_id": {"type": "integer"},
+                        "status": {"type": "string"},
+                        "duplicate": {"type": "boolean"},
+                        "idempotency_key": {"type": "string"},
+                        "error": {"type": "object"},
+                    },
+                },
+            }
         },
     },
 )
@@ -196,6 +227,25 @@ def process_event(body):
             "idempotency_key": log.idempotency_key,
         }
     ), 202
+
+
+@operation(
+    bp,
+    "/triggers/process_events/",
+    "POST",
+    role="editor",
+    body=EVENTS,
+    status=202,
+    response=BATCH_REF,
+    errors=(413,),
+)
+def process_events(body):
+    """Accept many events in one request; one result per event, in order.
+
+    Each event has its own idempotency key (``event_id``) and its own result: accepted,
+    ``duplicate``, or an ``error`` naming the field (the other events are still accepted).
+    """
+    return jsonify({"results": accept_events(body["events"], source="api")}), 202
 
 
 @operation(
