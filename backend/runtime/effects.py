@@ -42,6 +42,10 @@ class DbEffects:
     def __init__(self, execution_id: int, *, test_recipients_only: bool = False):
         self.execution_id = execution_id
         self.db_error: Exception | None = None
+        # Batch mode (backend.runtime.batch): a live send leaves the batch -- the outbox needs
+        # the steps before it committed -- and the run is advanced step by step instead.
+        self.batched = False
+        self.left_batch = False
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
         # The workflow's "test recipients only" switch: live only for contacts tagged ``test``.
         self.test_recipients_only = test_recipients_only
@@ -191,7 +195,11 @@ class DbEffects:
         reason = self._guard(cap_reason, message.kind, message.contact_id, self.execution_id)
         if reason:  # over the contact's frequency cap: recorded, not sent
             return self._guard(record_capped, message, reason)
-        return self._guard(channel_for(message, self._mode_for(request)).send, message)
+        mode = self._mode_for(request)
+        if self.batched and mode == "live":
+            self.left_batch = True
+            raise EffectError("a live send leaves the batch", retryable=False)
+        return self._guard(channel_for(message, mode).send, message)
 
     def _mode_for(self, request: Outbound) -> str:
         """``live`` only where allowed: with the switch on, a contact not tagged ``test`` (or

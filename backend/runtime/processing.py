@@ -12,7 +12,8 @@ source of truth — in batches of ``EVENT_BATCH_SIZE``:
    one query) and conversation, match the trigger index, apply the limits, create one
    execution per matched workflow, record the outcome on the event log; no match on an open
    conversation's message -> the AI fallback;
-3. commit, then advance every new run inline (checkpoint per step) until it finishes or waits.
+3. commit, then advance the new runs together until each finishes or waits, checkpointed
+   once for the whole batch (:mod:`backend.runtime.batch`).
    The runs reuse what the batch loaded (execution rows, contacts, conversations: the drain
    runs in :func:`backend.runtime.session.worker_session`, and the batch keeps them referenced), so a
    run issues no read of its own before its first effect.
@@ -34,8 +35,9 @@ from backend.extensions import db
 from backend.models import Contact, EventLog, Workflow
 from backend.queue import request_drain
 from backend.runtime import adapters, discovery, fallback, goals, limits
+from backend.runtime.batch import advance_batch
 from backend.runtime.clock import utcnow
-from backend.runtime.runner import advance, create_execution
+from backend.runtime.runner import create_execution
 from backend.runtime.session import worker_session
 from backend.services import contacts as contact_service
 from graph_engine import build_context, event_from_payload
@@ -206,8 +208,7 @@ def drain(max_seconds: float = 5.0) -> int:
         while True:
             claimed, created, _pins = process_batch()
             total += claimed
-            for ex in created:
-                advance(ex.id, fresh=ex)
+            advance_batch(created)
             if not claimed:
                 return total
             if time.monotonic() > deadline:

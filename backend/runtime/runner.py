@@ -25,7 +25,7 @@ retry of the run with backoff; the failed attempt is recorded once the database 
 
 from __future__ import annotations
 
-__all__ = ["advance", "create_execution", "dispatch_execution", "LeaseLost"]
+__all__ = ["advance", "create_execution", "dispatch_execution", "LeaseLost", "LeftBatch"]
 
 import copy
 import dataclasses
@@ -103,6 +103,10 @@ def _guarded_step(keys: frozenset):
 
 class LeaseLost(Exception):
     """Another worker owns the run now (or it was cancelled): stop advancing it."""
+
+
+class LeftBatch(Exception):
+    """Batch mode: the run reached a live send; it is advanced step by step instead."""
 
 
 def create_execution(
@@ -246,12 +250,20 @@ class _Run:
         self._seen = {k: self.state.context.get(k) for k in ("user", "conversation")}
         self.pg = db.engine.dialect.name == "postgresql"
         self.in_flight: str | None = None  # the node whose step is not committed yet
+        # Batch mode (backend.runtime.batch): steps are kept here and written by the batch,
+        # traces wait in ``deferred`` until the batch has committed.
+        self.batched, self.base_count = False, self.step_count
+        self.rows: list[dict] = []
+        self.deferred: list[tuple[str, dict]] | None = None
 
     @property
     def watched(self) -> bool:
         return is_watched(self.workflow_id)
 
     def trace(self, kind: str, **data) -> None:
+        if self.deferred is not None:
+            self.deferred.append((kind, data))
+            return
         emit_trace(kind, {"id": self.id, "workflow_id": self.workflow_id}, **data)
 
     def _state_value(self, record) -> dict:
@@ -271,8 +283,8 @@ class _Run:
         raw = {f: getattr(state, f) for f in _STATE_FIELDS}
         return raw if self.clean else redact(raw)
 
-    def checkpoint(self, record=None) -> None:
-        """Write state (+ the step record) in one transaction, guarded by lease and counter."""
+    def values(self, record=None) -> dict:
+        """The execution row's new values for a checkpoint (``b_*``: the guard)."""
         state, now = self.state, utcnow()
         status = state.status
         values = {
@@ -283,7 +295,7 @@ class _Run:
             "error": _error_text(state.error),
             "b_id": self.id,
             "b_owner": owner(),
-            "b_count": self.step_count,
+            "b_count": self.base_count if self.batched else self.step_count,
         }
         if status == "running":
             values.update(lease_expires_at=now + lease_length(), resume_at=None)
@@ -298,6 +310,19 @@ class _Run:
                 finished_at=now,
                 duration_ms=(now - self.started_at).total_seconds() * 1000,
             )
+        return values
+
+    def checkpoint(self, record=None) -> None:
+        """Write state (+ the step record) in one transaction, guarded by lease and counter.
+        Batch mode: keep the step row for the batch's single write instead."""
+        if self.batched:
+            self._state_value(record)  # follows the secret check step by step
+            if record is not None:
+                self.rows.append(_step_row(self.id, self.step_count + 1, record))
+                self.step_count += 1
+            self.status = self.state.status
+            return
+        status, values = self.state.status, self.values(record)
         conn = db.session.connection()
         if self.pg and record is not None:
             params = {
@@ -346,6 +371,8 @@ def _steps(run: _Run, budget: int) -> None:
         run.in_flight = record.node_id if record is not None else node
         if run.effects.db_error is not None:
             raise run.effects.db_error
+        if run.effects.left_batch:
+            raise LeftBatch(run.id)
         run.checkpoint(record)
         run.in_flight = None
         if record is not None and watched:
