@@ -98,15 +98,12 @@ class DbEffects:
     def _caused(self, fn):
         """Run ``fn`` with this run as the cause of the internal events it emits."""
         if self._cause is None:
-            payload = (
-                db.session.scalar(
-                    select(EventLog.payload)
-                    .join(WorkflowExecution, WorkflowExecution.event_id == EventLog.id)
-                    .where(WorkflowExecution.id == self.execution_id)
-                )
-                if self.execution_id
-                else None
+            # From the session's identity map when the batch loaded them: no query then.
+            ex = db.session.get(WorkflowExecution, self.execution_id) if self.execution_id else None
+            event = (
+                db.session.get(EventLog, ex.event_id) if ex is not None and ex.event_id else None
             )
+            payload = event.payload if event is not None else None
             depth = ((payload or {}).get("cause") or {}).get("depth") or 0
             self._cause = {"execution_id": self.execution_id, "depth": depth + 1}
         with caused_by(self._cause):

@@ -32,7 +32,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.models import Contact, EventLog, Workflow
+from backend.models import Contact, Conversation, EventLog, Workflow, WorkflowExecution
 from backend.queue import request_drain
 from backend.runtime import adapters, discovery, fallback, goals, limits
 from backend.runtime.batch import advance_batch
@@ -65,32 +65,58 @@ def _claim(limit: int) -> list[EventLog]:
     return list(db.session.scalars(select(EventLog).where(EventLog.status == "processing")))
 
 
-def _locked_contact(external_id: str, locked: set) -> Contact | None:
-    """PostgreSQL: load the contact and lock its row in one query (limits.lock_contact's
-    lock, taken up front: events are handled in contact order, so locks are taken in order)."""
-    if db.engine.dialect.name != "postgresql":
-        return None
-    contact = db.session.scalar(
-        select(Contact).filter_by(external_id=external_id).with_for_update(of=Contact)
-    )
-    if contact is not None:
-        locked.add(contact.id)
-    return contact
+class _Batch:
+    """What one batch loaded up front, in a few queries instead of a few per event.
+
+    ``contacts`` / ``conversations``: by external id (PostgreSQL: the contacts row-locked, in
+    id order, so concurrent batches lock in one order); ``waiting``: ids of those contacts
+    with a waiting run (only they can reach a goal); ``pins``: rows to keep referenced while
+    the runs advance; ``locked``: contact ids this transaction holds a row lock on."""
+
+    def __init__(self, events: list[EventLog]):
+        self.pins: list = []
+        self.locked: set = set()
+        users = {ev.user_id for ev in events if ev.user_id}
+        query = select(Contact).where(Contact.external_id.in_(users)).order_by(Contact.id)
+        if db.engine.dialect.name == "postgresql":
+            query = query.with_for_update(of=Contact)
+        self.contacts = {c.external_id: c for c in db.session.scalars(query)} if users else {}
+        if db.engine.dialect.name == "postgresql":
+            self.locked.update(c.id for c in self.contacts.values())
+        convs = {ev.conversation_id for ev in events if ev.conversation_id}
+        query = select(Conversation).where(Conversation.external_id.in_(convs))
+        self.conversations = {c.external_id: c for c in db.session.scalars(query)} if convs else {}
+        ids = [c.id for c in self.contacts.values()]
+        query = select(WorkflowExecution.contact_id).where(
+            WorkflowExecution.status == "waiting", WorkflowExecution.contact_id.in_(ids)
+        )
+        self.waiting = set(db.session.scalars(query.distinct())) if ids else set()
+
+    def contact(self, ev: EventLog) -> Contact | None:
+        contact = self.contacts.get(ev.user_id)
+        if contact is None and ev.user_id:  # new (or created since): the careful way
+            data = (ev.payload or {}).get("data") or {}
+            contact = self.contacts[ev.user_id] = contact_service.get_or_create_contact(
+                ev.user_id, data
+            )
+        return contact
+
+    def conversation(self, ev: EventLog, contact: Contact | None) -> Conversation | None:
+        if not ev.conversation_id:
+            return None
+        conv = self.conversations.get(ev.conversation_id)
+        if conv is None:
+            conv = contact_service.get_or_create_conversation(ev.conversation_id, contact)
+            self.conversations[ev.conversation_id] = conv
+        return conv
 
 
-def _context(ev: EventLog, locked: set):
+def _context(ev: EventLog, batch: _Batch):
     payload = dict(ev.payload or {})
     payload["event_id"] = ev.idempotency_key
     event = event_from_payload(payload)
-    data = payload.get("data") or {}
-    contact = _locked_contact(ev.user_id, locked) if ev.user_id else None
-    if contact is None and ev.user_id:
-        contact = contact_service.get_or_create_contact(ev.user_id, data)
-    conversation = (
-        contact_service.get_or_create_conversation(ev.conversation_id, contact)
-        if ev.conversation_id
-        else None
-    )
+    contact = batch.contact(ev)
+    conversation = batch.conversation(ev, contact)
     context = build_context(
         event,
         contact_service.contact_to_context(contact) or None,
@@ -101,8 +127,8 @@ def _context(ev: EventLog, locked: set):
     return context, contact, conversation
 
 
-def _start_runs(ev: EventLog, specs, context, contact, batch) -> tuple[list[dict], list]:
-    pins, locked = batch
+def _start_runs(ev: EventLog, specs, context, contact, batch: _Batch) -> tuple[list[dict], list]:
+    pins, locked = batch.pins, batch.locked
     entries, created = [], []
     contact_id = contact.id if contact else None
     if specs and contact_id and contact_id not in locked:
@@ -136,9 +162,9 @@ def _chain_too_deep(ev: EventLog) -> bool:
     return depth > current_app.config.get("MAX_EVENT_CHAIN_DEPTH", 5)
 
 
-def _process_one(ev: EventLog, batch: tuple[list, set]) -> list:
-    context, contact, conversation = _context(ev, batch[1])
-    batch[0].extend((contact, conversation))
+def _process_one(ev: EventLog, batch: _Batch) -> list:
+    context, contact, conversation = _context(ev, batch)
+    batch.pins.extend((contact, conversation))
     specs = discovery.match(context)
     if _chain_too_deep(ev):  # an event caused by a run caused by a run ...: stop the loop
         entries, created = (
@@ -154,7 +180,8 @@ def _process_one(ev: EventLog, batch: tuple[list, set]) -> list:
         )
     else:
         entries, created = _start_runs(ev, specs, context, contact, batch)
-    goals.exit_reached_goals(contact.id if contact else None, context, ev.id)
+    if contact is not None and contact.id in batch.waiting:
+        goals.exit_reached_goals(contact.id, context, ev.id)
     ev.contact_id = contact.id if contact else None  # set with the rest: one UPDATE
     ev.matched_workflows = entries
     ev.status, ev.processed_at, ev.error = "processed", utcnow(), None
@@ -164,12 +191,49 @@ def _process_one(ev: EventLog, batch: tuple[list, set]) -> list:
     return created
 
 
-def process_batch(limit: int | None = None) -> tuple[int, list, list]:
+_EVENT_ERRORS = (ValueError, TypeError, KeyError, LookupError)
+
+
+class _RetryCarefully(Exception):
+    """An event failed in a batch without savepoints: do the batch again with them."""
+
+
+def _process_all(events: list[EventLog], batch: _Batch, careful: bool) -> list:
+    """Process the events in (contact, id) order. ``careful``: each in a savepoint, so a bad
+    event is marked ``failed`` and the others go on; otherwise no savepoint (two statements
+    per event saved) and the first failure raises :class:`_RetryCarefully`."""
+    created: list = []
+    prefetched = set(batch.locked)
+    for ev in sorted(events, key=lambda e: (e.user_id or "", e.id)):
+        if not careful:
+            try:
+                created += _process_one(ev, batch)
+            except _EVENT_ERRORS as exc:
+                raise _RetryCarefully() from exc
+            continue
+        try:
+            with db.session.begin_nested():
+                created += _process_one(ev, batch)
+        except _EVENT_ERRORS as exc:
+            ev.status, ev.error, ev.processed_at = (
+                "failed",
+                f"{type(exc).__name__}: {exc}",
+                utcnow(),
+            )
+            ev.attempts = (ev.attempts or 0) + 1
+            batch.locked = set(prefetched)  # the savepoint's rollback released its own locks
+            log.warning("event %s failed: %s", ev.id, exc)
+    return created
+
+
+def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[int, list, list]:
     """Claim and process up to ``limit`` events; return ``(claimed, new executions, pins)``.
 
     The new runs are leased to this thread but not advanced yet (see :func:`drain`); ``pins``
     are the loaded contacts, conversations and workflows: keep them while the runs advance
     (the session holds clean objects only weakly; pinned, effects find them without a query).
+    A batch is first tried without a savepoint per event; if an event fails, the batch rolls
+    back and is done again ``careful``-ly.
     """
     limit = limit or current_app.config.get("EVENT_BATCH_SIZE", 20)
     db.session.expire_all()  # contacts are re-read (and locked) fresh for every batch
@@ -178,26 +242,17 @@ def process_batch(limit: int | None = None) -> tuple[int, list, list]:
         db.session.commit()
         return 0, [], []
     discovery.trigger_index(force_check=True)
-    created: list = []
-    pins: list = []
-    locked: set = set()  # contacts this transaction holds a row lock on (PostgreSQL)
-    for ev in sorted(events, key=lambda e: (e.user_id or "", e.id)):
-        try:
-            with db.session.begin_nested():
-                created += _process_one(ev, (pins, locked))
-        except (ValueError, TypeError, KeyError, LookupError) as exc:
-            ev.status, ev.error, ev.processed_at = (
-                "failed",
-                f"{type(exc).__name__}: {exc}",
-                utcnow(),
-            )
-            ev.attempts = (ev.attempts or 0) + 1
-            locked.clear()  # rolling back the savepoint released the locks taken in it
-            log.warning("event %s failed: %s", ev.id, exc)
+    batch = _Batch(events)
+    batch.pins.extend(events)  # the runs' effects read their event (cause depth) by id
+    try:
+        created = _process_all(events, batch, careful)
+    except _RetryCarefully:
+        db.session.rollback()
+        return process_batch(limit, careful=True)
     fallback_ids = [ev.id for ev in events if (ev.fallback or {}).get("status") == "pending"]
     db.session.commit()
     fallback.dispatch(fallback_ids)
-    return len(events), created, pins
+    return len(events), created, batch.pins
 
 
 def drain(max_seconds: float = 5.0) -> int:
