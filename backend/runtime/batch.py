@@ -9,8 +9,8 @@ executions (leased to this thread) before this runs, so:
 1. each run steps in memory up to its next wait or its end (``_Run.batched``): its effects on
    contacts, tags, notes, conversations and captured messages go into the session as usual,
    its step rows are kept, its traces wait;
-2. one flush, one multi-row INSERT of every step, one guarded UPDATE per execution (lease
-   owner and step counter, as per step), one synchronous commit;
+2. one flush, one multi-row INSERT of every step, the executions' guarded UPDATEs (lease owner
+   and step counter, as per step) as one executemany, one synchronous commit;
 3. after the commit: the traces of watched workflows, then what each run does next (a resume
    job for a wait, a hand-over when its step budget ran out).
 
@@ -31,13 +31,14 @@ __all__ = ["advance_batch"]
 import logging
 
 from flask import current_app
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.events import emit_trace
 from backend.extensions import db
 from backend.models import WorkflowExecution
+from backend.runtime.leases import ACTIVE_STATUSES
 from backend.runtime.runner import (
-    _GUARDED,
     _STEP_INSERT,
     LeaseLost,
     LeftBatch,
@@ -49,6 +50,16 @@ from backend.runtime.runner import (
 from backend.runtime.session import worker_session
 
 log = logging.getLogger(__name__)
+_T = WorkflowExecution.__table__
+# The runner's guard (this run, leased to this thread, at the expected step, still active),
+# with the status list written out: an expanding IN cannot go into an executemany.
+_ACTIVE = text(f"status IN ({', '.join(repr(s) for s in ACTIVE_STATUSES)})")
+_GUARD = update(_T).where(
+    _T.c.id == bindparam("b_id"),
+    _T.c.lease_owner == bindparam("b_owner"),
+    _T.c.step_count == bindparam("b_count"),
+    _ACTIVE,
+)
 
 
 def _run_in_memory(ex: WorkflowExecution, budget: int) -> _Run:
@@ -80,15 +91,21 @@ def _in_memory(created: list[WorkflowExecution], budget: int) -> tuple[list[_Run
 
 
 def _write(runs: list[_Run]) -> None:
-    """Step 2: every step and every execution of the batch, then one commit."""
+    """Step 2: every step and every execution of the batch, then one commit. The guarded
+    UPDATEs go as one executemany per shape of row (running / waiting / finished); their
+    summed row count tells whether every guard held."""
     db.session.flush()  # the effects (tags, notes, internal events...) held by the session
     conn = db.session.connection()
     rows = [row for run in runs for row in run.rows]
     if rows:
         conn.execute(_STEP_INSERT, rows)
+    shapes: dict[frozenset, list[dict]] = {}
     for run in runs:
-        if len(conn.execute(_GUARDED, run.values()).all()) != 1:
-            raise LeaseLost(f"execution {run.id}: lease lost")
+        values = run.values()
+        shapes.setdefault(frozenset(values), []).append(values)
+    for group in shapes.values():
+        if conn.execute(_GUARD, group).rowcount != len(group):
+            raise LeaseLost("a run of the batch lost its lease")
     db.session.commit()
 
 

@@ -62,12 +62,12 @@ class PayloadTooLarge(IngestError):
 
 
 _TYPES_TTL = 5.0
-_types_cache: dict[str, tuple[float, frozenset]] = {}
+_types_cache: dict[int, tuple[float, frozenset]] = {}
 
 
 def known_event_types(*, refresh: bool = False) -> frozenset:
     """Names of the registered event types (cached per process for a few seconds)."""
-    key = str(db.engine.url)
+    key = id(db.engine)  # per engine (rendering its URL per call would cost more than the rest)
     cached = _types_cache.get(key)
     if cached and not refresh and time.monotonic() - cached[0] < _TYPES_TTL:
         return cached[1]

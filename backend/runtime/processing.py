@@ -149,7 +149,12 @@ def _start_runs(ev: EventLog, specs, context, contact, batch: _Batch) -> tuple[l
             entries.append({**entry, "skipped": reason})
             continue
         ex = create_execution(
-            workflow, spec.node_id, context, event_id=ev.id, contact_id=contact_id
+            workflow,
+            spec.node_id,
+            context,
+            event_id=ev.id,
+            contact_id=contact_id,
+            defer_insert=True,
         )
         entries.append({**entry, "execution_id": ex.id})
         created.append(ex)
