@@ -133,16 +133,24 @@ def _make_worker(app: Flask, cls=FlowWorker) -> FlowWorker:
     return worker
 
 
-def _cron(url: str, queue_name: str, jobs: list[dict], worker_name: str) -> ResilientCron:
-    from backend import jobs as job_module
+def _job_named(name: str):
+    """A stand-in for ``backend.jobs.<name>``: RQ enqueues a job by its function's dotted name,
+    so the cron process need not import the app (a full copy of it costs ~100 MB)."""
 
+    def job(*args, **kwargs):  # pragma: no cover - only its name is used
+        raise RuntimeError(f"backend.jobs.{name} runs in a worker")
+
+    job.__module__, job.__name__, job.__qualname__ = "backend.jobs", name, name
+    return job
+
+
+def _cron(url: str, queue_name: str, jobs: list[dict], worker_name: str) -> ResilientCron:
     conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
     cron = ResilientCron(connection=conn, logging_level=logging.WARNING)
     cron.worker_name = worker_name
     for spec in jobs:
-        func = getattr(job_module, spec["func"])
         cron.register(
-            func,
+            _job_named(spec["func"]),
             queue_name,
             interval=spec.get("interval"),
             cron=spec.get("cron"),
