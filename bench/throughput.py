@@ -347,15 +347,20 @@ def last_event(tree: Tree) -> int:
 
 
 KINDS = ("web", "worker", "postgres", "redis")
+BATCH_PATH = f"{API}/triggers/process_events/"
 
 
-def burst(tree: Tree, token: str, seconds: float) -> dict:
-    """Full-speed single-event POSTs, then the drain: events/s, CPU ms per event, peak memory."""
+def burst(tree: Tree, token: str, seconds: float, batch: int = 0) -> dict:
+    """Full-speed POSTs (single events, or ``batch`` per request), then the drain: events/s,
+    CPU ms per event, peak memory."""
     mark = last_event(tree)
     before = {k: procs.cpu_seconds(tree.pids(k)) for k in KINDS}
     peak = procs.PeakMemory(lambda: tree.pids("web", "worker"))
     peak.start()
-    load = wrk(tree, token, seconds)
+    if batch:
+        load = wrk(tree, token, seconds, conns=1, batch=batch, path=BATCH_PATH)
+    else:
+        load = wrk(tree, token, seconds)
     wait_for(lambda: drained(tree), 900, "the drain", interval=0.2)
     memory = peak.stop()
     after = {k: procs.cpu_seconds(tree.pids(k)) for k in KINDS}
@@ -385,9 +390,8 @@ def ingest_only(tree: Tree, token: str, seconds: float, batch: int) -> dict:
     """Ingestion with no worker running: single events, then the batch endpoint if any."""
     single = wrk(tree, token, seconds)
     out = {"single_rps": single["rps"], "batch_eps": None}
-    path = f"{API}/triggers/process_events/"
-    if batch and _has_batch_endpoint(tree, token, path):
-        load = wrk(tree, token, seconds, conns=4, batch=batch, path=path)
+    if batch and _has_batch_endpoint(tree, token, BATCH_PATH):
+        load = wrk(tree, token, seconds, conns=4, batch=batch, path=BATCH_PATH)
         if load["non2xx"] == 0:
             out["batch_eps"] = load["rps"] * batch
     return out
@@ -439,7 +443,7 @@ def _embedded_redis(log: Path) -> list[int]:
 
 def bench_tree(root: Path, args) -> dict:
     tree = Tree(root)
-    result: dict = {"root": str(root), "commit": _commit(root), "rows": []}
+    result: dict = {"root": str(root), "commit": _commit(root), "rows": [], "batch": args.batch}
     tree.start_redis()
     tree.create_database()
     try:
@@ -452,6 +456,8 @@ def bench_tree(root: Path, args) -> dict:
             idle = {k: procs.memory_mb(tree.pids(k)) for k in KINDS}
             row = {"workers": n, "idle": idle, **burst(tree, token, args.seconds)}
             row["paced"] = paced(tree, token, row["eps"] / 2, args.paced_seconds)
+            if args.batch and _has_batch_endpoint(tree, token, BATCH_PATH):
+                row["batched"] = burst(tree, token, args.batch_seconds, batch=args.batch)
             tree.stop("worker")
             result["rows"].append(row)
             print(f"  {n} worker(s): {row['eps']:.1f} events/s", file=sys.stderr, flush=True)
@@ -493,6 +499,14 @@ def print_tables(title: str, res: dict) -> None:
             f"{c['web']:.1f} / {c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} "
             f"= {sum(c.values()):.1f} | {r['peak_rss']:.0f} ({r['peak_pss']:.0f})"
         )
+    for r in res["rows"]:
+        if "batched" in r:
+            b, c = r["batched"], r["batched"]["cpu_ms"]
+            print(
+                f"{r['workers']} worker(s), events posted {args_batch(res)} per request: "
+                f"{b['eps']:.1f} events/s end to end; CPU ms/event {c['web']:.1f} / "
+                f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f}"
+            )
     idle = res["rows"][0]["idle"]
     print(
         "idle MB RSS (PSS) with 1 worker: "
@@ -507,6 +521,10 @@ def print_tables(title: str, res: dict) -> None:
         f"in {s['procs']} processes; SIGINT -> stopped in {s['stop_s']:.1f} s, "
         f"{s['left']} left"
     )
+
+
+def args_batch(res: dict) -> int:
+    return res.get("batch", 100)
 
 
 def print_ratio(new: dict, ref: dict) -> None:
@@ -565,6 +583,8 @@ def _passthrough(args) -> list[str]:
         str(args.batch),
         "--settle",
         str(args.settle),
+        "--batch-seconds",
+        str(args.batch_seconds),
     ]
 
 
@@ -577,6 +597,7 @@ def main() -> None:
     parser.add_argument("--paced-seconds", type=float, default=8)
     parser.add_argument("--ingest-seconds", type=float, default=3)
     parser.add_argument("--batch", type=int, default=100, help="events per batch request")
+    parser.add_argument("--batch-seconds", type=float, default=2, help="burst of batches")
     parser.add_argument("--settle", type=float, default=3, help="seconds before idle readings")
     parser.add_argument("--ref", help="also bench this git ref (temporary worktree)")
     parser.add_argument("--root", help=argparse.SUPPRESS)
