@@ -155,3 +155,25 @@ def clock_ahead(app, seconds: float):
         yield
     finally:
         app.config.pop("RUNTIME_CLOCK", None)
+
+
+def coupon_run(app, user: str = "c1"):
+    """A real run of the coupon graph through the runtime: event, run, message, tag, note.
+    Returns ``(workflow, contact id, run)``."""
+    from sqlalchemy import select
+
+    from backend.extensions import db
+    from backend.models import WorkflowExecution
+    from backend.runtime.ingest import accept_event
+    from backend.services import contacts
+
+    (wf,) = setup(app, graph())
+    contact = contacts.get_or_create_contact(user, {"first_name": "Sara"})
+    contacts.add_tag(contact, "interested")
+    db.session.commit()
+    accept_event(message("a coupon please", user))
+    work(app)
+    db.session.expire_all()
+    run = db.session.scalar(select(WorkflowExecution))
+    assert run.status == "succeeded"
+    return wf, contact.id, run
