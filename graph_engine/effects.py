@@ -194,5 +194,4 @@ class InMemoryEffects:
         return conversation
 
     def run_code(self, code, context, *, timeout):
-
         return run_code(code, context, timeout=timeout)

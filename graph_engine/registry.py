@@ -323,7 +323,6 @@ def _rule_problems(node_type: NodeType, params: dict) -> tuple[list, list[str]]:
 
 
 def _semantic_problems(node_type: NodeType, params: dict, bad: list[str]) -> list:
-
     problems: list[tuple[str, str]] = []
     for spec in node_type.template_fields:
         for path, value in _field_values(params, spec):

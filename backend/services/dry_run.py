@@ -114,7 +114,6 @@ def _messages(sent: list[Outbound]) -> list[dict]:
 
 
 def _event_and_contact(graph: dict, event: dict | None, contact: dict | None, workflow_id):
-
     contact = dict(contact or {})
     payload = dict(event or {})
     if not payload:
@@ -137,7 +136,6 @@ def _start_time(stamp) -> datetime:
 
 
 def _match(graph: dict, context: dict, workflow_id, trigger_node_id: str | None):
-
     specs = trigger_specs(graph, workflow_id)
     if trigger_node_id:
         specs = [s for s in specs if s.node_id == trigger_node_id]
