@@ -13,7 +13,7 @@ The database checks run inside the event's transaction after the contact row was
 
 from __future__ import annotations
 
-__all__ = ["skip_reason", "rate_limited", "lock_contact"]
+__all__ = ["skip_reason", "rate_limited", "lock_contact", "checks_database"]
 
 from datetime import timedelta
 
@@ -40,6 +40,19 @@ def _runs_since(workflow_id: int, contact_id: int, since=None) -> int:
     if since is not None:
         query = query.where(WorkflowExecution.created_at >= since)
     return db.session.scalar(query) or 0
+
+
+def checks_database(settings: dict | None) -> bool:
+    """Whether :func:`skip_reason` reads the database for a workflow with these settings
+    (then the contact's row lock must be held around it).
+
+    >>> checks_database({"reentry": "always"}), checks_database({"reentry": "once"})
+    (False, True)
+    """
+    settings = settings or {}
+    return (settings.get("reentry") or "always") != "always" or (
+        settings.get("max_runs_per_contact_per_day") is not None
+    )
 
 
 def skip_reason(settings: dict, workflow_id: int, contact_id: int | None) -> str | None:

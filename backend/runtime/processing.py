@@ -68,8 +68,8 @@ def _claim(limit: int) -> list[EventLog]:
 class _Batch:
     """What one batch loaded up front, in a few queries instead of a few per event.
 
-    ``contacts`` / ``conversations``: by external id (PostgreSQL: the contacts row-locked, in
-    id order, so concurrent batches lock in one order); ``waiting``: ids of those contacts
+    ``contacts`` / ``conversations``: by external id (not locked: a contact is locked only
+    where a run's limits are checked, see :func:`_start_runs`); ``waiting``: ids of those contacts
     with a waiting run (only they can reach a goal); ``pins``: rows to keep referenced while
     the runs advance; ``locked``: contact ids this transaction holds a row lock on."""
 
@@ -77,12 +77,8 @@ class _Batch:
         self.pins: list = []
         self.locked: set = set()
         users = {ev.user_id for ev in events if ev.user_id}
-        query = select(Contact).where(Contact.external_id.in_(users)).order_by(Contact.id)
-        if db.engine.dialect.name == "postgresql":
-            query = query.with_for_update(of=Contact)
+        query = select(Contact).where(Contact.external_id.in_(users))
         self.contacts = {c.external_id: c for c in db.session.scalars(query)} if users else {}
-        if db.engine.dialect.name == "postgresql":
-            self.locked.update(c.id for c in self.contacts.values())
         convs = {ev.conversation_id for ev in events if ev.conversation_id}
         query = select(Conversation).where(Conversation.external_id.in_(convs))
         self.conversations = {c.external_id: c for c in db.session.scalars(query)} if convs else {}
@@ -131,12 +127,15 @@ def _start_runs(ev: EventLog, specs, context, contact, batch: _Batch) -> tuple[l
     pins, locked = batch.pins, batch.locked
     entries, created = [], []
     contact_id = contact.id if contact else None
-    if specs and contact_id and contact_id not in locked:
+    workflows = [db.session.get(Workflow, spec.workflow_id) for spec in specs]
+    pins.extend(workflows)
+    # The row lock serialises the database limit checks (reentry, runs per day) per contact;
+    # without such a limit nothing needs it, and a lock would make batches that share a
+    # contact wait for each other's runs.
+    if contact_id and contact_id not in locked and any(map(_limited, workflows)):
         limits.lock_contact(contact_id)
         locked.add(contact_id)
-    for spec in specs:
-        workflow = db.session.get(Workflow, spec.workflow_id)
-        pins.append(workflow)
+    for spec, workflow in zip(specs, workflows, strict=True):
         entry = {"workflow_id": spec.workflow_id, "node_id": spec.node_id}
         if workflow is None or workflow.status != "active":
             entries.append({**entry, "skipped": "inactive"})
@@ -159,6 +158,10 @@ def _start_runs(ev: EventLog, specs, context, contact, batch: _Batch) -> tuple[l
         entries.append({**entry, "execution_id": ex.id})
         created.append(ex)
     return entries, created
+
+
+def _limited(workflow: Workflow | None) -> bool:
+    return workflow is not None and limits.checks_database((workflow.graph or {}).get("settings"))
 
 
 def _chain_too_deep(ev: EventLog) -> bool:
