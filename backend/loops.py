@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 LOOPS_KEY = "fm:loops:{}"
 LOOPS_TTL = 120  # a killed worker is reported dead until its entry expires
 STALE_SECONDS = 30
+#: Longest pause between retries while Redis fails: short, so that once Redis is back a loop
+#: beats (and promotes, and enqueues) within a second, not after a long backoff.
+RETRY_CAP = 1.0
 
 
 class Backoff:
@@ -120,7 +123,7 @@ class ResilientScheduler(RQScheduler):
 
     def loop(self):
         """Promote due jobs until ``_stop_requested``; a Redis error only pauses the loop."""
-        backoff, born = Backoff(), False
+        backoff, born = Backoff(cap=RETRY_CAP), False
         while not self._stop_requested:
             try:
                 born = born or (self.register_birth() or True)
@@ -172,7 +175,7 @@ class ResilientCron(CronScheduler):
         self._stop_requested = True
 
     def loop(self):
-        backoff, born = Backoff(), False
+        backoff, born = Backoff(cap=RETRY_CAP), False
         try:
             while not self._stop_requested:
                 try:
