@@ -16,6 +16,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import PasswordField, SelectField
 
 from backend.extensions import db
@@ -152,6 +153,15 @@ def _steps_table(*args):
     return steps_table(*args)
 
 
+def _explain_link(view, context, model, name):
+    """The event's contact id, linked to the explain page of that event."""
+    user = Markup.escape(model.user_id or "")
+    if not model.contact_id:
+        return user
+    href = f"/contacts/{int(model.contact_id)}/explain?event={int(model.id)}"
+    return Markup(f'{user} <a href="{href}" class="explain-link">why?</a>')
+
+
 class EventLogView(ReadOnlyView):
     column_list = (
         "id",
@@ -163,6 +173,7 @@ class EventLogView(ReadOnlyView):
         "processed_at",
         "matched_workflows",
     )
+    column_formatters = {"user_id": _explain_link}
     column_filters = ("event_type", "status")
     column_searchable_list = ("user_id", "idempotency_key")
     column_default_sort = ("id", True)

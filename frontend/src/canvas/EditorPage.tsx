@@ -4,6 +4,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import { api } from "../api";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { SettingsPanel } from "../inspector/SettingsPanel";
+import { SimulatePanel } from "../simulate/SimulatePanel";
 import { Palette } from "../palette/Palette";
 import { type Params, setLeaveGuard } from "../router";
 import { isDirty, useEditor } from "../store/editor";
@@ -102,6 +103,7 @@ function SidePanel({ panel, onClose }: { panel: Panel; onClose: () => void }) {
   const readOnly = useEditor((s) => s.readOnly);
   if (panel === "settings") return <SettingsPanel onClose={onClose} />;
   if (panel === "history") return <HistoryPanel onClose={onClose} />;
+  if (panel === "simulate") return <SimulatePanel onClose={onClose} />;
   if (!openNodeId || readOnly) return <Runs readOnly={readOnly} />;
   return (
     <Suspense fallback={<aside className="inspector" />}>
@@ -128,12 +130,12 @@ function Editor() {
   const edges = useEditor((s) => s.graph.edges);
   useLiveRuns(workflowId, edges);
   useEffect(() => {
-    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" ? null : p));
+    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" || p === "simulate" ? null : p));
   }, [openNodeId]);
   const handlers = useMemo(() => ({ flow, onSave: () => void doSave(), onHelp: () => setPanel("help") }), [flow, doSave]);
   useShortcuts(handlers);
   const openPanel = (p: Panel) => {
-    if (p === "settings" || p === "history") useEditor.getState().setOpenNode(null);
+    if (p === "settings" || p === "history" || p === "simulate") useEditor.getState().setOpenNode(null);
     setPanel(p);
   };
   const replaceGraph = (graph: WorkflowGraph) => {

@@ -14,6 +14,7 @@ export interface NodeCounts {
 }
 
 export interface ExecutionDetail extends ExecutionJson {
+  event_id?: number | null;
   graph?: WorkflowGraph;
   graph_version?: number;
   workflow_version?: number;

@@ -6,6 +6,7 @@ import type { Workflow } from "../store/types";
 import { EMPTY_GRAPH } from "../store/types";
 import { ImportDialog } from "./ImportDialog";
 import { relativeTime } from "../lib/format";
+import { ModeChip } from "../ui/ModeChip";
 
 function useWorkflows() {
   const [workflows, setWorkflows] = useState<Workflow[] | null>(null);
@@ -60,6 +61,7 @@ export function WorkflowList() {
           <button className="btn" id="import-workflow" onClick={() => setImporting(true)}>
             Import
           </button>
+          <ModeChip />
           <NewMenu samples={samples} onCreate={(s) => act(() => create(s))} />
         </div>
       </header>
