@@ -15,6 +15,7 @@ import { ImportDialog } from "../workflows/ImportDialog";
 import { navigate } from "../router";
 import { Canvas } from "./Canvas";
 import { ConflictDialog, HelpDialog, Notice, ReadOnlyBanner } from "./EditorChrome";
+import { PublishDialog, runVersionsApi, waitingTotals, type WaitingVersions } from "./PublishDialog";
 import { type Panel, Toolbar } from "./Toolbar";
 import { useShortcuts } from "./useShortcuts";
 import { RunsSide, canRunTests } from "../runs/RunsSide";
@@ -69,6 +70,7 @@ function useLiveValidation() {
 /** Save (conflicts surface as `conflict`) and activate / pause (refused while invalid; saves first). */
 function useEditorActions() {
   const [saving, setSaving] = useState(false);
+  const [waiting, setWaiting] = useState<WaitingVersions | null>(null);
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const savingRef = useRef(false);
   const doSave = useCallback(async (baseVersion?: number) => {
@@ -78,7 +80,10 @@ function useEditorActions() {
     const result = await save({ baseVersion });
     savingRef.current = false;
     setSaving(false);
-    if (result.ok) useEditor.getState().setNotice(`Saved as version ${result.workflow.version}.`);
+    if (result.ok) {
+      useEditor.getState().setNotice(`Saved as version ${result.workflow.version}.`);
+      void offerToMoveWaitingRuns(result.workflow.id, setWaiting);
+    }
     else if (result.conflict) setConflict(result.conflict);
     else useEditor.getState().setNotice(`Not saved: ${result.error}`);
     return result.ok;
@@ -95,7 +100,13 @@ function useEditorActions() {
     const done = active ? "Paused." : "Active: new events start runs.";
     useEditor.getState().setNotice(problem ? `Cannot ${active ? "pause" : "activate"}: ${problem}` : done);
   }, [doSave]);
-  return { saving, conflict, setConflict, doSave, toggleActive };
+  return { saving, conflict, setConflict, doSave, toggleActive, waiting, setWaiting };
+}
+
+/** After publishing: when runs wait on older versions, ask whether to move them (PublishDialog). */
+async function offerToMoveWaitingRuns(workflowId: number, show: (w: WaitingVersions) => void) {
+  const waiting = await runVersionsApi.waiting(workflowId).catch(() => null);
+  if (waiting && waitingTotals(waiting).waiting > 0) show(waiting);
 }
 
 function SidePanel({ panel, onClose }: { panel: Panel; onClose: () => void }) {
@@ -124,7 +135,7 @@ function Editor() {
   const openNodeId = useEditor((s) => s.openNodeId);
   const readOnly = useEditor((s) => s.readOnly);
   const flow = useReactFlow();
-  const { saving, conflict, setConflict, doSave, toggleActive } = useEditorActions();
+  const { saving, conflict, setConflict, doSave, toggleActive, waiting, setWaiting } = useEditorActions();
   useLiveValidation();
   const workflowId = useEditor((s) => s.workflow?.id ?? null);
   const edges = useEditor((s) => s.graph.edges);
@@ -159,6 +170,12 @@ function Editor() {
         <ImportDialog onClose={() => setPanel(null)} onImported={(wf) => navigate(`/workflows/${wf.id}`)} onReplace={replaceGraph} />
       )}
       {panel === "help" && <HelpDialog onClose={() => setPanel(null)} />}
+      {waiting && workflowId && (
+        <PublishDialog workflowId={workflowId} waiting={waiting} onClose={(message) => {
+          setWaiting(null);
+          if (message) useEditor.getState().setNotice(message);
+        }} />
+      )}
       {conflict && (
         <ConflictDialog conflict={conflict} onClose={() => setConflict(null)}
           onOverwrite={() => {

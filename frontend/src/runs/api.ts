@@ -11,6 +11,8 @@ export interface NodeCounts {
   failed: number;
   waiting: number;
   skipped: number;
+  /** Runs a goal ended while they waited here. */
+  converted?: number;
 }
 
 export interface ExecutionDetail extends ExecutionJson {
