@@ -95,6 +95,9 @@ function RunHead({ run, workflow, eventId }: { run: RunInfo; workflow: Workflow;
           <span><Link href={explainHref(run.contactId, eventId)} id="run-explain">Why did this run?</Link></span>
         )}
       </div>
+      {run.status === "converted" && (
+        <p className="converted" id="run-converted">Converted: the contact reached one of the workflow’s goals while the run waited, so it ended there.</p>
+      )}
       {run.status === "waiting" && run.resumeAt && (
         <p className="resume">Waiting; resumes {clock(run.resumeAt)} ({fromNow(run.resumeAt)})</p>
       )}

@@ -3,6 +3,7 @@
  * (saved or not) in a background job, watch the progress, then read the funnel (drawn on the
  * canvas), who would have been messaged, sample messages and who was skipped and why.
  */
+import { useReactFlow } from "@xyflow/react";
 import { FlaskConical } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
 import { ApiError } from "../api";
@@ -16,6 +17,7 @@ import "./simulate.css";
 const POLL_MS = 400;
 
 function useSimulationJob(workflowId: number | undefined) {
+  const flow = useReactFlow();
   const [sim, setSim] = useState<Simulation | null>(null);
   const [error, setError] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -25,7 +27,10 @@ function useSimulationJob(workflowId: number | undefined) {
       try {
         const next = await simulateApi.get(id);
         setSim(next);
-        if (next.status === "finished" && next.result) useSimulation.getState().show(next.result);
+        if (next.status === "finished" && next.result) {
+          useSimulation.getState().show(next.result);
+          setTimeout(() => flow.fitView({ padding: 0.25, maxZoom: 1.1 }), 50); // the whole funnel in view
+        }
         else if (next.status !== "failed") poll(id);
       } catch (e) {
         setError((e as Error).message);
