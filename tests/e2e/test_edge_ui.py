@@ -163,6 +163,10 @@ def test_a_goal_set_in_the_settings_ends_a_waiting_run(page, live_worker, rest):
     page.fill("#goal-value", "bought")
     page.click("#add-goal")
     expect(page.locator("#goal-list [data-goal-id='tag_bought']")).to_be_visible()
+    page.check("#set-quiet")
+    page.locator("#journey-settings").scroll_into_view_if_needed()
+    shot(page, "edge-journey-settings")
+    page.uncheck("#set-quiet")
     _save_and_activate(page)
     graph = rest.get(f"/workflows/{wf_id}/")["graph"]
     assert graph["settings"]["goals"] == [{"id": "tag_bought", "tag": "bought"}]
@@ -222,3 +226,32 @@ def test_a_quiet_hours_message_waits_and_the_wake_ups_page_lists_it(page, live_w
     expect(page.locator(f".wk-workflow[data-workflow-id='{wf_id}']")).to_contain_text("1 pending")
     assert int(page.get_attribute("#wk-pending", "data-value")) >= 1
     shot(page, "edge-wakeups")
+
+
+def test_publishing_offers_to_move_waiting_runs_to_the_new_version(page, live_worker, rest):  # noqa: F811
+    wf_id = _create(
+        rest,
+        "Versioned journey",
+        [
+            _trigger("e2e-move"),
+            {"id": "wait", "type": "flow.wait", "params": {"hours": 1}},
+            {"id": "send", "type": "action.send_message", "params": {"text": "later"}},
+        ],
+    )
+    rest.post(f"/workflows/{wf_id}/activate/")
+    _contact(rest, "e2e-move-c")
+    _message(rest, "e2e-move-c", "e2e-move please")
+    (run,) = _wait_for(
+        lambda: [r for r in _runs_of(rest, "e2e-move-c") if r["status"] == "waiting"]
+    )
+    sign_in(page, "editor@example.com")
+    page.goto(f"/workflows/{wf_id}")
+    page.fill("#workflow-name", "Versioned journey v2")
+    page.click("#save")
+    dialog = page.locator("#publish-dialog")
+    expect(dialog).to_be_visible(timeout=SLOW)
+    expect(page.locator("#publish-waiting")).to_have_text("1")
+    shot(page, "edge-publish-waiting-runs")
+    page.click("#runs-migrate")
+    expect(page.locator("#notice")).to_contain_text("Moved 1 waiting run to version 2")
+    assert rest.get(f"/workflow-executions/{run['id']}/")["workflow_version"] == 2
