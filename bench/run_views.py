@@ -25,7 +25,6 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [
     str(BENCH.parent),
     str(BENCH.parent / "tests"),
-    str(BENCH.parent / "tests" / "backend"),
 ]
 SCRATCH = tempfile.mkdtemp(prefix="flowmarket-bench-views-")
 os.environ["INSTANCE_PATH"] = SCRATCH

@@ -25,7 +25,6 @@ sys.path[:0] = [
     str(ROOT),
     str(ROOT / "tests"),
     str(ROOT / "tests" / "reliability"),
-    str(ROOT / "tests" / "backend"),
 ]
 if "INSTANCE_PATH" not in os.environ:
     os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="flowmarket-bench-")

@@ -20,6 +20,9 @@ from support import (  # noqa: F401  (re-exported for tests that import them fro
     unavailable,
 )
 
+# --doctest-modules would import every conftest.py as a module named "conftest"; they clash.
+collect_ignore_glob = ["conftest.py", "*/conftest.py"]
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
@@ -81,48 +84,3 @@ def app(app_session):
         # The next test reuses workflow ids on truncated tables: no cached graph may survive.
         discovery.reset()
         interpreters.reset()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-# -- the API as each role (``api`` is an editor) ----------------------------------------------
-
-
-@pytest.fixture
-def seeded(app):
-    from backend.services.bootstrap import seed_event_types
-
-    seed_event_types()
-    return app
-
-
-@pytest.fixture
-def admin(client, seeded):
-    user, token = make_user("admin@example.com", "admin")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def editor(client, seeded):
-    user, token = make_user("editor@example.com", "editor")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def viewer(client, seeded):
-    user, token = make_user("viewer@example.com", "viewer")
-    return Api(client, token, user)
-
-
-@pytest.fixture
-def anon(client, seeded):
-    return Api(client, None)
-
-
-@pytest.fixture
-def api(editor):
-    """The default principal of most tests: an editor."""
-    return editor

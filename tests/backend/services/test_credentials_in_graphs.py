@@ -13,7 +13,6 @@ import logging
 import threading
 
 import pytest
-from apikit import *  # noqa: F403
 from apikit import make_user, simple_graph
 from runtime_helpers import linear, setup, work
 from sqlalchemy import select

@@ -3,8 +3,6 @@ and does what it says on a sample event (a test run in memory)."""
 
 from __future__ import annotations
 
-from apikit import *  # noqa: F403
-
 EVENTS = {
     "coupon": (
         {"event_type": "MESSAGE_RECEIVED", "user_id": "u1", "data": {"content": "coupon?"}},

@@ -19,8 +19,8 @@ import pytest
 from apikit import Api, make_user
 from channel_servers import BotApi, Relay, SmtpServer
 from runtime_helpers import linear, work
+from socketkit import Client
 from sqlalchemy import select
-from test_events import Client, server_url  # noqa: F401  (fixture)
 
 from backend.extensions import db
 from backend.models import (
@@ -110,7 +110,7 @@ def _until_finished(app, run_id: int, timeout: float = 60) -> WorkflowExecution:
     raise AssertionError(f"run {run_id} still {run.status}")
 
 
-def test_the_coupon_scenario_live_and_no_secret_leaks(app, servers, server_url, caplog):  # noqa: F811
+def test_the_coupon_scenario_live_and_no_secret_leaks(app, servers, server_url, caplog):
     caplog.set_level(logging.DEBUG)
     bot, relay, smtp = servers
     coupon, thanks = _workflows(app)

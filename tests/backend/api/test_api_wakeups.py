@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from apikit import *  # noqa: F403
 from runtime_helpers import linear, setup, work
 
 WAIT = {"id": "wait", "type": "flow.wait", "params": {"hours": 3}}

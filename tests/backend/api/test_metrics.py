@@ -3,7 +3,6 @@ whichever process did the work; protected by a token or loopback-only."""
 
 from __future__ import annotations
 
-from apikit import *  # noqa: F403
 from prometheus_client.parser import text_string_to_metric_families
 from runtime_helpers import graph, message, setup, work
 

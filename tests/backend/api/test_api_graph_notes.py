@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from apikit import *  # noqa: F403
 from apikit import simple_graph
 
 NOTE = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
-from apikit import *  # noqa: F403
 from runtime_helpers import linear, setup, work
 
 SEND = {"id": "send", "type": "action.send_message", "params": {"text": "hello"}}

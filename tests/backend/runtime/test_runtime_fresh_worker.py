@@ -22,7 +22,7 @@ from backend.runtime.ingest import accept_event
 
 pytestmark = [pytest.mark.redis]
 
-TESTS = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json, sys
 import backend.runtime.run_control  # first, before anything else of the backend

@@ -6,13 +6,12 @@ worker through the Redis message queue to the web process and the browser, as in
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 import socketio as sio_client
 from runtime_helpers import linear, setup, work
-from werkzeug.serving import make_server
+from socketkit import Client
 
 from backend.extensions import db
 from backend.models import ApiToken, User
@@ -20,37 +19,6 @@ from backend.runtime.ingest import accept_event
 
 pytestmark = [pytest.mark.redis]
 TAG = {"id": "tag", "type": "action.add_tag", "params": {"tag": "done"}}
-
-
-@pytest.fixture
-def server_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-class Client:
-    def __init__(self, url: str, token: str | None):
-        self.sio = sio_client.Client(reconnection=False)
-        self.traces: list[dict] = []
-        self.sio.on("trace", self.traces.append)
-        self.sio.connect(
-            url, auth={"token": token} if token else None, wait_timeout=5, transports=["polling"]
-        )
-
-    def watch(self, **room) -> dict:
-        return self.sio.call("watch", room, timeout=5)
-
-    def wait(self, want: int, timeout: float = 5.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while len(self.traces) < want and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return list(self.traces)
-
-    def close(self):
-        self.sio.disconnect()
 
 
 def _token(role: str = "viewer") -> str:

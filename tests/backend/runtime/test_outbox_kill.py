@@ -21,7 +21,7 @@ from backend.services import contacts
 
 pytestmark = [pytest.mark.redis]
 
-TESTS = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parents[2]
 # A worker that drains the event log and dies the moment the runner is about to checkpoint
 # the step of node ``argv[5]`` -- after that node's send, before its checkpoint.
 DYING_WORKER = """

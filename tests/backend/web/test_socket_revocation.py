@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 pytestmark = [pytest.mark.redis]
 TAG = {"id": "tag", "type": "action.add_tag", "params": {"tag": "done"}}
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
-from apikit import *  # noqa: F403
 from runtime_helpers import COUPON, graph, message, setup, work
 
 VIP = {

@@ -4,7 +4,6 @@ that would set an oversized field fails without retrying)."""
 from __future__ import annotations
 
 import pytest
-from apikit import *  # noqa: F403
 from runtime_helpers import linear, setup, work
 from sqlalchemy import select
 

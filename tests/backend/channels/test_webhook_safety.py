@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from apikit import *  # noqa: F403
 from apikit import simple_graph
 from runtime_helpers import FlakyServer, linear, setup, work
 from sqlalchemy import select
