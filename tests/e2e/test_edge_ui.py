@@ -183,6 +183,13 @@ def test_a_goal_set_in_the_settings_ends_a_waiting_run(page, live_worker, rest):
     assert page.locator("#run-cancel").count() == 0  # a converted run is over
     assert node(page, "send").get_attribute("data-status") is None  # nothing after the wait ran
     shot(page, "edge-goal-converted")
+    page.goto(f"/workflows/{wf_id}")  # the conversion on the canvas counts ...
+    page.click(".counts-picker button[data-window='24h']")
+    expect(node(page, "wait").locator(".c-conv")).to_have_attribute("data-converted", "1")
+    shot(page, "edge-goal-conversion-counts")
+    page.goto("/workflows")  # ... and in the list
+    row = page.locator(f"#workflow-table tr[data-workflow-id='{wf_id}'] td[data-conversions]")
+    expect(row).to_have_attribute("data-conversions", "1")
 
 
 def test_a_quiet_hours_message_waits_and_the_wake_ups_page_lists_it(page, live_worker, rest):  # noqa: F811
@@ -217,7 +224,7 @@ def test_a_quiet_hours_message_waits_and_the_wake_ups_page_lists_it(page, live_w
     page.goto(f"/workflows/{wf_id}/runs/{run['id']}")
     expect(page.locator("#run-status")).to_have_text("waiting")
     expect(node(page, "send")).to_have_attribute("data-status", "waiting")
-    expect(page.locator(".run-head .resume")).to_contain_text("resumes")
+    expect(page.locator("#run-resume")).to_contain_text("Held by the quiet hours; resumes")
     shot(page, "edge-quiet-hours-wait")
     page.click("nav.topnav a[href='/wake-ups']")
     row = page.locator(f"#wk-soonest tr[data-execution-id='{run['id']}']")

@@ -16,7 +16,7 @@ import type { Workflow, WorkflowGraph } from "../store/types";
 import { runsApi, type ExecutionDetail } from "./api";
 import { clock, duration, fromNow } from "./format";
 import { PathList, StepPanel } from "./StepPanel";
-import { isTerminal, runDuration, type RunInfo } from "./traceState";
+import { isTerminal, quietUntil, runDuration, type RunInfo } from "./traceState";
 import { explainHref } from "../explain/explain";
 import "./runs.css";
 
@@ -99,7 +99,9 @@ function RunHead({ run, workflow, eventId }: { run: RunInfo; workflow: Workflow;
         <p className="converted" id="run-converted">Converted: the contact reached one of the workflow’s goals while the run waited, so it ended there.</p>
       )}
       {run.status === "waiting" && run.resumeAt && (
-        <p className="resume">Waiting; resumes {clock(run.resumeAt)} ({fromNow(run.resumeAt)})</p>
+        <p className="resume" id="run-resume">
+          {quietUntil(run) ? "Held by the quiet hours" : "Waiting"}; resumes {clock(run.resumeAt)} ({fromNow(run.resumeAt)})
+        </p>
       )}
       {run.error && <p className="error small">{run.error}</p>}
     </div>

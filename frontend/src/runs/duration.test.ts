@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTerminal, nodeStatuses, runDuration, type RunInfo } from "./traceState";
+import { isTerminal, nodeStatuses, quietUntil, runDuration, type RunInfo } from "./traceState";
 
 const run = (extra: Partial<RunInfo>): RunInfo => ({
   id: 1, workflowId: 1, status: "running", version: [0, 0], error: null, resumeAt: null, contact: null, contactId: null,
@@ -34,5 +34,20 @@ describe("a converted run on the canvas", () => {
     expect(views.wait.status).toBe("converted");
     expect(views.trigger.status).toBe("succeeded");
     expect(views.send).toBeUndefined();
+  });
+});
+
+describe("a run held by quiet hours", () => {
+  it("reads the quiet hours' end from the waiting step's output", () => {
+    const held = run({
+      status: "waiting",
+      steps: {
+        1: { seq: 1, nodeId: "trigger", finished: true, status: "succeeded", port: "out", attempt: 1, durationMs: 0, error: null, resumeAt: null },
+        2: { seq: 2, nodeId: "send", finished: true, status: "waiting", port: null, attempt: 1, durationMs: 0, error: null, resumeAt: null,
+          record: { seq: 2, node_id: "send", status: "waiting", output: { quiet_hours_until: "2026-01-01T08:00:00+00:00" } } },
+      },
+    });
+    expect(quietUntil(held)).toBe("2026-01-01T08:00:00+00:00");
+    expect(quietUntil(run({ status: "waiting" }))).toBeNull();
   });
 });

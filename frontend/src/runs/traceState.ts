@@ -300,6 +300,14 @@ function finishedStatus(step: StepInfo, run: RunInfo, resumed: boolean): NodeSta
   }
 }
 
+/** When the run waits because quiet hours hold a message: the time they end (the step's output). */
+export function quietUntil(run: RunInfo): string | null {
+  const steps = sortedSteps(run);
+  const last = steps[steps.length - 1];
+  const output = last?.status === "waiting" ? (last.record?.output as { quiet_hours_until?: string } | undefined) : undefined;
+  return output?.quiet_hours_until ?? null;
+}
+
 /** What each visited node shows for `run`: the status of its latest step. */
 export function nodeStatuses(run: RunInfo, edges: EdgeRef[]): Record<string, NodeView> {
   const steps = sortedSteps(run);
