@@ -18,6 +18,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(load_config(config))
 
+    # The parts load here, not at the top: a worker or a script importing `backend.models` or the
+    # runtime must not pay for Flask-Admin, the API's schemas and the pages (memory, start time).
     from backend import (
         admin,
         api,

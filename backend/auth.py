@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from flask import current_app, request
 from flask_login import current_user
+from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
@@ -116,7 +117,6 @@ def _auth_via() -> str | None:
 def _check_csrf() -> None:
     if request.method in SAFE_METHODS or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    from flask_wtf.csrf import ValidationError, validate_csrf
 
     try:
         validate_csrf(request.headers.get("X-CSRFToken", ""))

@@ -11,6 +11,10 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
+from backend.dbconn import engine_options
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
 
@@ -34,8 +38,6 @@ def _list(raw: str) -> list[str]:
 
 
 def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
     return Fernet.generate_key().decode()
 
 
@@ -128,8 +130,6 @@ def load_config(overrides: dict | None = None) -> dict:
     cfg.update(overrides or {})
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(cfg["DATABASE_URL"])
     if "SQLALCHEMY_ENGINE_OPTIONS" not in cfg:
-        from backend.dbconn import engine_options
-
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(cfg)
     return cfg
 

@@ -19,6 +19,9 @@ __all__ = ["engine_options", "init_app", "BoundedConnection"]
 
 import psycopg
 from psycopg import errors as pg_errors
+from sqlalchemy import event
+
+from backend.extensions import db
 
 
 class BoundedConnection(psycopg.Connection):
@@ -59,10 +62,6 @@ def engine_options(config: dict) -> dict:
 
 def init_app(app) -> None:
     """Open PostgreSQL connections as :class:`BoundedConnection` with the configured deadline."""
-    from sqlalchemy import event
-
-    from backend.extensions import db
-
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return
     answer = int(app.config["DB_STATEMENT_TIMEOUT_MS"]) / 1000 + 2

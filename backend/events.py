@@ -174,7 +174,6 @@ def on_disconnect(*_args):
 
 
 def _forget(sid: str, room: str) -> None:
-
     with _lock:
         rooms = _sid_rooms.get(sid, set())
         if room not in rooms:

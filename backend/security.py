@@ -22,10 +22,15 @@ from __future__ import annotations
 
 __all__ = ["init_app", "client_address"]
 
-from flask import current_app, request
+from flask import current_app, make_response, render_template, request
 from flask_limiter import Limiter
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from backend.auth import current_principal
+from backend.errors import ServiceError
+from backend.pages import LoginForm
+from backend.services.redaction import install_log_scrubber
 
 
 def client_address() -> str:
@@ -38,8 +43,6 @@ def init_app(app) -> None:
 
     Runs after the blueprints are registered: the limits attach to them by name.
     """
-    from backend.services.redaction import install_log_scrubber
-
     install_log_scrubber()  # resolved credential values never reach a log line
     app.wsgi_app = _SecureCookies(app.wsgi_app)
     proxies = int(app.config.get("PROXY_COUNT") or 0)
@@ -92,12 +95,9 @@ def _secured(name: str, value: str) -> tuple[str, str]:
 
 def _api_key() -> str:
     """The bucket of an API call: the resolved user, else the client address."""
-    from backend.api.errors import ApiError
-    from backend.auth import current_principal
-
     try:
         user = current_principal()
-    except (ApiError, SQLAlchemyError):  # an unknown token (or no database): the address
+    except (ServiceError, SQLAlchemyError):  # an unknown token (or no database): the address
         user = None
     return f"user:{user.id}" if user is not None else f"addr:{client_address()}"
 
@@ -133,10 +133,6 @@ def _failed(response) -> bool:
 
 
 def _login_breach(_limit):
-    from flask import make_response, render_template
-
-    from backend.pages import LoginForm
-
     error = "Too many sign-in attempts. Wait a few minutes and try again."
     page = render_template("login.html", form=LoginForm(), error=error)
     return make_response(page, 429)

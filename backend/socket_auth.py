@@ -19,6 +19,10 @@ import redis
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from backend.extensions import socketio
+from backend.models import ApiToken, User
+from backend.queue import get_redis
+
 log = logging.getLogger(__name__)
 KEY = "fm:sockets:user:{}"
 _TTL = 7 * 24 * 3600
@@ -35,8 +39,6 @@ def init_app(app) -> None:
 
 def remember(sid: str, user_id: int, token_id: int | None) -> None:
     """Record an open socket of ``user_id`` (opened with ``token_id``, or a session)."""
-    from backend.queue import get_redis
-
     with contextlib.suppress(redis.RedisError):
         pipe = get_redis().pipeline()
         pipe.hset(KEY.format(user_id), sid, str(token_id or ""))
@@ -46,8 +48,6 @@ def remember(sid: str, user_id: int, token_id: int | None) -> None:
 
 def forget(sid: str, user_id: int | None) -> None:
     """Forget a closed socket."""
-    from backend.queue import get_redis
-
     if user_id is not None:
         with contextlib.suppress(redis.RedisError):
             get_redis().hdel(KEY.format(user_id), sid)
@@ -55,9 +55,6 @@ def forget(sid: str, user_id: int | None) -> None:
 
 def drop(user_id: int, token_id: int | None = None) -> int:
     """Disconnect the user's sockets (only those opened with ``token_id`` when given)."""
-    from backend.extensions import socketio
-    from backend.queue import get_redis
-
     try:
         sockets = get_redis().hgetall(KEY.format(user_id))
     except redis.RedisError as exc:
@@ -78,8 +75,6 @@ def _changed(obj, *names) -> bool:
 
 
 def _collect(session, _flush_context) -> None:
-    from backend.models import ApiToken, User
-
     pending = session.info.setdefault(_PENDING, set())
     for obj in session.dirty:
         if isinstance(obj, User) and _changed(obj, "role", "is_active_user"):

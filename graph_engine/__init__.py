@@ -14,6 +14,10 @@ See ``graph_engine/README.md`` for the model, the run state and the step cycle.
 
 from graph_engine.conditions import deciding_leaves, evaluate, explain, explain_rules
 from graph_engine.context import build_context, event_from_payload
+from graph_engine.credentials import UnknownCredential
+from graph_engine.credentials import display as display_credentials
+from graph_engine.credentials import referenced as credential_names
+from graph_engine.credentials import resolve as resolve_credentials
 from graph_engine.effects import CHANNELS, Effects, InMemoryEffects, Outbound
 from graph_engine.errors import (
     ConditionError,
@@ -49,6 +53,7 @@ from graph_engine.render import to_svg
 from graph_engine.run_state import RunState, StepRecord
 from graph_engine.sandbox import check_code, run_code
 from graph_engine.templating import check_template, render, render_value
+from graph_engine.urls import address_problem, header_problems, url_problems
 from graph_engine.validate import Report, validate, validate_or_raise
 
 __all__ = [
@@ -108,4 +113,12 @@ __all__ = [
     "InterpreterError",
     "MaxStepsExceeded",
     "EffectError",
+    # credentials referenced by name ({{ credentials.x }}) and outbound URL checks
+    "UnknownCredential",
+    "credential_names",
+    "display_credentials",
+    "resolve_credentials",
+    "address_problem",
+    "url_problems",
+    "header_problems",
 ]

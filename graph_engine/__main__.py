@@ -159,7 +159,6 @@ def _run(args) -> int:
 
 
 def _render(args) -> int:
-
     data = _load(args.file)
     graph = data["graph"] if isinstance(data, dict) and "graph" in data else data
     statuses = {}
@@ -179,7 +178,6 @@ def _render(args) -> int:
 
 
 def _match(graph: dict, context: dict, args) -> str | None:
-
     specs = trigger_specs(graph, args.workflow_id)
     if args.trigger:
         specs = [s for s in specs if s.node_id == args.trigger]

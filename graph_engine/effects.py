@@ -124,6 +124,7 @@ class InMemoryEffects:
         self.http_responses = http_responses or {}
         self.replies = {"webhook": self._http_reply, **(replies or {})}
         self.log: list[dict] = []
+        self.sent: list[Outbound] = []  # every request delivered, duplicates left out
         self.sent_keys: set[str] = set()
 
     def now(self) -> datetime:
@@ -146,6 +147,7 @@ class InMemoryEffects:
         payload = request.payload
         if "channel" in payload and not payload["channel"]:  # no channel named: captured here
             payload = {**payload, "channel": "capture"}
+        self.sent.append(request)
         self._record(request.log_name, **payload)
         reply = self.replies.get(request.kind)
         return reply(request) if reply else {"delivered": True}
@@ -192,5 +194,4 @@ class InMemoryEffects:
         return conversation
 
     def run_code(self, code, context, *, timeout):
-
         return run_code(code, context, timeout=timeout)

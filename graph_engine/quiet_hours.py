@@ -21,12 +21,12 @@ __all__ = ["QUIET_NODE_TYPES", "quiet_until"]
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from graph_engine.nodes.triggers import valid_timezone
+
 QUIET_NODE_TYPES = ("action.send_message", "action.send_email", "action.send_sms")
 
 
 def _zone(user: dict | None, fallback: str) -> ZoneInfo:
-    from graph_engine.nodes.triggers import valid_timezone
-
     name = ((user or {}).get("fields") or {}).get("timezone")
     return ZoneInfo(name if valid_timezone(name) else (fallback or "UTC"))
 

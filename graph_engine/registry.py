@@ -67,7 +67,9 @@ class NodeType:
     manual, webhook), and ``next_fire(params, after, timezone)`` says when a scheduled trigger
     fires next. ``needs_contact`` marks an action that acts on the run's contact;
     ``contactless(params)`` is true for a trigger whose runs have no contact (a schedule with
-    no target): validation refuses contact actions after it.
+    no target): validation refuses contact actions after it. ``url_fields`` / ``header_fields``
+    name the params holding an address the server will call and the headers it will send: the
+    server checks them against its own network policy (private addresses, line breaks).
     """
 
     type: str
@@ -95,6 +97,8 @@ class NodeType:
     next_fire: Callable[..., Any] | None = None
     needs_contact: bool = False
     contactless: Callable[[dict], bool] | None = None
+    url_fields: tuple[str, ...] = ()
+    header_fields: tuple[str, ...] = ()
 
     def output_ports(self, params: dict | None) -> list[str]:
         """The node's output ports for these params (``"error"`` not included)."""
@@ -319,7 +323,6 @@ def _rule_problems(node_type: NodeType, params: dict) -> tuple[list, list[str]]:
 
 
 def _semantic_problems(node_type: NodeType, params: dict, bad: list[str]) -> list:
-
     problems: list[tuple[str, str]] = []
     for spec in node_type.template_fields:
         for path, value in _field_values(params, spec):

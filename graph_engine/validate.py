@@ -28,6 +28,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from graph_engine.conditions import check_rules
 from graph_engine.errors import Issue, ValidationError
 from graph_engine.graph import DEFAULT_PORT, FORMAT, Graph
 from graph_engine.nodes.triggers import valid_timezone
@@ -266,7 +267,6 @@ def _check_envelope(data: dict, report: Report) -> None:
 
 
 def _check_settings(settings: Any, report: Report) -> None:
-
     for err in _SETTINGS_VALIDATOR.iter_errors(settings):
         path = json_path(("settings", *err.absolute_path))
         report.error("bad_settings", err.message, field=path)
@@ -284,8 +284,6 @@ def _check_settings(settings: Any, report: Report) -> None:
 
 def _check_goals(goals: Any, report: Report) -> None:
     """Each goal's rules are valid rules; goal ids are unique."""
-    from graph_engine.conditions import check_rules
-
     if not isinstance(goals, list):
         return
     seen = set()

@@ -109,9 +109,10 @@ def message(content: str, user: str = "c1", **extra) -> dict:
 
 
 class FlakyServer:
-    """A local HTTP server answering the queued statuses in order (then 200); records bodies."""
+    """A local HTTP server answering the queued statuses in order (then 200); records every
+    request (path, body, headers). With ``echo`` the answer repeats the request as JSON."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), echo: bool = False):
         import http.server
         import json
         import threading
@@ -122,11 +123,10 @@ class FlakyServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests.append(
-                    {"path": self.path, "body": body.decode(), "headers": dict(self.headers)}
-                )
+                got = {"path": self.path, "body": body.decode(), "headers": dict(self.headers)}
+                outer.requests.append(got)
                 status = outer.statuses.pop(0) if outer.statuses else 200
-                data = json.dumps({"ok": status == 200}).encode()
+                data = json.dumps({"echo": got} if echo else {"ok": status == 200}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -155,3 +155,25 @@ def clock_ahead(app, seconds: float):
         yield
     finally:
         app.config.pop("RUNTIME_CLOCK", None)
+
+
+def coupon_run(app, user: str = "c1"):
+    """A real run of the coupon graph through the runtime: event, run, message, tag, note.
+    Returns ``(workflow, contact id, run)``."""
+    from sqlalchemy import select
+
+    from backend.extensions import db
+    from backend.models import WorkflowExecution
+    from backend.runtime.ingest import accept_event
+    from backend.services import contacts
+
+    (wf,) = setup(app, graph())
+    contact = contacts.get_or_create_contact(user, {"first_name": "Sara"})
+    contacts.add_tag(contact, "interested")
+    db.session.commit()
+    accept_event(message("a coupon please", user))
+    work(app)
+    db.session.expire_all()
+    run = db.session.scalar(select(WorkflowExecution))
+    assert run.status == "succeeded"
+    return wf, contact.id, run

@@ -29,7 +29,6 @@ ACTION_CATEGORIES = ("action", "flow")
 
 
 def _types() -> list:
-
     return [t for t in default_registry.all() if t.category in ACTION_CATEGORIES]
 
 

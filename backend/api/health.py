@@ -18,6 +18,8 @@ from sqlalchemy import text
 from backend import queue
 from backend.api.spec import component, operation
 from backend.extensions import db
+from backend.loops import loop_health
+from backend.queue import get_redis
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -71,11 +73,6 @@ def _redis() -> dict:
 def _workers() -> dict:
     """Whether every worker's background loops (scheduler, cron) beat recently."""
     try:
-        from flask import current_app
-
-        from backend.loops import loop_health
-        from backend.queue import get_redis
-
         return loop_health(get_redis(), stale=current_app.config["LOOP_STALE_SECONDS"])
     except Exception as exc:  # Redis down: reported by the redis part
         return {"ok": True, "unknown": type(exc).__name__}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, request
 from werkzeug.routing import BaseConverter, ValidationError
 
+from backend.api.components import COMPONENTS, component
 from backend.api.validation import PAGE_QUERY, parse_json_body, parse_query
 from backend.auth import authorize
 
@@ -62,14 +63,6 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
-#: Named JSON Schemas (``#/components/schemas/<name>``) shared by operations.
-COMPONENTS: dict[str, dict] = {}
-
-
-def component(name: str, schema: dict) -> dict:
-    """Register a named response/request schema; returns a ``$ref`` to it."""
-    COMPONENTS[name] = schema
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def operation(

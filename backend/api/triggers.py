@@ -20,7 +20,6 @@ bp = Blueprint("triggers", __name__)
 
 
 def _trigger_types() -> list[str]:
-
     return [t.type for t in default_registry.all() if t.category == "trigger"]
 
 

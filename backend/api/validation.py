@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from flask import request
 from jsonschema import Draft202012Validator
 
+from backend.api.components import COMPONENTS
 from backend.api.errors import ApiError
 
 MAX_DEPTH = 64
@@ -31,8 +32,6 @@ _validators: dict[int, tuple[dict, Draft202012Validator]] = {}
 
 def _validator(schema: dict) -> Draft202012Validator:
     """A validator per schema object (the schemas are module-level constants)."""
-    from backend.api.spec import COMPONENTS
-
     cached = _validators.get(id(schema))
     if cached is None or cached[0] is not schema:
         # "#/components/schemas/<name>" refs resolve against the shared components.

@@ -42,9 +42,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
+
 from backend.channels.base import register
-from graph_engine import EffectError
-from graph_engine.urls import address_problem
+from backend.channels.outbox import finish, reserve
+from backend.services.credentials import resolve_for_send
+from backend.services.redaction import redact
+from graph_engine import EffectError, address_problem
 
 MAX_RESPONSE_BYTES = 1_048_576
 MAX_REQUEST_BYTES = 1_048_576
@@ -170,12 +174,6 @@ class HttpChannel:
     name = "http"
 
     def send(self, message) -> dict:
-        from flask import current_app
-
-        from backend.channels.outbox import finish, reserve
-        from backend.services.credentials import resolve_for_send
-        from backend.services.redaction import redact
-
         shown = redact(message.to or "")  # credential references stay references
         row = reserve(message, "http", shown, f"{message.method} {shown}"[:10_000])
         if row.status == "sent":

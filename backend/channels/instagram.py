@@ -21,6 +21,8 @@ from backend.channels.base import register
 from backend.channels.http import safe_request
 from backend.channels.outbox import DeliveryFailed, deliver
 from backend.channels.settings import channel_settings
+from backend.extensions import db
+from backend.models import Contact
 
 
 def _retry_after(headers: dict) -> float | None:
@@ -41,9 +43,6 @@ class InstagramChannel:
     name = "instagram"
 
     def _recipient(self, message) -> str:
-        from backend.extensions import db
-        from backend.models import Contact
-
         contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
         found = ((contact.channel_ids or {}).get("instagram") if contact else None) or message.to
         if not found:

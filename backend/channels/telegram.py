@@ -28,6 +28,8 @@ from backend.channels.base import register
 from backend.channels.http import safe_request
 from backend.channels.outbox import DeliveryFailed, deliver, mark_contact
 from backend.channels.settings import channel_settings
+from backend.extensions import db
+from backend.models import Contact
 
 MAX_TEXT = 4096  # the Bot API's limit for one message
 
@@ -58,9 +60,6 @@ class TelegramChannel:
     name = "telegram"
 
     def _chat_id(self, message) -> str:
-        from backend.extensions import db
-        from backend.models import Contact
-
         contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
         chat = ((contact.channel_ids or {}).get("telegram") if contact else None) or message.to
         if not chat:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.models import ROLES, EventType, User, Workflow
 from backend.services import workflows as service
+from backend.services.templates import SAMPLE_KEYS, templates
 
 STANDARD_EVENT_TYPES = {
     "MESSAGE_RECEIVED": "A customer sent a message (data.content holds the text).",
@@ -47,114 +48,12 @@ def seed_event_types() -> int:
     return len(missing)
 
 
-def _coupon_graph() -> dict:
-    return {
-        "format": "workflow-graph/v1",
-        "name": "Coupon request",
-        "settings": {
-            "reentry": "always",
-            "max_runs_per_contact_per_day": 3,
-            "timezone": "Asia/Tehran",
-        },
-        "nodes": [
-            {
-                "id": "trigger",
-                "type": "trigger.message_received",
-                "position": {"x": 0, "y": 0},
-                "params": {"keywords": ["کد تخفیف", "coupon", "discount"]},
-            },
-            {
-                "id": "interested",
-                "type": "logic.condition",
-                "position": {"x": 320, "y": 0},
-                "params": {
-                    "rules": {
-                        "all": [{"field": "user.tags", "op": "contains", "value": "interested"}]
-                    }
-                },
-            },
-            {
-                "id": "send",
-                "type": "action.send_message",
-                "position": {"x": 640, "y": 0},
-                "params": {"text": "{{ user.first_name }} عزیز، کد تخفیف شما: SAVE10 🎁"},
-            },
-            {
-                "id": "tag",
-                "type": "action.add_tag",
-                "position": {"x": 960, "y": 0},
-                "params": {"tag": "coupon_sent"},
-            },
-            {
-                "id": "wait",
-                "type": "flow.wait",
-                "position": {"x": 1280, "y": 0},
-                "params": {"minutes": 10},
-            },
-            {
-                "id": "mail",
-                "type": "action.send_email",
-                "position": {"x": 1600, "y": 0},
-                "params": {
-                    "subject": "Your coupon is waiting",
-                    "body": "Hi {{ user.first_name }}, your code SAVE10 is valid this week.",
-                },
-            },
-        ],
-        "edges": [
-            {"id": "e1", "source": "trigger", "target": "interested"},
-            {"id": "e2", "source": "interested", "source_port": "true", "target": "send"},
-            {"id": "e3", "source": "send", "target": "tag"},
-            {"id": "e4", "source": "tag", "target": "wait"},
-            {"id": "e5", "source": "wait", "target": "mail"},
-        ],
-    }
-
-
-def _welcome_graph() -> dict:
-    return {
-        "format": "workflow-graph/v1",
-        "name": "Welcome new users",
-        "settings": {"reentry": "once", "timezone": "Asia/Tehran"},
-        "nodes": [
-            {
-                "id": "trigger",
-                "type": "trigger.user_created",
-                "position": {"x": 0, "y": 0},
-                "params": {},
-            },
-            {
-                "id": "welcome",
-                "type": "action.send_message",
-                "position": {"x": 320, "y": 0},
-                "params": {"text": "سلام {{ user.first_name }}! به جمع ما خوش آمدید 🌱"},
-            },
-            {
-                "id": "tag",
-                "type": "action.add_tag",
-                "position": {"x": 640, "y": 0},
-                "params": {"tag": "welcomed"},
-            },
-        ],
-        "edges": [
-            {"id": "e1", "source": "trigger", "target": "welcome"},
-            {"id": "e2", "source": "welcome", "target": "tag"},
-        ],
-    }
-
-
 def sample_graphs() -> dict[str, tuple[str, dict]]:
-    """The two standard examples: name -> (description, graph)."""
+    """The two standard examples, taken from the templates gallery: name -> (description, graph)."""
     return {
-        "Coupon request": (
-            "Sends a coupon to interested customers who ask for one, tags them "
-            "coupon_sent and follows up by email 10 minutes later.",
-            _coupon_graph(),
-        ),
-        "Welcome new users": (
-            "Greets every new customer in Persian and tags them welcomed.",
-            _welcome_graph(),
-        ),
+        template["name"]: (template["description"], template["graph"])
+        for template in templates()
+        if template["key"] in SAMPLE_KEYS
     }
 
 

@@ -17,8 +17,7 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import Credential
 from backend.services.redaction import remember_secrets
-from graph_engine.credentials import UnknownCredential, resolve
-from graph_engine.errors import EffectError
+from graph_engine import EffectError, UnknownCredential, resolve_credentials
 
 
 def _pick(secret: dict, field: str) -> str | None:
@@ -45,7 +44,7 @@ def lookup(path: str) -> str | None:
 def resolve_for_send(value: Any) -> Any:
     """``value`` with the credential values in place (a non-retryable error for unknown ones)."""
     try:
-        return resolve(value, lookup)
+        return resolve_credentials(value, lookup)
     except UnknownCredential as exc:
         raise EffectError(str(exc), retryable=False) from None
 

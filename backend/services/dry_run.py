@@ -18,6 +18,7 @@ from graph_engine import (
     GraphError,
     InMemoryEffects,
     Interpreter,
+    Outbound,
     TriggerIndex,
     build_context,
     event_from_payload,
@@ -96,35 +97,23 @@ def edges_taken(graph: dict, steps: list[dict]) -> list[str]:
     return out
 
 
-def _messages(effects: list[dict]) -> list[dict]:
+def _messages(sent: list[Outbound]) -> list[dict]:
+    """What the run would have sent to people: every outbound request with a recipient
+    (``to``), whatever its kind -- chat message, e-mail, SMS or a kind added later. The
+    channel is the one the request names, else its kind; an unnamed chat channel is
+    ``capture``. A webhook call goes to a system, not a person: it is among the effects."""
     out = []
-    for effect in effects:
-        if effect["effect"] == "send_message":
-            out.append(
-                {
-                    "channel": effect.get("channel") or "capture",
-                    "to": effect.get("to"),
-                    "text": effect.get("text"),
-                    "node_id": effect.get("node_id"),
-                }
-            )
-        elif effect["effect"] == "send_email":
-            out.append(
-                {
-                    "channel": "email",
-                    "to": effect.get("to"),
-                    "text": effect.get("body"),
-                    "subject": effect.get("subject"),
-                    "body": effect.get("body"),
-                    "html": effect.get("html", False),
-                    "node_id": effect.get("node_id"),
-                }
-            )
+    for request in sent:
+        payload = request.payload
+        if "to" not in payload:
+            continue
+        channel = payload.get("channel", request.kind) or "capture"
+        text = payload.get("text", payload.get("body"))
+        out.append({**payload, "channel": channel, "text": text, "node_id": request.node_id})
     return out
 
 
 def _event_and_contact(graph: dict, event: dict | None, contact: dict | None, workflow_id):
-
     contact = dict(contact or {})
     payload = dict(event or {})
     if not payload:
@@ -147,7 +136,6 @@ def _start_time(stamp) -> datetime:
 
 
 def _match(graph: dict, context: dict, workflow_id, trigger_node_id: str | None):
-
     specs = trigger_specs(graph, workflow_id)
     if trigger_node_id:
         specs = [s for s in specs if s.node_id == trigger_node_id]
@@ -156,7 +144,7 @@ def _match(graph: dict, context: dict, workflow_id, trigger_node_id: str | None)
 
 
 def _run(graph: dict, trigger: str, context: dict, clock: _Clock, workflow_id, fast_forward: bool):
-    """``(state, steps, effects log)``; each effect is tagged with the node that performed it."""
+    """``(state, steps, effects)``; each entry of the effects log is tagged with the node that performed it."""
 
     effects = InMemoryEffects(clock=clock)
     engine = Interpreter(graph, effects=effects, workflow_id=workflow_id)
@@ -174,7 +162,7 @@ def _run(graph: dict, trigger: str, context: dict, clock: _Clock, workflow_id, f
         clock.now = max(clock.now, datetime.fromisoformat(state.resume_at))
         engine.run(state, on_step=on_step)
         resumes += 1
-    return state, steps, effects.log
+    return state, steps, effects
 
 
 def _result(state) -> dict:
@@ -233,7 +221,7 @@ def dry_run(
         "trigger_node_id": trigger,
         "steps": steps,
         "edges_taken": edges_taken(graph, steps),
-        "messages": _messages(effects),
-        "effects": effects,
+        "messages": _messages(effects.sent),
+        "effects": effects.log,
         "context": state.context,
     }

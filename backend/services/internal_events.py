@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, attributes, object_session
 
 from backend.extensions import db
 from backend.models import Contact, Conversation, EventLog, utcnow
+from backend.queue import request_drain
 
 INTERNAL_TYPES = ("TAG_ADDED", "TAG_REMOVED", "CONVERSATION_STATUS_CHANGED")
 _KEY = "internal_events"
@@ -131,8 +132,6 @@ def _after_flush(session, flush_context):
 
 def _after_commit(session):
     if session.info.pop("internal_events_written", False):
-        from backend.queue import request_drain
-
         request_drain()
 
 

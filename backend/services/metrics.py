@@ -27,6 +27,7 @@ from sqlalchemy import case, func, select
 
 from backend.extensions import db
 from backend.models import EventLog, OutboundMessage, StepExecution, WorkflowExecution, utcnow
+from backend.queue import get_queue
 
 #: Step latency buckets, seconds (upper bounds; +Inf is added).
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -130,7 +131,6 @@ def _queue() -> GaugeMetricFamily:
     family = GaugeMetricFamily(
         "flowmarket_queue_depth", "Jobs in the RQ queue (-1: Redis down)", labels=["queue", "state"]
     )
-    from backend.queue import get_queue
 
     try:
         queue = get_queue()

@@ -28,12 +28,13 @@ __all__ = [
 ]
 
 import functools
+import logging
 import re
 import threading
 from collections.abc import Iterable
 from typing import Any
 
-from graph_engine.credentials import display
+from graph_engine import display_credentials
 
 MASK = "***"
 _SECRET_KEY = re.compile(
@@ -79,15 +80,13 @@ def scrub_text(text: str) -> str:
     'echo: Bearer ***'
     """
     if "\u27e6cred:" in text:
-        text = display(text)
+        text = display_credentials(text)
     pattern = _known_re
     return pattern.sub(MASK, text) if pattern is not None else text
 
 
 def install_log_scrubber() -> None:
     """Mask remembered credential values in every log record from now on (once per process)."""
-    import logging
-
     previous = logging.getLogRecordFactory()
     if getattr(previous, "scrubs", False):
         return

@@ -24,7 +24,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from backend.extensions import db
@@ -279,8 +279,6 @@ def _event_rows(types: set[str], since: datetime, until: datetime):
 
 
 def _total(types: set[str], since: datetime, until: datetime) -> int:
-    from sqlalchemy import func
-
     return (
         db.session.scalar(
             select(func.count()).where(

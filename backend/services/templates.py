@@ -2,19 +2,18 @@
 
 Each template is a valid ``workflow-graph/v1`` graph plus a key, a name, a description and the
 custom event types its triggers listen to (registered when the template is used, so the first
-event is accepted). The two bootstrap samples (coupon, welcome) are part of the gallery.
+event is accepted). The two samples that ``make run`` creates (coupon, welcome) are defined here.
 """
 
 from __future__ import annotations
 
-__all__ = ["TEMPLATE_KEYS", "templates", "get_template", "create_from_template"]
+__all__ = ["SAMPLE_KEYS", "TEMPLATE_KEYS", "templates", "get_template", "create_from_template"]
 
 from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import EventType, Workflow
 from backend.services import workflows as service
-from backend.services.bootstrap import sample_graphs
 
 FORMAT = "workflow-graph/v1"
 
@@ -38,6 +37,102 @@ def _graph(name: str, settings: dict, nodes: list[tuple], chain: list[tuple]) ->
                 **({"source_port": edge[2]} if len(edge) > 2 else {}),
             }
             for i, edge in enumerate(chain)
+        ],
+    }
+
+
+def _coupon_graph() -> dict:
+    return {
+        "format": "workflow-graph/v1",
+        "name": "Coupon request",
+        "settings": {
+            "reentry": "always",
+            "max_runs_per_contact_per_day": 3,
+            "timezone": "Asia/Tehran",
+        },
+        "nodes": [
+            {
+                "id": "trigger",
+                "type": "trigger.message_received",
+                "position": {"x": 0, "y": 0},
+                "params": {"keywords": ["کد تخفیف", "coupon", "discount"]},
+            },
+            {
+                "id": "interested",
+                "type": "logic.condition",
+                "position": {"x": 320, "y": 0},
+                "params": {
+                    "rules": {
+                        "all": [{"field": "user.tags", "op": "contains", "value": "interested"}]
+                    }
+                },
+            },
+            {
+                "id": "send",
+                "type": "action.send_message",
+                "position": {"x": 640, "y": 0},
+                "params": {"text": "{{ user.first_name }} عزیز، کد تخفیف شما: SAVE10 🎁"},
+            },
+            {
+                "id": "tag",
+                "type": "action.add_tag",
+                "position": {"x": 960, "y": 0},
+                "params": {"tag": "coupon_sent"},
+            },
+            {
+                "id": "wait",
+                "type": "flow.wait",
+                "position": {"x": 1280, "y": 0},
+                "params": {"minutes": 10},
+            },
+            {
+                "id": "mail",
+                "type": "action.send_email",
+                "position": {"x": 1600, "y": 0},
+                "params": {
+                    "subject": "Your coupon is waiting",
+                    "body": "Hi {{ user.first_name }}, your code SAVE10 is valid this week.",
+                },
+            },
+        ],
+        "edges": [
+            {"id": "e1", "source": "trigger", "target": "interested"},
+            {"id": "e2", "source": "interested", "source_port": "true", "target": "send"},
+            {"id": "e3", "source": "send", "target": "tag"},
+            {"id": "e4", "source": "tag", "target": "wait"},
+            {"id": "e5", "source": "wait", "target": "mail"},
+        ],
+    }
+
+
+def _welcome_graph() -> dict:
+    return {
+        "format": "workflow-graph/v1",
+        "name": "Welcome new users",
+        "settings": {"reentry": "once", "timezone": "Asia/Tehran"},
+        "nodes": [
+            {
+                "id": "trigger",
+                "type": "trigger.user_created",
+                "position": {"x": 0, "y": 0},
+                "params": {},
+            },
+            {
+                "id": "welcome",
+                "type": "action.send_message",
+                "position": {"x": 320, "y": 0},
+                "params": {"text": "سلام {{ user.first_name }}! به جمع ما خوش آمدید 🌱"},
+            },
+            {
+                "id": "tag",
+                "type": "action.add_tag",
+                "position": {"x": 640, "y": 0},
+                "params": {"tag": "welcomed"},
+            },
+        ],
+        "edges": [
+            {"id": "e1", "source": "trigger", "target": "welcome"},
+            {"id": "e2", "source": "welcome", "target": "tag"},
         ],
     }
 
@@ -158,12 +253,20 @@ def _survey() -> dict:
 
 
 def _catalogue() -> list[tuple[str, str, str, dict]]:
-    samples = sample_graphs()
-    coupon_desc, coupon = samples["Coupon request"]
-    welcome_desc, welcome = samples["Welcome new users"]
     return [
-        ("coupon", "Coupon request", coupon_desc, coupon),
-        ("welcome", "Welcome new users", welcome_desc, welcome),
+        (
+            "coupon",
+            "Coupon request",
+            "Sends a coupon to interested customers who ask for one, tags them "
+            "coupon_sent and follows up by email 10 minutes later.",
+            _coupon_graph(),
+        ),
+        (
+            "welcome",
+            "Welcome new users",
+            "Greets every new customer in Persian and tags them welcomed.",
+            _welcome_graph(),
+        ),
         (
             "abandoned_cart",
             "Abandoned cart nudge",
@@ -193,6 +296,8 @@ def _catalogue() -> list[tuple[str, str, str, dict]]:
     ]
 
 
+#: The templates ``make run`` creates and activates on first start (the README's examples).
+SAMPLE_KEYS = ("coupon", "welcome")
 TEMPLATE_KEYS = tuple(key for key, *_ in _catalogue())
 
 

@@ -35,8 +35,21 @@ from sqlalchemy import select
 from backend.errors import ServiceError
 from backend.extensions import db
 from backend.models import EventType, Workflow, WorkflowVersion, utcnow
+from backend.services.credentials import known_names
 from backend.services.trigger_rows import materialise_triggers, trigger_nodes, triggers_changed
-from graph_engine import FORMAT, Graph, GraphError, Issue, ValidationError, trigger_specs, validate
+from graph_engine import (
+    FORMAT,
+    Graph,
+    GraphError,
+    Issue,
+    ValidationError,
+    credential_names,
+    default_registry,
+    header_problems,
+    trigger_specs,
+    url_problems,
+    validate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +65,6 @@ def empty_graph(name: str = "") -> dict:
 
 def check_shape(graph) -> dict:
     """Refuse what is not a workflow graph at all (format tag, node/edge lists, size cap)."""
-
     if not isinstance(graph, dict):
         raise WorkflowError(400, "graph must be a JSON object", field="graph")
     if graph.get("format") != FORMAT:
@@ -74,33 +86,31 @@ def check_shape(graph) -> dict:
 
 def validation_report(graph: dict):
     """The engine's full validation report of ``graph``, plus what this server refuses to call:
-    webhook URLs whose literal scheme, credentials or address are unsafe, headers with line
-    breaks (``HTTP_ALLOW_PRIVATE`` applies; host names are checked again at send time)."""
-    from graph_engine.urls import header_problems, url_problems
-
+    in the params a node type declares as addresses and headers (``url_fields`` /
+    ``header_fields``), URLs whose literal scheme, credentials or address are unsafe and headers
+    with line breaks (``HTTP_ALLOW_PRIVATE`` applies; host names are checked again at send time)."""
     report = validate(graph, max_nodes=current_app.config.get("MAX_GRAPH_NODES", 500))
     allow = current_app.config.get("HTTP_ALLOW_PRIVATE", "")
     _credential_issues(graph, report)
     for node in graph.get("nodes") or []:
-        if not isinstance(node, dict) or node.get("type") != "action.webhook":
+        known = isinstance(node, dict) and node.get("type") in default_registry
+        spec = default_registry.get(node["type"]) if known else None
+        if spec is None or not (spec.url_fields or spec.header_fields):
             continue
         params = node.get("params") if isinstance(node.get("params"), dict) else {}
-        for field, message in url_problems(params.get("url"), allow) + header_problems(
-            params.get("headers")
-        ):
+        problems = [p for f in spec.url_fields for p in url_problems(params.get(f), allow, f)]
+        problems += [p for f in spec.header_fields for p in header_problems(params.get(f), f)]
+        for field, message in problems:
             report.error("unsafe_url", message, node_id=node.get("id"), field=field)
     return report
 
 
 def _credential_issues(graph: dict, report) -> None:
     """``{{ credentials.<name> }}`` must name a stored credential."""
-    from backend.services.credentials import known_names
-    from graph_engine.credentials import referenced
-
     wanted = {}
     for node in graph.get("nodes") or []:
         if isinstance(node, dict):
-            for name in referenced(node.get("params")):
+            for name in credential_names(node.get("params")):
                 wanted.setdefault(name.partition(".")[0], node.get("id"))
     missing = set(wanted) - known_names() if wanted else set()
     for name in sorted(missing):

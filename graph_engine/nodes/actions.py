@@ -280,6 +280,8 @@ NODE_TYPES = [
         ),
         retry=dict(SEND_RETRY),
         template_fields=("url", "headers", "body"),
+        url_fields=("url",),
+        header_fields=("headers",),
     ),
     _action(
         "action.set_conversation_status",

@@ -25,7 +25,6 @@ def code_runner(call: NodeCall):
 
 
 def _evaluate(rules: dict, call: NodeCall) -> bool:
-
     return evaluate(rules, call.context, code_runner=code_runner(call))
 
 

@@ -7,45 +7,14 @@ from datetime import timedelta
 
 import pytest
 from apikit import coupon_graph
-from runtime_helpers import graph, message, setup, work
+from runtime_helpers import coupon_run, graph
 from sqlalchemy import select
 
 pytestmark = [pytest.mark.redis]
 
 
-@pytest.fixture(autouse=True)
-def fresh_interpreters():
-    """These tests run workflows: drop this process's cached interpreters afterwards, since the
-    next test's workflow reuses the ids (tables are truncated) and a manual run does not
-    consult the trigger version that normally invalidates that cache."""
-    yield
-    from backend.runtime import discovery, interpreters
-
-    discovery.reset()
-    interpreters.reset()
-
-
-def _coupon_run(app, user="c1"):
-    """A real run of the runtime's coupon graph: event, run, message, tag, note."""
-    from backend.extensions import db
-    from backend.models import WorkflowExecution
-    from backend.runtime.ingest import accept_event
-    from backend.services import contacts
-
-    (wf,) = setup(app, graph())
-    contact = contacts.get_or_create_contact(user, {"first_name": "Sara"})
-    contacts.add_tag(contact, "interested")
-    db.session.commit()
-    accept_event(message("a coupon please", user))
-    work(app)
-    db.session.expire_all()
-    run = db.session.scalar(select(WorkflowExecution))
-    assert run.status == "succeeded"
-    return wf, contact.id, run
-
-
 def test_outbound_messages_and_notes_lists_filter_and_viewer_reads(app, viewer):
-    wf, contact_id, run = _coupon_run(app)
+    wf, contact_id, run = coupon_run(app)
     page = viewer.get("/outbound-messages/", contact_id=contact_id).json
     assert page["count"] == 1
     (item,) = page["results"]
@@ -78,7 +47,7 @@ def test_outbound_messages_and_notes_lists_filter_and_viewer_reads(app, viewer):
 
 
 def test_timeline_lists_event_run_message_note_and_tags_newest_first(app, viewer):
-    wf, contact_id, run = _coupon_run(app)
+    wf, contact_id, run = coupon_run(app)
     page = viewer.get(f"/contacts/{contact_id}/timeline/").json
     kinds = [item["kind"] for item in page["results"]]
     assert sorted(kinds) == sorted(["tag_added", "event", "run", "message", "tag_added", "note"])
@@ -132,7 +101,7 @@ def test_tag_changes_through_the_api_are_recorded_with_the_user(api, viewer):
 
 
 def test_execution_detail_has_the_graph_it_ran_on_and_step_shape(app, viewer, api):
-    wf, contact_id, run = _coupon_run(app)
+    wf, contact_id, run = coupon_run(app)
     changed = graph()
     changed["nodes"][2]["params"]["text"] = "changed later"
     api.put(f"/workflows/{wf.id}/", {"name": "Coupon", "graph": changed})
@@ -164,7 +133,7 @@ def test_execution_list_filters(app, viewer):
     from backend.extensions import db
     from backend.models import WorkflowExecution, utcnow
 
-    wf, contact_id, run = _coupon_run(app)
+    wf, contact_id, run = coupon_run(app)
     db.session.add(
         WorkflowExecution(
             workflow_id=wf.id,

@@ -166,3 +166,32 @@ def test_bad_input_names_the_field_and_viewer_may_not_test_run(api, viewer):
     resp = api.post("/workflows/test-run/", {"graph": simple_graph(), "contact": {"tags": "x"}})
     assert resp.status_code == 400 and resp.json["field"] == "contact.tags"
     assert viewer.post("/workflows/test-run/", {"graph": simple_graph()}).status_code == 403
+
+
+def test_messages_of_any_outbound_kind_are_listed_and_webhook_calls_are_not(api):
+    """The captured messages follow the outbound request, not a list of node names: an SMS
+    (a kind added after the test run was written) is listed; a webhook call is only an effect."""
+    graph = {
+        "format": "workflow-graph/v1",
+        "name": "sms",
+        "nodes": [
+            {"id": "start", "type": "trigger.message_received", "params": {}},
+            {
+                "id": "sms",
+                "type": "action.send_sms",
+                "params": {"text": "Hi {{ user.first_name }}"},
+            },
+            {"id": "hook", "type": "action.webhook", "params": {"url": "https://crm.example/x"}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "target": "sms"},
+            {"id": "e2", "source": "sms", "target": "hook"},
+        ],
+    }
+    contact = {"first_name": "Sara", "phone": "+989121234567"}
+    out = api.post("/workflows/test-run/", {"graph": graph, "event": PERSIAN, "contact": contact})
+    assert out.status_code == 200, out.json
+    assert out.json["messages"] == [
+        {"channel": "sms", "to": "+989121234567", "text": "Hi Sara", "node_id": "sms"}
+    ]
+    assert [e["effect"] for e in out.json["effects"]] == ["send_sms", "http_request"]

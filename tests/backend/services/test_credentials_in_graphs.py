@@ -7,14 +7,12 @@ exercised), the real runner and channels, SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
-import threading
 
 import pytest
 from apikit import make_user, simple_graph
-from runtime_helpers import linear, setup, work
+from runtime_helpers import FlakyServer, linear, setup, work
 from sqlalchemy import select
 
 from backend.extensions import db
@@ -25,40 +23,9 @@ SECRET = "sk_live_7f3a9c2e11"
 REF = "{{ credentials.shop_api }}"
 
 
-class EchoServer:
-    """Answers every POST with what it received (path, headers, body) as JSON."""
-
-    def __init__(self):
-        self.requests = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                got = {"path": self.path, "headers": dict(self.headers), "body": body}
-                outer.requests.append(got)
-                data = json.dumps({"echo": got}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def echo(app):
-    server = EchoServer()
+    server = FlakyServer(echo=True)
     app.config["OUTBOUND_MODE"] = "live"
     yield server
     app.config["OUTBOUND_MODE"] = "capture"

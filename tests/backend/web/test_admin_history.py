@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from runtime_helpers import coupon_run
 from sqlalchemy import select
-from test_api_run_history import _coupon_run, fresh_interpreters  # noqa: F401 (autouse)
 
 pytestmark = [pytest.mark.redis]
 
@@ -19,7 +19,7 @@ def _login(client, email="admin@example.com"):
 
 
 def test_history_views_list_what_was_sent(app, admin, client):
-    _, _, run = _coupon_run(app)
+    _, _, run = coupon_run(app)
     _login(client)
     messages = client.get("/admin/outboundmessage/").get_data(as_text=True)
     assert "Sara, your code: SAVE10" in messages and "captured" in messages
@@ -29,7 +29,7 @@ def test_history_views_list_what_was_sent(app, admin, client):
 
 
 def test_execution_detail_shows_steps_as_a_table(app, admin, client):
-    _, _, run = _coupon_run(app)
+    _, _, run = coupon_run(app)
     _login(client)
     page = client.get(f"/admin/execution/details/?id={run.id}").get_data(as_text=True)
     assert 'class="table table-sm table-bordered steps"' in page

@@ -1,8 +1,5 @@
 """Flask-Admin views for what workflows sent and changed: outbound messages, notes, tag changes,
 and the steps table on an execution's detail page (instead of one JSON blob).
-
-Imported by :func:`backend.admin.init_app` (not at the top of ``backend.admin``: this module
-builds on its ``ReadOnlyView``).
 """
 
 from __future__ import annotations
@@ -13,7 +10,7 @@ import json
 
 from markupsafe import Markup, escape
 
-from backend.admin import ReadOnlyView
+from backend.admin.base import ReadOnlyView
 from backend.models import Note, OutboundMessage, TagChange
 
 _STEP_COLUMNS = (

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 __all__ = ["init_app"]
 
-from flask import abort, flash, redirect, request, url_for
-from flask_admin import Admin, AdminIndexView, expose
+from flask import flash
+from flask_admin import Admin
 from flask_admin.actions import action
-from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
-from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import PasswordField, SelectField
 
+from backend.admin.base import HomeView, ReadOnlyView, SecureModelView, row_ids
+from backend.admin.history import add_views, steps_table
 from backend.extensions import db
 from backend.models import (
     ROLES,
@@ -36,56 +35,6 @@ from backend.services import workflows as service
 from graph_engine import ValidationError
 
 
-def _is_admin() -> bool:
-    return current_user.is_authenticated and current_user.has_role("admin")
-
-
-def _ints(ids) -> list[int]:
-    """Row ids from an action form (strings) as integers; PostgreSQL won't compare them."""
-    return [int(i) for i in ids if str(i).isdigit()]
-
-
-def _refuse():
-    if not current_user.is_authenticated:
-        return redirect(url_for("pages.login", next=request.full_path))
-    abort(403)
-
-
-class AdminOnly:
-    """Mixin: only admins see the view; others are sent to login or refused (403)."""
-
-    def is_accessible(self):
-        return _is_admin()
-
-    def inaccessible_callback(self, name, **kwargs):
-        return _refuse()
-
-
-class HomeView(AdminOnly, AdminIndexView):
-    @expose("/")
-    def index(self):
-        return redirect(url_for("workflow.index_view"))
-
-
-class AdminForm(FlaskForm):
-    """Flask-WTF's CSRF-protected form that, like Flask-Admin's own form, remembers the row being
-    edited: Flask-Admin's Unique validators compare against it (else every edit "already exists")."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._obj = kwargs.get("obj")
-
-
-class SecureModelView(AdminOnly, ModelView):
-    form_base_class = AdminForm  # Flask-WTF CSRF tokens on every admin form
-    page_size = 50
-    can_view_details = True
-
-
-class ReadOnlyView(SecureModelView):
-    can_create = can_edit = can_delete = False
-
-
 class WorkflowView(SecureModelView):
     can_create = False  # workflows are drawn in the editor or created through the API
     column_list = ("id", "name", "status", "version", "updated_at", "activated_at")
@@ -95,8 +44,7 @@ class WorkflowView(SecureModelView):
     column_details_exclude_list = ()
 
     def _transition(self, ids, verb: str) -> None:
-
-        for wf in db.session.scalars(db.select(Workflow).where(Workflow.id.in_(_ints(ids)))):
+        for wf in db.session.scalars(db.select(Workflow).where(Workflow.id.in_(row_ids(ids)))):
             try:
                 getattr(service, verb)(wf)
                 flash(f"{wf.name}: {wf.status}")
@@ -144,13 +92,7 @@ class ExecutionView(ReadOnlyView):
         "error",
         "steps",
     )
-    column_formatters_detail = {"steps": lambda *args: _steps_table(*args)}
-
-
-def _steps_table(*args):
-    from backend.admin_history import steps_table
-
-    return steps_table(*args)
+    column_formatters_detail = {"steps": steps_table}
 
 
 def _explain_link(view, context, model, name):
@@ -217,7 +159,7 @@ class TokenView(SecureModelView):
 
     @action("revoke", "Revoke", "Revoke the selected tokens? They stop working at once.")
     def action_revoke(self, ids):
-        for token in db.session.scalars(db.select(ApiToken).where(ApiToken.id.in_(_ints(ids)))):
+        for token in db.session.scalars(db.select(ApiToken).where(ApiToken.id.in_(row_ids(ids)))):
             token.revoked_at = token.revoked_at or utcnow()
         db.session.commit()
         flash(f"{len(ids)} token(s) revoked")
@@ -237,7 +179,6 @@ def init_app(app) -> None:
         ExecutionView(WorkflowExecution, session, name="Executions", endpoint="execution")
     )
     admin.add_view(EventLogView(EventLog, session, name="Event logs", endpoint="eventlog"))
-    from backend.admin_history import add_views
 
     add_views(admin, session)  # outbound messages, notes, tag changes
     admin.add_view(ContactView(Contact, session, endpoint="contact"))
