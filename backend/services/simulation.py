@@ -31,6 +31,7 @@ from backend.extensions import db
 from backend.models import Contact, EventLog, utcnow
 from backend.services import contacts as contact_service
 from graph_engine import (
+    DEFAULT_PORT,
     GraphEngineError,
     InMemoryEffects,
     Interpreter,
@@ -41,7 +42,6 @@ from graph_engine import (
     trigger_specs,
     validate,
 )
-from graph_engine.graph import DEFAULT_PORT
 
 BATCH = 1000
 SAMPLES = 20
