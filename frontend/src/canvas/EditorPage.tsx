@@ -4,6 +4,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import { api } from "../api";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { SettingsPanel } from "../inspector/SettingsPanel";
+import { SimulatePanel } from "../simulate/SimulatePanel";
 import { Palette } from "../palette/Palette";
 import { type Params, setLeaveGuard } from "../router";
 import { isDirty, useEditor } from "../store/editor";
@@ -14,6 +15,7 @@ import { ImportDialog } from "../workflows/ImportDialog";
 import { navigate } from "../router";
 import { Canvas } from "./Canvas";
 import { ConflictDialog, HelpDialog, Notice, ReadOnlyBanner } from "./EditorChrome";
+import { PublishDialog, runVersionsApi, waitingTotals, type WaitingVersions } from "./PublishDialog";
 import { type Panel, Toolbar } from "./Toolbar";
 import { useShortcuts } from "./useShortcuts";
 import { RunsSide, canRunTests } from "../runs/RunsSide";
@@ -68,6 +70,7 @@ function useLiveValidation() {
 /** Save (conflicts surface as `conflict`) and activate / pause (refused while invalid; saves first). */
 function useEditorActions() {
   const [saving, setSaving] = useState(false);
+  const [waiting, setWaiting] = useState<WaitingVersions | null>(null);
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const savingRef = useRef(false);
   const doSave = useCallback(async (baseVersion?: number) => {
@@ -77,7 +80,10 @@ function useEditorActions() {
     const result = await save({ baseVersion });
     savingRef.current = false;
     setSaving(false);
-    if (result.ok) useEditor.getState().setNotice(`Saved as version ${result.workflow.version}.`);
+    if (result.ok) {
+      useEditor.getState().setNotice(`Saved as version ${result.workflow.version}.`);
+      void offerToMoveWaitingRuns(result.workflow.id, setWaiting);
+    }
     else if (result.conflict) setConflict(result.conflict);
     else useEditor.getState().setNotice(`Not saved: ${result.error}`);
     return result.ok;
@@ -94,7 +100,13 @@ function useEditorActions() {
     const done = active ? "Paused." : "Active: new events start runs.";
     useEditor.getState().setNotice(problem ? `Cannot ${active ? "pause" : "activate"}: ${problem}` : done);
   }, [doSave]);
-  return { saving, conflict, setConflict, doSave, toggleActive };
+  return { saving, conflict, setConflict, doSave, toggleActive, waiting, setWaiting };
+}
+
+/** After publishing: when runs wait on older versions, ask whether to move them (PublishDialog). */
+async function offerToMoveWaitingRuns(workflowId: number, show: (w: WaitingVersions) => void) {
+  const waiting = await runVersionsApi.waiting(workflowId).catch(() => null);
+  if (waiting && waitingTotals(waiting).waiting > 0) show(waiting);
 }
 
 function SidePanel({ panel, onClose }: { panel: Panel; onClose: () => void }) {
@@ -102,6 +114,7 @@ function SidePanel({ panel, onClose }: { panel: Panel; onClose: () => void }) {
   const readOnly = useEditor((s) => s.readOnly);
   if (panel === "settings") return <SettingsPanel onClose={onClose} />;
   if (panel === "history") return <HistoryPanel onClose={onClose} />;
+  if (panel === "simulate") return <SimulatePanel onClose={onClose} />;
   if (!openNodeId || readOnly) return <Runs readOnly={readOnly} />;
   return (
     <Suspense fallback={<aside className="inspector" />}>
@@ -122,18 +135,18 @@ function Editor() {
   const openNodeId = useEditor((s) => s.openNodeId);
   const readOnly = useEditor((s) => s.readOnly);
   const flow = useReactFlow();
-  const { saving, conflict, setConflict, doSave, toggleActive } = useEditorActions();
+  const { saving, conflict, setConflict, doSave, toggleActive, waiting, setWaiting } = useEditorActions();
   useLiveValidation();
   const workflowId = useEditor((s) => s.workflow?.id ?? null);
   const edges = useEditor((s) => s.graph.edges);
   useLiveRuns(workflowId, edges);
   useEffect(() => {
-    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" ? null : p));
+    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" || p === "simulate" ? null : p));
   }, [openNodeId]);
   const handlers = useMemo(() => ({ flow, onSave: () => void doSave(), onHelp: () => setPanel("help") }), [flow, doSave]);
   useShortcuts(handlers);
   const openPanel = (p: Panel) => {
-    if (p === "settings" || p === "history") useEditor.getState().setOpenNode(null);
+    if (p === "settings" || p === "history" || p === "simulate") useEditor.getState().setOpenNode(null);
     setPanel(p);
   };
   const replaceGraph = (graph: WorkflowGraph) => {
@@ -157,6 +170,12 @@ function Editor() {
         <ImportDialog onClose={() => setPanel(null)} onImported={(wf) => navigate(`/workflows/${wf.id}`)} onReplace={replaceGraph} />
       )}
       {panel === "help" && <HelpDialog onClose={() => setPanel(null)} />}
+      {waiting && workflowId && (
+        <PublishDialog workflowId={workflowId} waiting={waiting} onClose={(message) => {
+          setWaiting(null);
+          if (message) useEditor.getState().setNotice(message);
+        }} />
+      )}
       {conflict && (
         <ConflictDialog conflict={conflict} onClose={() => setConflict(null)}
           onOverwrite={() => {

@@ -3,6 +3,7 @@ import { Handle, type NodeProps, Position } from "@xyflow/react";
 import { AlertTriangle } from "lucide-react";
 import { TypeIcon } from "../../ui/icons";
 import { RunBadge } from "../../runs/RunBadge";
+import { SimBadge } from "../../simulate/SimBadge";
 import { useEditor } from "../../store/editor";
 import type { CardNode } from "../convert";
 import { ERROR_PORT, hasInput, outputPorts } from "../ports";
@@ -42,6 +43,7 @@ export function NodeCard({ id, data, selected }: NodeProps<CardNode>) {
         </div>
       )}
       <RunBadge nodeId={id} />
+      <SimBadge nodeId={id} />
       <div className="card-ports">
         {ports.map((port) => (
           <OutPort key={port} nodeId={id} port={port} labelled={ports.length > 2 || port !== "out"} readOnly={readOnly} />
