@@ -3,6 +3,7 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api";
 import { HistoryPanel } from "../history/HistoryPanel";
+import { useVersionViewer, type VersionViewer } from "../history/useVersionViewer";
 import { SettingsPanel } from "../inspector/SettingsPanel";
 import { SimulatePanel } from "../simulate/SimulatePanel";
 import { Palette } from "../palette/Palette";
@@ -15,6 +16,7 @@ import { ImportDialog } from "../workflows/ImportDialog";
 import { navigate } from "../router";
 import { Canvas } from "./Canvas";
 import { ConflictDialog, HelpDialog, Notice, ReadOnlyBanner } from "./EditorChrome";
+import { askedVersions, unasked } from "./askedVersions";
 import { PublishDialog, runVersionsApi, waitingTotals, type WaitingVersions } from "./PublishDialog";
 import { type Panel, Toolbar } from "./Toolbar";
 import { useShortcuts } from "./useShortcuts";
@@ -103,19 +105,34 @@ function useEditorActions() {
   return { saving, conflict, setConflict, doSave, toggleActive, waiting, setWaiting };
 }
 
-/** After publishing: when runs wait on older versions, ask whether to move them (PublishDialog). */
+/**
+ * After publishing: when runs wait on older versions not asked about yet, ask whether to move them
+ * (PublishDialog); when all were asked about before, the save notice just says they are finishing.
+ */
 async function offerToMoveWaitingRuns(workflowId: number, show: (w: WaitingVersions) => void) {
   const waiting = await runVersionsApi.waiting(workflowId).catch(() => null);
-  if (waiting && waitingTotals(waiting).waiting > 0) show(waiting);
+  if (!waiting) return;
+  const ask = unasked(waiting, askedVersions(workflowId));
+  if (ask) return show(ask);
+  const { waiting: n } = waitingTotals(waiting);
+  if (n > 0) {
+    useEditor.getState().setNotice(
+      `Saved as version ${waiting.current_version}. ${n} waiting ${n === 1 ? "run finishes" : "runs finish"} on an older version, as you chose.`,
+    );
+  }
 }
 
-function SidePanel({ panel, onClose }: { panel: Panel; onClose: () => void }) {
+/**
+ * The panel beside the canvas. An opened node shows its settings, read-only while an old version
+ * is viewed: over the history panel, which comes back when the node panel closes.
+ */
+function SidePanel({ panel, onClose, viewer }: { panel: Panel; onClose: () => void; viewer: VersionViewer }) {
   const openNodeId = useEditor((s) => s.openNodeId);
   const readOnly = useEditor((s) => s.readOnly);
   if (panel === "settings") return <SettingsPanel onClose={onClose} />;
-  if (panel === "history") return <HistoryPanel onClose={onClose} />;
+  if (panel === "history" && !(readOnly && openNodeId)) return <HistoryPanel onClose={onClose} viewer={viewer} />;
   if (panel === "simulate") return <SimulatePanel onClose={onClose} />;
-  if (!openNodeId || readOnly) return <Runs readOnly={readOnly} />;
+  if (!openNodeId) return <Runs readOnly={readOnly} />;
   return (
     <Suspense fallback={<aside className="inspector" />}>
       <Inspector key={openNodeId} nodeId={openNodeId} />
@@ -140,9 +157,15 @@ function Editor() {
   const workflowId = useEditor((s) => s.workflow?.id ?? null);
   const edges = useEditor((s) => s.graph.edges);
   useLiveRuns(workflowId, edges);
+  const viewer = useVersionViewer(workflowId ?? 0);
   useEffect(() => {
-    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" || p === "simulate" ? null : p));
+    // a node opened while an old version is viewed shows over the history panel (SidePanel)
+    const keep = (p: Panel) => p === "history" && useEditor.getState().readOnly;
+    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" || p === "simulate") && !keep(p) ? null : p);
   }, [openNodeId]);
+  useEffect(() => {
+    if (panel !== "history") viewer.backToCurrent(); // leaving the history panel leaves the old version
+  }, [panel]); // eslint-disable-line react-hooks/exhaustive-deps
   const handlers = useMemo(() => ({ flow, onSave: () => void doSave(), onHelp: () => setPanel("help") }), [flow, doSave]);
   useShortcuts(handlers);
   const openPanel = (p: Panel) => {
@@ -157,14 +180,14 @@ function Editor() {
   return (
     <div className="editor-page">
       <Toolbar onSave={() => void doSave()} onToggleActive={toggleActive} onPanel={openPanel} saving={saving} />
-      {readOnly && <ReadOnlyBanner />}
+      {readOnly && <ReadOnlyBanner onBack={viewer.viewing !== null ? viewer.backToCurrent : undefined} />}
       <div className="editor-body">
         <Palette />
         <div className="canvas-wrap">
           <Canvas />
           <Notice />
         </div>
-        <SidePanel panel={panel} onClose={() => setPanel(null)} />
+        <SidePanel panel={panel} onClose={() => setPanel(null)} viewer={viewer} />
       </div>
       {panel === "import" && (
         <ImportDialog onClose={() => setPanel(null)} onImported={(wf) => navigate(`/workflows/${wf.id}`)} onReplace={replaceGraph} />

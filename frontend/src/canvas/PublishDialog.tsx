@@ -2,10 +2,12 @@
  * After a save publishes a new version: runs still waiting on older versions stay there unless
  * moved. The dialog offers both — let them finish on the version they started on, or move the
  * ones whose waiting node still exists to the new version (POST /workflows/<id>/migrate-runs/).
+ * It lists only versions not asked about before (askedVersions), and moves runs of those only.
  */
 import { useState } from "react";
 import { request } from "../api";
 import { Dialog } from "../ui/Dialog";
+import { olderVersions, rememberAsked } from "./askedVersions";
 
 export interface WaitingVersions {
   current_version: number;
@@ -14,9 +16,19 @@ export interface WaitingVersions {
 
 export const runVersionsApi = {
   waiting: (workflowId: number) => request<WaitingVersions>("GET", `/workflows/${workflowId}/waiting-runs/`),
-  migrate: (workflowId: number) =>
-    request<{ current_version: number; migrated: number[]; pinned: unknown[] }>("POST", `/workflows/${workflowId}/migrate-runs/`, {}),
+  migrate: (workflowId: number, fromVersion: number) =>
+    request<{ current_version: number; migrated: number[]; pinned: unknown[] }>("POST", `/workflows/${workflowId}/migrate-runs/`, { from_version: fromVersion }),
 };
+
+/** Move the movable runs of the listed older versions (one call per version); how many moved. */
+async function moveListed(workflowId: number, waiting: WaitingVersions): Promise<number> {
+  let moved = 0;
+  for (const v of waiting.versions) {
+    if (v.version === waiting.current_version || v.movable === 0) continue;
+    moved += (await runVersionsApi.migrate(workflowId, v.version)).migrated.length;
+  }
+  return moved;
+}
 
 /** Totals over the older versions: how many runs wait, how many could move. */
 export function waitingTotals(w: WaitingVersions): { waiting: number; movable: number } {
@@ -32,11 +44,18 @@ export function PublishDialog({ workflowId, waiting, onClose }: { workflowId: nu
   const [error, setError] = useState<string | null>(null);
   const { waiting: total, movable } = waitingTotals(waiting);
   const older = waiting.versions.filter((v) => v.version !== waiting.current_version);
+  // A choice (not a dismissal) is remembered for the versions listed: the next save will not ask again.
+  const decided = () => rememberAsked(workflowId, olderVersions(waiting));
+  const keep = () => {
+    decided();
+    onClose("Waiting runs finish on the version they started on.");
+  };
   const move = async () => {
     setBusy(true);
     try {
-      const out = await runVersionsApi.migrate(workflowId);
-      onClose(`Moved ${out.migrated.length} waiting ${out.migrated.length === 1 ? "run" : "runs"} to version ${out.current_version}.`);
+      const moved = await moveListed(workflowId, waiting);
+      decided();
+      onClose(`Moved ${moved} waiting ${moved === 1 ? "run" : "runs"} to version ${waiting.current_version}.`);
     } catch (e) {
       setBusy(false);
       setError((e as Error).message);
@@ -58,7 +77,7 @@ export function PublishDialog({ workflowId, waiting, onClose }: { workflowId: nu
       <p className="muted small">Runs stay pinned to the version they started on unless you move them. A run can move only where the node it waits at still exists.</p>
       {error && <p className="error">{error}</p>}
       <footer className="dialog-actions">
-        <button className="btn" id="runs-keep" disabled={busy} onClick={() => onClose("Waiting runs finish on the version they started on.")}>
+        <button className="btn" id="runs-keep" disabled={busy} onClick={keep}>
           Let them finish on their version
         </button>
         <button className="btn primary" id="runs-migrate" disabled={busy || movable === 0} onClick={() => void move()}>

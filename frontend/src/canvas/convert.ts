@@ -39,6 +39,7 @@ export function nodeToFlow(node: GraphNode, ctx: FlowContext): CardNode {
   if (status) attrs["data-status"] = status;
   const issues = ctx.issues?.[node.id] ?? NO_ISSUES;
   if (issues.length) attrs["data-invalid"] = "true";
+  if (node.disabled) attrs["data-disabled"] = "true";
   return {
     id: node.id,
     type: nodeType?.category ?? "action",
