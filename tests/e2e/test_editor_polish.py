@@ -12,6 +12,7 @@ Screenshots go to ``test-artifacts/`` (``E2E_SHOT_DIR`` overrides).
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -198,3 +199,108 @@ def test_the_waiting_runs_dialog_asks_once_per_version(page, live_server, live_w
     expect(dialog).to_be_visible(timeout=SLOW)
     expect(dialog.locator("li[data-version]")).to_have_count(1)
     expect(dialog.locator('li[data-version="4"]')).to_be_visible()
+
+
+def _note_size(page, note_id: str) -> tuple[int, int]:
+    """The note's size in canvas units (its node element's style, which zoom does not change)."""
+    return tuple(
+        page.locator(f'.react-flow__node[data-note-id="{note_id}"]').evaluate(
+            "el => [Math.round(parseFloat(el.style.width)), Math.round(parseFloat(el.style.height))]"
+        )
+    )
+
+
+def test_a_resized_note_keeps_its_size_after_save_and_reload(page):
+    sign_in(page)
+    api = Api(page)
+    graph = chain(TRIGGER)
+    note = {"id": "note", "text": "Resize me", "position": {"x": 0, "y": 160}}
+    graph["ui"] = {"notes": [{**note, "width": 220, "height": 120}]}
+    wf = api.create("Notes", graph)
+    open_editor(page, wf["id"])
+    card = page.locator('.react-flow__node[data-note-id="note"]')
+    card.click(position={"x": 3, "y": 3})  # the note's rim, not its text box: selects it
+    handle = card.locator(".react-flow__resize-control.handle.bottom.right")
+    expect(handle).to_be_visible()
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 90, y + 50, steps=6)
+    page.mouse.move(x + 180, y + 100, steps=6)
+    page.mouse.up()
+    width, height = _note_size(page, "note")
+    assert width >= 300 and height >= 180, (width, height)
+    shot(page, "polish-note-resized")
+    page.keyboard.press("Control+z")  # a resize is one undo step
+    expect(card).to_have_attribute("style", re.compile(r"width: 220px; height: 120px"))
+    page.keyboard.press("Control+Shift+z")
+    assert _note_size(page, "note") == (width, height)
+    page.click("#save")
+    expect(page.locator("#workflow-version")).to_have_text("v2")
+    (stored,) = api.workflow(wf["id"])["graph"]["ui"]["notes"]
+    assert (stored["width"], stored["height"]) == (width, height)
+    assert stored["text"] == "Resize me"
+    page.reload()
+    page.wait_for_selector('.react-flow__node[data-note-id="note"]')
+    assert _note_size(page, "note") == (width, height)
+
+
+def test_the_simulate_funnel_stays_readable_on_a_wide_graph(page, live_server, live_worker):  # noqa: F811
+    rest = api_as(live_server, "editor@example.com")
+    trigger = {
+        **TRIGGER,
+        "params": {
+            "filter": {
+                "all": [{"field": "event.data.content", "op": "icontains", "value": "e2e-wide"}]
+            }
+        },
+    }
+    tags = [
+        {"id": f"tag{i}", "type": "action.add_tag", "params": {"tag": f"step{i}"}}
+        for i in range(1, 15)
+    ]
+    graph = chain(trigger, *tags)  # 15 nodes in a row: about 4,500 canvas pixels wide
+    wf_id = rest.post("/workflows/", {"name": "Wide funnel", "graph": graph}, expect=201)["id"]
+    rest.post("/contacts/", {"external_id": "e2e-wide-c", "first_name": "Wide"}, expect=201)
+    for text in ("e2e-wide one", "e2e-wide two", "unrelated"):
+        body = {
+            "event_type": "MESSAGE_RECEIVED",
+            "user_id": "e2e-wide-c",
+            "data": {"content": text},
+        }
+        rest.post("/triggers/process_event/", body, expect=202)
+    sign_in(page)
+    open_editor(page, wf_id)
+    page.click("#simulate")
+    page.click("#simulate-run")
+    expect(page.locator("#simulate-result")).to_be_visible(timeout=SLOW)
+    badge = node(page, "trigger").locator(".sim-badge")
+    expect(badge).to_have_attribute("data-sim-entered", "2")
+    page.wait_for_timeout(400)  # the fit animation
+    shot(page, "polish-simulate-wide-funnel")
+    canvas = page.locator(".react-flow").bounding_box()
+    first = node(page, "trigger").bounding_box()
+    # The funnel starts in view (the user pans along it) ...
+    assert (
+        canvas["x"] <= first["x"] and first["x"] + first["width"] <= canvas["x"] + canvas["width"]
+    )
+    # ... and every count badge is readable on screen: at least 11 px type.
+    for i in (0, 7):
+        one = node(page, "trigger" if i == 0 else f"tag{i}").locator(".sim-badge")
+        px = one.evaluate(
+            "el => parseFloat(getComputedStyle(el).fontSize) * el.getBoundingClientRect().height / el.offsetHeight"
+        )
+        assert px >= 11, f"badge text {px:.1f} px on screen"
+    edge_px = page.locator('.react-flow__edge[data-edge-id="e1"] .react-flow__edge-text').evaluate(
+        "el => el.getBoundingClientRect().height"
+    )
+    assert edge_px >= 10, f"edge count {edge_px:.1f} px high on screen"
+    page.click("#zoom-fit")  # the whole graph anyway: the counts grow against the zoom (up to 4x)
+    page.wait_for_timeout(400)
+    shot(page, "polish-simulate-wide-funnel-fit")
+    grown = badge.evaluate("el => el.getBoundingClientRect().height / el.offsetHeight")
+    zoom = page.locator(".react-flow__viewport").evaluate(
+        "el => new DOMMatrixReadOnly(getComputedStyle(el).transform).a"
+    )
+    assert grown == pytest.approx(zoom * 4, rel=0.05)

@@ -11,6 +11,7 @@ import type { XY } from "../store/types";
 import { connectionProblem } from "./ports";
 import { type MenuAt, menuFor, NodeMenu } from "./NodeMenu";
 import { NODE_COMPONENTS } from "./nodes";
+import { SimScale } from "../simulate/SimScale";
 import { useFlowElements } from "./useFlowElements";
 
 export const TYPE_MIME = "application/x-flowmarket-node-type";
@@ -119,6 +120,7 @@ export function Canvas() {
     >
       <Background variant={BackgroundVariant.Dots} gap={GRID[0]} size={1.2} color="#c9ced6" />
       <Controls showInteractive={false} position="bottom-left" />
+      <SimScale />
       <MiniMap pannable zoomable position="bottom-right" nodeStrokeWidth={2} nodeColor={minimapColor} style={{ width: 168, height: 112 }} />
     </ReactFlow>
     {menu && <NodeMenu at={menu} onClose={closeMenu} />}

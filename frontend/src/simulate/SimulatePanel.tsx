@@ -3,7 +3,7 @@
  * (saved or not) in a background job, watch the progress, then read the funnel (drawn on the
  * canvas), who would have been messaged, sample messages and who was skipped and why.
  */
-import { useReactFlow } from "@xyflow/react";
+import { type ReactFlowInstance, useReactFlow, useStoreApi } from "@xyflow/react";
 import { FlaskConical } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
 import { ApiError } from "../api";
@@ -11,13 +11,24 @@ import { useEditor } from "../store/editor";
 import { graphForSave } from "../store/persist";
 import { useSimulation } from "../store/simulation";
 import { PanelHeader } from "../ui/PanelHeader";
+import { funnelViewport } from "./funnelView";
 import { funnelSteps, progressPercent, ruleText, simulateApi, skipLabel, WINDOWS, type SimResult, type Simulation } from "./simulate";
 import "./simulate.css";
 
 const POLL_MS = 400;
 
+/** Bring the funnel into view at a zoom where its counts can be read (funnelView). */
+function showFunnel(flow: ReactFlowInstance, view: { width: number; height: number }) {
+  const nodes = flow.getNodes().filter((n) => n.type !== "note");
+  if (!nodes.length) return;
+  const trigger = nodes.find((n) => n.type === "trigger");
+  const start = trigger && { x: trigger.position.x, y: trigger.position.y + (trigger.measured?.height ?? 60) / 2 };
+  void flow.setViewport(funnelViewport(flow.getNodesBounds(nodes), view, start), { duration: 200 });
+}
+
 function useSimulationJob(workflowId: number | undefined) {
   const flow = useReactFlow();
+  const canvas = useStoreApi();
   const [sim, setSim] = useState<Simulation | null>(null);
   const [error, setError] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -29,7 +40,7 @@ function useSimulationJob(workflowId: number | undefined) {
         setSim(next);
         if (next.status === "finished" && next.result) {
           useSimulation.getState().show(next.result);
-          setTimeout(() => flow.fitView({ padding: 0.25, maxZoom: 1.1 }), 50); // the whole funnel in view
+          setTimeout(() => showFunnel(flow, canvas.getState()), 50);
         }
         else if (next.status !== "failed") poll(id);
       } catch (e) {
