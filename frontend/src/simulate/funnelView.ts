@@ -1,11 +1,12 @@
 /**
  * Keeping the simulated funnel readable. Fitting a wide graph into the canvas shrank the count
- * badges to a pixel or two (15 nodes in a row: zoom 0.14), so the funnel opens at a zoom no lower
- * than FUNNEL_MIN_ZOOM, from its start, and the user pans along it; and when the user zooms out
- * anyway, the badges and edge counts grow against the zoom (badgeScale) so their text stays legible.
+ * badges to a pixel or two (15 nodes in a row: zoom 0.14). Now the badges and edge counts grow
+ * against the zoom (badgeScale) so their text stays 12 px on screen down to zoom 0.25, and the
+ * funnel opens at a zoom no lower than FUNNEL_MIN_ZOOM (a 6-node row, like the coupon sample, still
+ * fits whole beside the panel), from its start, for the user to pan along.
  */
 
-export const FUNNEL_MIN_ZOOM = 0.5;
+export const FUNNEL_MIN_ZOOM = 0.35;
 export const FUNNEL_MAX_ZOOM = 1.1;
 /** Screen pixels kept free around the graph. */
 export const FUNNEL_PAD = 40;
