@@ -54,7 +54,14 @@ def test_a_disabled_node_is_saved_and_a_test_run_passes_through_it(page):
     api = Api(page)
     wf = api.create("Disable me", chain(TRIGGER, SEND, TAG))
     open_editor(page, wf["id"])
-    send = node(page, "send")
+    send, tag = node(page, "send"), node(page, "tag")
+    # 0. The right-click menu from the keyboard: its second item switches the node off.
+    tag.click(button="right")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(tag).to_have_attribute("data-disabled", "true")
+    page.keyboard.press("Control+z")
+    expect(tag).not_to_have_attribute("data-disabled", "true")
     # 1. The right-click menu switches it off; the card is dimmed and says so.
     send.click(button="right")
     expect(page.locator("#node-menu")).to_be_visible()
@@ -88,7 +95,7 @@ def test_a_disabled_node_is_saved_and_a_test_run_passes_through_it(page):
     page.click("#test-run-go")
     expect(page.locator("#test-run-result")).to_have_attribute("data-result-status", "succeeded")
     expect(send).to_have_attribute("data-status", "skipped")
-    expect(node(page, "tag")).to_have_attribute("data-status", "succeeded")
+    expect(tag).to_have_attribute("data-status", "succeeded")
     expect(page.locator("#test-run-result .chat-bubble")).to_have_count(0)
     shot(page, "polish-disabled-test-run")
 

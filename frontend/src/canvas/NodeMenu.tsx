@@ -4,7 +4,7 @@
  * selects that node first (the habit of file managers and of n8n).
  */
 import { Copy, Power, PowerOff, Settings2, Trash2 } from "lucide-react";
-import { type ReactNode, useEffect, useRef } from "react";
+import { type KeyboardEvent as KeyEvent, type ReactNode, useEffect, useRef } from "react";
 import { useEditor } from "../store/editor";
 import * as cmd from "./commands";
 
@@ -45,7 +45,19 @@ function useCloseOnOutside(onClose: () => void) {
       window.removeEventListener("blur", onClose);
     };
   }, [onClose]);
+  useEffect(() => ref.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus(), []);
   return ref;
+}
+
+/** Arrow keys move between the items, Escape closes; keys stay in the menu (not canvas shortcuts). */
+function onMenuKey(e: KeyEvent<HTMLDivElement>, onClose: () => void) {
+  e.stopPropagation();
+  if (e.key === "Escape") return onClose();
+  if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+  e.preventDefault();
+  const items = [...e.currentTarget.querySelectorAll<HTMLElement>("[role=menuitem]")];
+  const at = items.indexOf(document.activeElement as HTMLElement);
+  items[(at + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length]?.focus();
 }
 
 export function NodeMenu({ at, onClose }: { at: MenuAt; onClose: () => void }) {
@@ -66,7 +78,7 @@ export function NodeMenu({ at, onClose }: { at: MenuAt; onClose: () => void }) {
   const style = { left: Math.min(at.x, window.innerWidth - 230), top: Math.min(at.y, window.innerHeight - 170) };
   return (
     <div className="node-menu" role="menu" id="node-menu" data-menu-for={at.nodeId} ref={ref} style={style}
-      onContextMenu={(e) => e.preventDefault()}>
+      onContextMenu={(e) => e.preventDefault()} onKeyDown={(e) => onMenuKey(e, onClose)}>
       <Item id="open" icon={<Settings2 size={14} />} label="Open settings" keys="Enter" onClick={run(() => store.setOpenNode(at.nodeId))} />
       {!readOnly && (
         <>
