@@ -1,6 +1,7 @@
 """Browser pages: login / logout (session + CSRF) and the single-page editor app behind the login.
 
-Every app URL (``/workflows``, ``/workflows/<id>``, a run, a contact) renders the same page,
+Every app URL (``/workflows``, ``/workflows/<id>``, a run, a contact, a contact's explain view,
+the wake-ups) renders the same page,
 ``templates/app.html``, which loads the Vite bundle named by its manifest (backend/bundle.py); the
 app's own router picks the view. ``/`` leads to ``/workflows``.
 """
@@ -136,6 +137,20 @@ def contacts():
 @login_required
 def contact_view(contact_id: int):
     """One contact's timeline (the app's contact view)."""
+    return _app_page()
+
+
+@bp.get("/contacts/<int:contact_id>/explain")
+@login_required
+def contact_explain(contact_id: int):
+    """Why did / didn't the contact's events run each workflow (the app's explain view)."""
+    return _app_page()
+
+
+@bp.get("/wake-ups")
+@login_required
+def wakeups():
+    """Pending waits by workflow and hour, overdue ones flagged (the app's wake-ups view)."""
     return _app_page()
 
 

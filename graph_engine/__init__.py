@@ -37,7 +37,7 @@ from graph_engine.errors import (
     ValidationError,
 )
 from graph_engine.goals import reached_goal
-from graph_engine.graph import FORMAT, Graph
+from graph_engine.graph import DEFAULT_PORT, FORMAT, Graph
 from graph_engine.interpreter import Interpreter
 from graph_engine.matching import TriggerIndex, TriggerSpec, explain_match
 from graph_engine.nodes import NodeCall, NodeResult
@@ -58,6 +58,7 @@ from graph_engine.validate import Report, validate, validate_or_raise
 
 __all__ = [
     # graph model and validation
+    "DEFAULT_PORT",
     "FORMAT",
     "Graph",
     "Report",

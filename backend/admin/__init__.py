@@ -13,6 +13,7 @@ from flask import flash
 from flask_admin import Admin
 from flask_admin.actions import action
 from flask_admin.theme import Bootstrap4Theme
+from markupsafe import Markup
 from wtforms import PasswordField, SelectField
 
 from backend.admin.base import HomeView, ReadOnlyView, SecureModelView, row_ids
@@ -94,6 +95,15 @@ class ExecutionView(ReadOnlyView):
     column_formatters_detail = {"steps": steps_table}
 
 
+def _explain_link(view, context, model, name):
+    """The event's contact id, linked to the explain page of that event."""
+    user = Markup.escape(model.user_id or "")
+    if not model.contact_id:
+        return user
+    href = f"/contacts/{int(model.contact_id)}/explain?event={int(model.id)}"
+    return Markup(f'{user} <a href="{href}" class="explain-link">why?</a>')
+
+
 class EventLogView(ReadOnlyView):
     column_list = (
         "id",
@@ -105,6 +115,7 @@ class EventLogView(ReadOnlyView):
         "processed_at",
         "matched_workflows",
     )
+    column_formatters = {"user_id": _explain_link}
     column_filters = ("event_type", "status")
     column_searchable_list = ("user_id", "idempotency_key")
     column_default_sort = ("id", True)

@@ -59,6 +59,11 @@ SIMULATION_REF = component(
                     "events": {"type": "integer"},
                     "runs": {"type": "integer"},
                     "nodes": {"type": "object", "additionalProperties": _COUNTS},
+                    "edges": {
+                        "type": "object",
+                        "additionalProperties": {"type": "integer"},
+                        "description": "runs that went along each edge (the funnel)",
+                    },
                     "contacts_messaged": {"type": "integer"},
                     "sample_messages": {"type": "array", "items": {"type": "object"}},
                     "skipped": {"type": "object"},

@@ -7,17 +7,24 @@ status ``converted``, its pending resume dropped, and a step ``goal`` recorded a
 was waiting on (output: the goal), so statistics and node-stats count the conversion there.
 The update is guarded (still waiting, same step counter, no live lease): a worker resuming the
 run at the same moment wins or loses cleanly.
+
+A run is also checked when it resumes (:func:`exit_on_resume`, called by the runner once it
+holds the run's lease, before any step): the contact may have reached a tag or rule goal while it
+waited with no event of theirs to notice it (a tag set by an operator or another workflow).
+Event goals are not re-checked there: the resume is not an event.
 """
 
 from __future__ import annotations
 
-__all__ = ["exit_reached_goals"]
+__all__ = ["exit_reached_goals", "exit_on_resume"]
 
 from sqlalchemy import or_, select, update
 
 from backend.extensions import db
-from backend.models import StepExecution, WorkflowExecution, WorkflowVersion
+from backend.models import Contact, StepExecution, WorkflowExecution, WorkflowVersion
 from backend.runtime.clock import utcnow
+from backend.runtime.leases import owner
+from backend.services import contacts as contact_service
 from graph_engine import reached_goal
 
 Run = WorkflowExecution
@@ -45,15 +52,19 @@ def _waiting_node(run_id: int) -> str | None:
     )
 
 
-def _convert(run_id: int, step_count: int, goal: dict, event_id: int | None) -> bool:
+def _convert(
+    run_id: int, step_count: int, goal: dict, event_id: int | None, leased: bool = False
+) -> bool:
+    """Finish a waiting run as converted (guarded); ``leased``: this thread holds its lease."""
     now = utcnow()
+    free = or_(Run.lease_owner.is_(None), Run.lease_expires_at < now)
     done = db.session.execute(
         update(Run)
         .where(
             Run.id == run_id,
             Run.status == "waiting",
             Run.step_count == step_count,
-            or_(Run.lease_owner.is_(None), Run.lease_expires_at < now),
+            Run.lease_owner == owner() if leased else free,
         )
         .values(
             status="converted",
@@ -61,6 +72,8 @@ def _convert(run_id: int, step_count: int, goal: dict, event_id: int | None) -> 
             finished_at=now,
             error=None,
             step_count=step_count + 1,
+            lease_owner=None,
+            lease_expires_at=None,
         ),
         execution_options={"synchronize_session": False},
     ).rowcount
@@ -99,3 +112,18 @@ def exit_reached_goals(contact_id: int | None, context: dict, event_id: int | No
         if goal is not None and _convert(run_id, step_count, goal, event_id):
             converted.append(run_id)
     return converted
+
+
+def exit_on_resume(run: WorkflowExecution, goals: list | None) -> dict | None:
+    """The goal a resuming run's contact reached while it waited, the run then finished as
+    ``converted`` (committed); None when it should go on. The caller holds the run's lease."""
+    if not goals or run.status != "waiting" or run.contact_id is None:
+        return None
+    contact = db.session.get(Contact, run.contact_id, populate_existing=True)
+    context = {**(run.state or {}).get("context", {}), "event": {}}
+    context["user"] = contact_service.contact_to_context(contact)
+    goal = reached_goal(goals, context)
+    if goal is None or not _convert(run.id, run.step_count, goal, None, leased=True):
+        return None
+    db.session.commit()
+    return goal

@@ -41,6 +41,7 @@ from backend.events import emit_trace, is_watched
 from backend.extensions import db
 from backend.models import StepExecution, Workflow, WorkflowExecution
 from backend.queue import get_queue
+from backend.runtime import goals
 from backend.runtime.clock import utcnow
 from backend.runtime.effects import DbEffects
 from backend.runtime.freshness import refresh
@@ -445,6 +446,9 @@ def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None
     if not _acquire(execution_id, also):
         return None, None
     ex = db.session.get(WE, execution_id, populate_existing=True)
+    graph = interpreter_for(ex.workflow_id, ex.workflow_version).graph
+    if goals.exit_on_resume(ex, graph.settings.get("goals")):
+        return None, None  # reached a goal while it waited: converted, nothing more runs
     run = _Run(ex)
     refresh(run.id, ex.contact_id, run.state, utcnow())  # the contact as it is now
     note = take_outage(execution_id, note)

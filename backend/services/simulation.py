@@ -31,6 +31,7 @@ from backend.extensions import db
 from backend.models import Contact, EventLog, utcnow
 from backend.services import contacts as contact_service
 from graph_engine import (
+    DEFAULT_PORT,
     GraphEngineError,
     InMemoryEffects,
     Interpreter,
@@ -136,6 +137,7 @@ class Replay:
         self.index = TriggerIndex(self.specs)
         self.limits = _Limits(graph.get("settings") or {}, per_minute)
         self.nodes: dict[str, Counter] = defaultdict(Counter)
+        self.ports: Counter = Counter()  # (node id, port) -> how many times a step left by it
         self.outcomes: Counter = Counter()
         self.skipped: Counter = Counter()
         self.skip_samples: list[dict] = []
@@ -176,12 +178,14 @@ class Replay:
     def _run(self, trigger: str, context: dict, ev_id, contact: str | None) -> dict | None:
         effects = _Effects(clock=self.clock)
         state = self.engine.start(trigger, context, execution_id=f"sim-{ev_id}", effects=effects)
-        nodes = self.nodes
+        nodes, ports = self.nodes, self.ports
 
         def on_step(record) -> None:
             counts = nodes[record.node_id]
             counts["entered"] += record.status != "retrying"
             counts[record.status] += 1
+            if record.port:
+                ports[record.node_id, record.port] += 1
 
         self.engine.run(state, on_step=on_step, effects=effects)
         resumes = 0
@@ -213,6 +217,14 @@ class Replay:
                     }
                 )
 
+    def _edge_counts(self) -> dict[str, int]:
+        """How many runs went along each edge (its source node left by its port): the funnel's
+        widths on the canvas."""
+        return {
+            edge["id"]: self.ports[edge["source"], edge.get("source_port") or DEFAULT_PORT]
+            for edge in self.graph.get("edges", [])
+        }
+
     def result(self) -> dict:
         """Per-node counts, outcomes, who would be messaged, samples, skips and why."""
         return {
@@ -225,6 +237,7 @@ class Replay:
                 }
                 for nid, c in self.nodes.items()
             },
+            "edges": self._edge_counts(),
             "contacts_messaged": len(self.messaged),
             "messages": self.sent,
             "sample_messages": self.messages,

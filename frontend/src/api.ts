@@ -102,6 +102,12 @@ export const api = {
   restore: (id: number, n: number) =>
     request<Workflow>("POST", `/workflows/${id}/versions/${n}/restore/`),
   samples: () => request<Sample[]>("GET", "/workflow-samples/"),
+  /** Runs a goal ended (`converted`) in the last `days`, per workflow id. */
+  conversions: (days: number) =>
+    request<{ per_workflow: { workflow_id: number; by_status: Record<string, number> }[] }>(
+      "GET",
+      `/workflows/statistics/?created_after=${encodeURIComponent(new Date(Date.now() - days * 86_400_000).toISOString())}`,
+    ).then((s) => Object.fromEntries(s.per_workflow.map((w) => [w.workflow_id, w.by_status.converted ?? 0]))),
   contextPaths: (workflowId?: number) =>
     request<ContextPath[]>("GET", `/context-paths/${workflowId ? `?workflow_id=${workflowId}` : ""}`),
   renderTemplate: (template: string, context: Record<string, unknown>) =>

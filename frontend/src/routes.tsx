@@ -7,6 +7,8 @@ import { WorkflowList } from "./workflows/WorkflowList";
 const RunPage = lazy(() => import("./runs/RunPage"));
 const ContactList = lazy(() => import("./contacts/ContactList"));
 const ContactPage = lazy(() => import("./contacts/ContactPage"));
+const ExplainPage = lazy(() => import("./explain/ExplainPage"));
+const WakeupsPage = lazy(() => import("./wakeups/WakeupsPage"));
 
 export const ROUTES: Route[] = [
   { pattern: "/workflows", component: WorkflowList },
@@ -14,4 +16,6 @@ export const ROUTES: Route[] = [
   { pattern: "/workflows/:id/runs/:execution_id", component: RunPage },
   { pattern: "/contacts", component: ContactList },
   { pattern: "/contacts/:id", component: ContactPage },
+  { pattern: "/contacts/:id/explain", component: ExplainPage },
+  { pattern: "/wake-ups", component: WakeupsPage },
 ];

@@ -4,12 +4,14 @@ import {
   ReactFlow, useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { type DragEvent, useCallback, useState } from "react";
+import { type DragEvent, type MouseEvent, useCallback, useState } from "react";
 import { useEditor } from "../store/editor";
 import { useNodeTypes } from "../store/nodeTypes";
 import type { XY } from "../store/types";
 import { connectionProblem } from "./ports";
+import { type MenuAt, menuFor, NodeMenu } from "./NodeMenu";
 import { NODE_COMPONENTS } from "./nodes";
+import { SimScale } from "../simulate/SimScale";
 import { useFlowElements } from "./useFlowElements";
 
 export const TYPE_MIME = "application/x-flowmarket-node-type";
@@ -87,17 +89,29 @@ export function Canvas() {
   const { nodes, edges } = useFlowElements();
   const readOnly = useEditor((s) => s.readOnly);
   const { isValidConnection, onDrop, onConnect } = useCanvasHandlers();
+  const [menu, setMenu] = useState<MenuAt | null>(null);
+  const closeMenu = useCallback(() => setMenu(null), []);
+  const onNodeContextMenu = useCallback((e: MouseEvent, node: { id: string; type?: string }) => {
+    if (node.type === "note") return;
+    e.preventDefault();
+    setMenu(menuFor(node.id, e.clientX, e.clientY));
+  }, []);
   // Fit the view once on open (an empty canvas must not re-fit when its first node arrives).
   const [fitOnOpen] = useState(() => useEditor.getState().graph.nodes.length > 0);
   return (
+    <>
     <ReactFlow
       nodes={nodes} edges={edges} nodeTypes={NODE_COMPONENTS}
       onNodesChange={applyNodeChanges} onEdgesChange={applyEdgeChanges}
       onNodeDragStop={endDrag} onSelectionDragStop={endDrag}
       onConnect={onConnect} isValidConnection={isValidConnection}
       onNodeDoubleClick={openNode} onPaneClick={() => useEditor.getState().setAddFrom(null)}
+      onNodeContextMenu={onNodeContextMenu} onMoveStart={closeMenu}
       onDrop={onDrop} onDragOver={onDragOver}
       nodesDraggable={!readOnly} nodesConnectable={!readOnly}
+      // Read-only nodes are not draggable, so a double-click on one reaches the pane's zoom, which
+      // swallows it: no zoom on double-click there, so the node still opens (read-only).
+      zoomOnDoubleClick={!readOnly}
       deleteKeyCode={null} selectionKeyCode={null} multiSelectionKeyCode={["Shift", "Meta", "Control"]}
       selectionOnDrag panOnDrag={[1, 2]} panOnScroll
       snapToGrid snapGrid={GRID}
@@ -106,8 +120,11 @@ export function Canvas() {
     >
       <Background variant={BackgroundVariant.Dots} gap={GRID[0]} size={1.2} color="#c9ced6" />
       <Controls showInteractive={false} position="bottom-left" />
+      <SimScale />
       <MiniMap pannable zoomable position="bottom-right" nodeStrokeWidth={2} nodeColor={minimapColor} style={{ width: 168, height: 112 }} />
     </ReactFlow>
+    {menu && <NodeMenu at={menu} onClose={closeMenu} />}
+    </>
   );
 }
 

@@ -60,11 +60,17 @@ export function ConflictDialog({ conflict, onClose, onOverwrite }: { conflict: C
   );
 }
 
-export function ReadOnlyBanner() {
+export function ReadOnlyBanner({ onBack }: { onBack?: () => void }) {
   const workflow = useEditor((s) => s.workflow);
   return (
     <div className="readonly-banner" id="readonly-banner">
-      Viewing a saved version read-only (current: v{workflow?.version}). Use the history panel to go back or restore it.
+      Viewing a saved version read-only (current: v{workflow?.version}). Double-click a node to read its settings; restore the version
+      from the history panel.
+      {onBack && (
+        <button className="btn small" id="readonly-back" onClick={onBack}>
+          Back to the current version
+        </button>
+      )}
     </div>
   );
 }

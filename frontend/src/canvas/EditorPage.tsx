@@ -3,7 +3,9 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api";
 import { HistoryPanel } from "../history/HistoryPanel";
+import { useVersionViewer, type VersionViewer } from "../history/useVersionViewer";
 import { SettingsPanel } from "../inspector/SettingsPanel";
+import { SimulatePanel } from "../simulate/SimulatePanel";
 import { Palette } from "../palette/Palette";
 import { type Params, setLeaveGuard } from "../router";
 import { isDirty, useEditor } from "../store/editor";
@@ -14,6 +16,8 @@ import { ImportDialog } from "../workflows/ImportDialog";
 import { navigate } from "../router";
 import { Canvas } from "./Canvas";
 import { ConflictDialog, HelpDialog, Notice, ReadOnlyBanner } from "./EditorChrome";
+import { askedVersions, unasked } from "./askedVersions";
+import { PublishDialog, runVersionsApi, waitingTotals, type WaitingVersions } from "./PublishDialog";
 import { type Panel, Toolbar } from "./Toolbar";
 import { useShortcuts } from "./useShortcuts";
 import { RunsSide, canRunTests } from "../runs/RunsSide";
@@ -68,6 +72,7 @@ function useLiveValidation() {
 /** Save (conflicts surface as `conflict`) and activate / pause (refused while invalid; saves first). */
 function useEditorActions() {
   const [saving, setSaving] = useState(false);
+  const [waiting, setWaiting] = useState<WaitingVersions | null>(null);
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const savingRef = useRef(false);
   const doSave = useCallback(async (baseVersion?: number) => {
@@ -77,7 +82,10 @@ function useEditorActions() {
     const result = await save({ baseVersion });
     savingRef.current = false;
     setSaving(false);
-    if (result.ok) useEditor.getState().setNotice(`Saved as version ${result.workflow.version}.`);
+    if (result.ok) {
+      useEditor.getState().setNotice(`Saved as version ${result.workflow.version}.`);
+      void offerToMoveWaitingRuns(result.workflow.id, setWaiting);
+    }
     else if (result.conflict) setConflict(result.conflict);
     else useEditor.getState().setNotice(`Not saved: ${result.error}`);
     return result.ok;
@@ -94,15 +102,37 @@ function useEditorActions() {
     const done = active ? "Paused." : "Active: new events start runs.";
     useEditor.getState().setNotice(problem ? `Cannot ${active ? "pause" : "activate"}: ${problem}` : done);
   }, [doSave]);
-  return { saving, conflict, setConflict, doSave, toggleActive };
+  return { saving, conflict, setConflict, doSave, toggleActive, waiting, setWaiting };
 }
 
-function SidePanel({ panel, onClose }: { panel: Panel; onClose: () => void }) {
+/**
+ * After publishing: when runs wait on older versions not asked about yet, ask whether to move them
+ * (PublishDialog); when all were asked about before, the save notice just says they are finishing.
+ */
+async function offerToMoveWaitingRuns(workflowId: number, show: (w: WaitingVersions) => void) {
+  const waiting = await runVersionsApi.waiting(workflowId).catch(() => null);
+  if (!waiting) return;
+  const ask = unasked(waiting, askedVersions(workflowId));
+  if (ask) return show(ask);
+  const { waiting: n } = waitingTotals(waiting);
+  if (n > 0) {
+    useEditor.getState().setNotice(
+      `Saved as version ${waiting.current_version}. ${n} waiting ${n === 1 ? "run finishes" : "runs finish"} on an older version, as you chose.`,
+    );
+  }
+}
+
+/**
+ * The panel beside the canvas. An opened node shows its settings, read-only while an old version
+ * is viewed: over the history panel, which comes back when the node panel closes.
+ */
+function SidePanel({ panel, onClose, viewer }: { panel: Panel; onClose: () => void; viewer: VersionViewer }) {
   const openNodeId = useEditor((s) => s.openNodeId);
   const readOnly = useEditor((s) => s.readOnly);
   if (panel === "settings") return <SettingsPanel onClose={onClose} />;
-  if (panel === "history") return <HistoryPanel onClose={onClose} />;
-  if (!openNodeId || readOnly) return <Runs readOnly={readOnly} />;
+  if (panel === "history" && !(readOnly && openNodeId)) return <HistoryPanel onClose={onClose} viewer={viewer} />;
+  if (panel === "simulate") return <SimulatePanel onClose={onClose} />;
+  if (!openNodeId) return <Runs readOnly={readOnly} />;
   return (
     <Suspense fallback={<aside className="inspector" />}>
       <Inspector key={openNodeId} nodeId={openNodeId} />
@@ -122,18 +152,24 @@ function Editor() {
   const openNodeId = useEditor((s) => s.openNodeId);
   const readOnly = useEditor((s) => s.readOnly);
   const flow = useReactFlow();
-  const { saving, conflict, setConflict, doSave, toggleActive } = useEditorActions();
+  const { saving, conflict, setConflict, doSave, toggleActive, waiting, setWaiting } = useEditorActions();
   useLiveValidation();
   const workflowId = useEditor((s) => s.workflow?.id ?? null);
   const edges = useEditor((s) => s.graph.edges);
   useLiveRuns(workflowId, edges);
+  const viewer = useVersionViewer(workflowId ?? 0);
   useEffect(() => {
-    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" ? null : p));
+    // a node opened while an old version is viewed shows over the history panel (SidePanel)
+    const keep = (p: Panel) => p === "history" && useEditor.getState().readOnly;
+    if (openNodeId) setPanel((p) => (p === "settings" || p === "history" || p === "simulate") && !keep(p) ? null : p);
   }, [openNodeId]);
+  useEffect(() => {
+    if (panel !== "history") viewer.backToCurrent(); // leaving the history panel leaves the old version
+  }, [panel]); // eslint-disable-line react-hooks/exhaustive-deps
   const handlers = useMemo(() => ({ flow, onSave: () => void doSave(), onHelp: () => setPanel("help") }), [flow, doSave]);
   useShortcuts(handlers);
   const openPanel = (p: Panel) => {
-    if (p === "settings" || p === "history") useEditor.getState().setOpenNode(null);
+    if (p === "settings" || p === "history" || p === "simulate") useEditor.getState().setOpenNode(null);
     setPanel(p);
   };
   const replaceGraph = (graph: WorkflowGraph) => {
@@ -144,19 +180,25 @@ function Editor() {
   return (
     <div className="editor-page">
       <Toolbar onSave={() => void doSave()} onToggleActive={toggleActive} onPanel={openPanel} saving={saving} />
-      {readOnly && <ReadOnlyBanner />}
+      {readOnly && <ReadOnlyBanner onBack={viewer.viewing !== null ? viewer.backToCurrent : undefined} />}
       <div className="editor-body">
         <Palette />
         <div className="canvas-wrap">
           <Canvas />
           <Notice />
         </div>
-        <SidePanel panel={panel} onClose={() => setPanel(null)} />
+        <SidePanel panel={panel} onClose={() => setPanel(null)} viewer={viewer} />
       </div>
       {panel === "import" && (
         <ImportDialog onClose={() => setPanel(null)} onImported={(wf) => navigate(`/workflows/${wf.id}`)} onReplace={replaceGraph} />
       )}
       {panel === "help" && <HelpDialog onClose={() => setPanel(null)} />}
+      {waiting && workflowId && (
+        <PublishDialog workflowId={workflowId} waiting={waiting} onClose={(message) => {
+          setWaiting(null);
+          if (message) useEditor.getState().setNotice(message);
+        }} />
+      )}
       {conflict && (
         <ConflictDialog conflict={conflict} onClose={() => setConflict(null)}
           onOverwrite={() => {

@@ -1,7 +1,7 @@
 /** The editor's toolbar: name, status, undo/redo, layout, notes, import/export, history, save, activate. */
 import { useReactFlow } from "@xyflow/react";
 import {
-  ArrowLeft, Download, History, Keyboard, LayoutGrid, Maximize, Pause, Play, Redo2, Save, Settings,
+  ArrowLeft, Download, FlaskConical, History, Keyboard, LayoutGrid, Maximize, Pause, Play, Redo2, Save, Settings,
   StickyNote, Undo2, Upload,
 } from "lucide-react";
 import { useStore } from "zustand";
@@ -9,9 +9,10 @@ import { Link } from "../router";
 import { isDirty, useEditor } from "../store/editor";
 import { graphForSave } from "../store/persist";
 import { downloadJson } from "../lib/format";
+import { ModeChip } from "../ui/ModeChip";
 import * as cmd from "./commands";
 
-export type Panel = "settings" | "history" | "import" | "help" | null;
+export type Panel = "settings" | "history" | "import" | "help" | "simulate" | null;
 
 interface Props {
   onSave: () => void;
@@ -104,6 +105,10 @@ export function Toolbar({ onSave, onToggleActive, onPanel, saving }: Props) {
       <div className="toolbar-spacer" />
       <EditTools readOnly={readOnly} />
       <FileTools readOnly={readOnly} onPanel={onPanel} slug={slug} />
+      <ModeChip />
+      <button className="btn" id="simulate" onClick={() => onPanel("simulate")} title="Replay the last days' events through this graph">
+        <FlaskConical size={15} /> Simulate
+      </button>
       <button className="btn" id="save" onClick={onSave} disabled={readOnly || saving || !dirty}>
         <Save size={15} /> {saving ? "Saving…" : "Save"}
       </button>

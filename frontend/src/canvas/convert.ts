@@ -39,6 +39,7 @@ export function nodeToFlow(node: GraphNode, ctx: FlowContext): CardNode {
   if (status) attrs["data-status"] = status;
   const issues = ctx.issues?.[node.id] ?? NO_ISSUES;
   if (issues.length) attrs["data-invalid"] = "true";
+  if (node.disabled) attrs["data-disabled"] = "true";
   return {
     id: node.id,
     type: nodeType?.category ?? "action",
@@ -64,8 +65,14 @@ export function noteToFlow(note: StickyNote, ctx: FlowContext): NoteNode {
   };
 }
 
-export function edgeToFlow(edge: GraphEdge, selected = false, invalid = false, taken = false): Edge {
+/** ``simulated``: a simulation's runs along this edge and its stroke width (the funnel). */
+export function edgeToFlow(
+  edge: GraphEdge, selected = false, invalid = false, taken = false, simulated?: { count: number; width: number },
+): Edge {
   const port = edge.source_port || DEFAULT_PORT;
+  const attrs: Record<string, string> = { "data-edge-id": edge.id };
+  if (simulated) attrs["data-sim-count"] = String(simulated.count);
+  const sim = simulated ? (simulated.count ? "edge-sim" : "edge-sim edge-sim-none") : "";
   return {
     id: edge.id,
     source: edge.source,
@@ -73,8 +80,14 @@ export function edgeToFlow(edge: GraphEdge, selected = false, invalid = false, t
     sourceHandle: port,
     targetHandle: "in",
     selected,
-    className: [port === ERROR_PORT ? "edge-error" : "", invalid ? "edge-invalid" : "", taken ? "edge-taken" : ""].join(" ").trim() || undefined,
-    domAttributes: { "data-edge-id": edge.id } as Edge["domAttributes"],
+    className: [port === ERROR_PORT ? "edge-error" : "", invalid ? "edge-invalid" : "", taken ? "edge-taken" : "", sim].join(" ").trim() || undefined,
+    domAttributes: attrs as Edge["domAttributes"],
+    ...(simulated && {
+      style: { strokeWidth: simulated.width },
+      label: simulated.count.toLocaleString(),
+      labelBgPadding: [4, 2] as [number, number],
+      labelBgBorderRadius: 4,
+    }),
   };
 }
 

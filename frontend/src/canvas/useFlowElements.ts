@@ -8,6 +8,7 @@ import { useMemo, useRef } from "react";
 import { issuesOf, useEditor } from "../store/editor";
 import { useNodeTypes } from "../store/nodeTypes";
 import { useRuns } from "../store/runs";
+import { useSimulation } from "../store/simulation";
 import { edgeToFlow, type FlowNode, issuesByNode, nodeToFlow, noteToFlow } from "./convert";
 
 type Cache<T> = Map<string, { key: unknown[]; value: T }>;
@@ -27,6 +28,8 @@ export function useFlowElements(): { nodes: FlowNode[]; edges: Edge[] } {
   const types = useNodeTypes((s) => s.byType);
   const status = useRuns((s) => s.runStatus);
   const taken = useRuns((s) => s.edgeTaken);
+  const simCounts = useSimulation((s) => s.result?.edges);
+  const simWidths = useSimulation((s) => s.widths);
   const nodeCache = useRef<Cache<FlowNode>>(new Map());
   const edgeCache = useRef<Cache<Edge>>(new Map());
   const issues = useMemo(() => issuesByNode(issuesOf(report), graph), [report, graph.edges]); // eslint-disable-line
@@ -51,12 +54,13 @@ export function useFlowElements(): { nodes: FlowNode[]; edges: Edge[] } {
   const edges = useMemo(() => {
     const next: Cache<Edge> = new Map();
     const out = graph.edges.map((e) => {
-      const key = [e, !!selected[e.id], invalidEdges.has(e.id), !!taken[e.id]];
-      return cached(edgeCache.current, next, e.id, key, () => edgeToFlow(e, !!selected[e.id], invalidEdges.has(e.id), !!taken[e.id]));
+      const sim = simCounts ? { count: simCounts[e.id] ?? 0, width: simWidths[e.id] ?? 1.5 } : undefined;
+      const key = [e, !!selected[e.id], invalidEdges.has(e.id), !!taken[e.id], sim?.count, sim?.width];
+      return cached(edgeCache.current, next, e.id, key, () => edgeToFlow(e, !!selected[e.id], invalidEdges.has(e.id), !!taken[e.id], sim));
     });
     edgeCache.current = next;
     return out;
-  }, [graph.edges, selected, invalidEdges, taken]);
+  }, [graph.edges, selected, invalidEdges, taken, simCounts, simWidths]);
 
   return { nodes, edges };
 }

@@ -11,6 +11,7 @@ export const SHORTCUTS: [string, string][] = [
   ["Ctrl/⌘ + C / X / V", "Copy / cut / paste (graph JSON)"],
   ["Ctrl/⌘ + D", "Duplicate the selection"],
   ["Ctrl/⌘ + A", "Select everything"],
+  ["D", "Disable / enable the selected nodes (runs pass through a disabled node)"],
   ["Delete, Backspace", "Delete the selection"],
   ["Shift + click, drag on empty canvas", "Add to the selection / box-select"],
   ["Shift + L", "Auto-layout (the selection, or everything)"],
@@ -48,6 +49,7 @@ function keyAction(e: KeyboardEvent, { flow, onSave, onHelp }: Handlers): (() =>
   }
   if (mod) return null;
   if (e.key === "Delete" || e.key === "Backspace") return store.removeSelected;
+  if (key === "d" && !e.shiftKey) return () => store.toggleDisabled();
   if (e.key === "?") return onHelp;
   if (e.shiftKey && key === "l") return cmd.autoLayout;
   if (e.key === "1") return () => cmd.fit(flow);

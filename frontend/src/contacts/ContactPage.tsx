@@ -9,6 +9,7 @@ import { Link, type Params } from "../router";
 import { runsApi, type Contact, type TimelineItem } from "../runs/api";
 import { clock, duration } from "../runs/format";
 import type { ExecutionJson } from "../runs/traceState";
+import { explainHref } from "../explain/explain";
 import { Timeline } from "./Timeline";
 import "../runs/runs.css";
 import "./contacts.css";
@@ -81,7 +82,10 @@ export default function ContactPage({ params }: { params: Params }) {
   return (
     <div className="page contact-page" id="contact-page">
       <p className="crumbs"><Link href="/contacts">Contacts</Link> ›</p>
-      <h1 dir="auto">{contactName(contact)}</h1>
+      <div className="contact-title">
+        <h1 dir="auto">{contactName(contact)}</h1>
+        <Link href={explainHref(id)} className="btn" id="contact-explain">Why did / didn’t it run?</Link>
+      </div>
       <Facts contact={contact} />
       <nav className="tabs">
         <button type="button" className={tab === "timeline" ? "active" : ""} onClick={() => setTab("timeline")}>Timeline</button>
@@ -89,7 +93,7 @@ export default function ContactPage({ params }: { params: Params }) {
           Runs <span className="count">{runs.length}</span>
         </button>
       </nav>
-      {tab === "timeline" ? (items ? <Timeline items={items} /> : <p className="muted">Loading…</p>) : <Runs runs={runs} />}
+      {tab === "timeline" ? (items ? <Timeline items={items} contactId={id} /> : <p className="muted">Loading…</p>) : <Runs runs={runs} />}
     </div>
   );
 }

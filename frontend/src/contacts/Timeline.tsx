@@ -5,6 +5,12 @@
 import { Link } from "../router";
 import type { TimelineItem } from "../runs/api";
 import { clock, duration } from "../runs/format";
+import { explainHref } from "../explain/explain";
+
+function eventIdOf(item: TimelineItem): number | null {
+  const id = item.links?.event_id ?? (item.kind === "event" ? item.id : null);
+  return typeof id === "number" ? id : null;
+}
 
 const ICONS: Record<string, string> = {
   event: "↘", run: "▶", message: "✉", note: "✎", tag_added: "+", tag_removed: "−",
@@ -57,7 +63,7 @@ function Body({ item }: { item: TimelineItem }) {
   }
 }
 
-export function Timeline({ items }: { items: TimelineItem[] }) {
+export function Timeline({ items, contactId }: { items: TimelineItem[]; contactId?: number }) {
   if (items.length === 0) return <p className="muted">Nothing has happened with this contact yet.</p>;
   return (
     <ol className="timeline" id="timeline">
@@ -71,6 +77,9 @@ export function Timeline({ items }: { items: TimelineItem[] }) {
                 <span className="tl-kind">{LABELS[item.kind] ?? item.kind}</span>
                 <time dateTime={item.at}>{clock(item.at)}</time>
                 {href && <Link href={href} className="tl-run-link">run #{str(item.links?.execution_id)}</Link>}
+                {item.kind === "event" && contactId && (
+                  <Link href={explainHref(contactId, eventIdOf(item))} className="tl-run-link" data-explain-event={eventIdOf(item) ?? undefined}>why?</Link>
+                )}
               </div>
               <Body item={item} />
             </div>

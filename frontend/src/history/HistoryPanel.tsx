@@ -3,14 +3,13 @@ import { useEffect, useState } from "react";
 import { api, type VersionInfo } from "../api";
 import { useEditor } from "../store/editor";
 import { PanelHeader } from "../ui/PanelHeader";
-import { useVersionViewer } from "./useVersionViewer";
+import type { VersionViewer } from "./useVersionViewer";
 
-export function HistoryPanel({ onClose }: { onClose: () => void }) {
+export function HistoryPanel({ onClose, viewer }: { onClose: () => void; viewer: VersionViewer }) {
   const workflow = useEditor((s) => s.workflow)!;
   const readOnly = useEditor((s) => s.readOnly);
   const [versions, setVersions] = useState<VersionInfo[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const viewer = useVersionViewer(workflow.id);
   useEffect(() => {
     api.versions(workflow.id).then(setVersions, (e) => setLoadError(String(e.message)));
   }, [workflow.id, workflow.version]);

@@ -10,6 +10,9 @@ interface Stash {
   savedGraph: WorkflowGraph;
 }
 
+export type VersionViewer = ReturnType<typeof useVersionViewer>;
+
+/** Lives in the editor (not the history panel) so a node panel can replace the history panel meanwhile. */
 export function useVersionViewer(workflowId: number) {
   const [viewing, setViewing] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -32,16 +32,32 @@ export default function Inspector({ nodeId }: { nodeId: string }) {
       <PanelHeader icon={icon} title={type?.title ?? node.type} subtitle={<><code>{node.id}</code> · {node.type}</>}
         onClose={() => useEditor.getState().setOpenNode(null)} />
       <div className="panel-body">
+        {readOnly && <p className="readonly-note" id="inspector-readonly">Read-only: a saved version is shown.</p>}
         {type?.description && <p className="muted small">{type.description}</p>}
         <label className="control-label" htmlFor="node-title">
           Name on the canvas
         </label>
         <input id="node-title" className="form-control" dir="auto" value={node.title ?? ""} placeholder={type?.title} readOnly={readOnly}
           onChange={(e) => useEditor.getState().updateNode(nodeId, { title: e.target.value || undefined })} />
+        <EnabledToggle node={node} readOnly={readOnly} />
         <IssueList issues={issues} />
         {type ? <ParamsForm node={node} type={type} issues={issues} readOnly={readOnly} /> : <p className="error">Unknown node type {node.type}.</p>}
       </div>
     </aside>
+  );
+}
+
+/** Switch the node off (runs pass through it without running it) or on: one undo step each. */
+function EnabledToggle({ node, readOnly }: { node: GraphNode; readOnly: boolean }) {
+  return (
+    <>
+      <label className="control-label checkbox" htmlFor="node-disabled">
+        <input id="node-disabled" type="checkbox" checked={!!node.disabled} disabled={readOnly}
+          onChange={() => useEditor.getState().toggleDisabled([node.id])} />
+        Disabled
+      </label>
+      <p className="field-description">Runs pass through a disabled node without running it (shortcut D).</p>
+    </>
   );
 }
 
@@ -60,6 +76,7 @@ function ParamsForm({ node, type, issues, readOnly }: { node: GraphNode; type: N
       extraErrors={extraErrors as never}
       showErrorList={false}
       readonly={readOnly}
+      disabled={readOnly}
       idPrefix={`p_${node.id}`}
       onChange={(e) => {
         if (JSON.stringify(e.formData ?? {}) !== JSON.stringify(params)) {

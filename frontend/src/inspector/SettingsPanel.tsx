@@ -1,9 +1,10 @@
-/** Workflow settings: re-entry, runs per contact per day, time zone (the graph's `settings`). */
+/** Workflow settings: re-entry, runs per contact per day, time zone and the journey controls (the graph's `settings`). */
 import { useMemo } from "react";
 import { useEditor } from "../store/editor";
 import type { WorkflowSettings } from "../store/types";
 import { PanelHeader } from "../ui/PanelHeader";
 import { IssueList } from "../workflows/IssueList";
+import { JourneySettings } from "./JourneySettings";
 
 function zones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
@@ -53,6 +54,7 @@ export function SettingsPanel({ onClose }: { onClose: () => void }) {
           {tzList.map((z) => <option key={z} value={z} />)}
         </datalist>
         <p className="muted small">Waits like “until 09:00” and daily limits use this time zone.</p>
+        <JourneySettings settings={settings} set={set} readOnly={readOnly} />
       </div>
     </aside>
   );

@@ -19,6 +19,7 @@ export function RunBadge({ nodeId }: { nodeId: string }) {
         <span className="counts" data-entered={counts?.entered ?? 0} title={`last ${span}: entered / succeeded / failed / waiting`}>
           <b className="c-in">{counts?.entered ?? 0}</b> · <b className="c-ok">{counts?.succeeded ?? 0}</b>
           {" · "}<b className="c-fail">{counts?.failed ?? 0}</b> · <b className="c-wait">{counts?.waiting ?? 0}</b>
+          {(counts?.converted ?? 0) > 0 && <> · <b className="c-conv" data-converted={counts?.converted} title="conversions: runs a goal ended here">★{counts?.converted}</b></>}
         </span>
       )}
     </div>

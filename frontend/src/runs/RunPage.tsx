@@ -16,7 +16,8 @@ import type { Workflow, WorkflowGraph } from "../store/types";
 import { runsApi, type ExecutionDetail } from "./api";
 import { clock, duration, fromNow } from "./format";
 import { PathList, StepPanel } from "./StepPanel";
-import { isTerminal, runDuration, type RunInfo } from "./traceState";
+import { isTerminal, quietUntil, runDuration, type RunInfo } from "./traceState";
+import { explainHref } from "../explain/explain";
 import "./runs.css";
 
 /** The signed-in user's role: the page's `data-user-role`, confirmed by GET /users/me/. */
@@ -66,7 +67,20 @@ function RunActions({ run, role, onChanged }: { run: RunInfo; role: string | nul
   );
 }
 
-function RunHead({ run, workflow }: { run: RunInfo; workflow: Workflow }) {
+/** The current time, re-read every second while `ticking` (a running run's duration counts up). */
+export function useNow(ticking: boolean, everyMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!ticking) return undefined;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [ticking, everyMs]);
+  return now;
+}
+
+function RunHead({ run, workflow, eventId }: { run: RunInfo; workflow: Workflow; eventId: number | null }) {
+  const now = useNow(!isTerminal(run.status));
   return (
     <div className="run-head">
       <h2>
@@ -75,11 +89,19 @@ function RunHead({ run, workflow }: { run: RunInfo; workflow: Workflow }) {
       <div className="facts">
         <span>contact {run.contactId ? <Link href={`/contacts/${run.contactId}`} id="run-contact">{run.contact}</Link> : run.contact ?? "–"}</span>
         <span>started {clock(run.startedAt ?? run.createdAt)}</span>
-        <span>duration {duration(runDuration(run))}</span>
+        <span>duration <span id="run-duration">{duration(runDuration(run, now))}</span></span>
         <span>workflow <Link href={`/workflows/${workflow.id}`}>{workflow.name}</Link></span>
+        {run.contactId && (
+          <span><Link href={explainHref(run.contactId, eventId)} id="run-explain">Why did this run?</Link></span>
+        )}
       </div>
+      {run.status === "converted" && (
+        <p className="converted" id="run-converted">Converted: the contact reached one of the workflow’s goals while the run waited, so it ended there.</p>
+      )}
       {run.status === "waiting" && run.resumeAt && (
-        <p className="resume">Waiting; resumes {clock(run.resumeAt)} ({fromNow(run.resumeAt)})</p>
+        <p className="resume" id="run-resume">
+          {quietUntil(run) ? "Held by the quiet hours" : "Waiting"}; resumes {clock(run.resumeAt)} ({fromNow(run.resumeAt)})
+        </p>
       )}
       {run.error && <p className="error small">{run.error}</p>}
     </div>
@@ -88,6 +110,7 @@ function RunHead({ run, workflow }: { run: RunInfo; workflow: Workflow }) {
 
 function useRunData(workflowId: number, runId: number) {
   const [error, setError] = useState<string | null>(null);
+  const [eventId, setEventId] = useState<number | null>(null);
   const loadTypes = useNodeTypes((s) => s.load);
   const refresh = useCallback(async (fresh = false) => {
     const detail = await runsApi.get(runId);
@@ -100,6 +123,7 @@ function useRunData(workflowId: number, runId: number) {
     Promise.all([api.workflow(workflowId), runsApi.get(runId), loadTypes()]).then(async ([wf, detail]) => {
       if (detail.workflow_id !== workflowId) throw new Error(`run ${runId} is not a run of workflow ${workflowId}`);
       const graph = await graphOf(detail, wf);
+      setEventId(detail.event_id ?? null);
       useEditor.getState().open(wf, { readOnly: true, graph });
       useRuns.getState().reset(graph.edges);
       useRuns.getState().merge([detail]);
@@ -111,13 +135,13 @@ function useRunData(workflowId: number, runId: number) {
       onState: (state) => useRuns.getState().setLive(state),
     });
   }, [workflowId, runId, loadTypes, refresh]);
-  return { error, refresh };
+  return { error, refresh, eventId };
 }
 
 export default function RunPage({ params }: { params: Params }) {
   const workflowId = Number(params.id);
   const runId = Number(params.execution_id);
-  const { error, refresh } = useRunData(workflowId, runId);
+  const { error, refresh, eventId } = useRunData(workflowId, runId);
   const workflow = useEditor((s) => s.workflow);
   const graph = useEditor((s) => s.graph);
   const selected = useEditor((s) => s.selected);
@@ -143,7 +167,7 @@ export default function RunPage({ params }: { params: Params }) {
           </ReactFlowProvider>
         </div>
         <aside className="side-panel run-side">
-          <RunHead run={run} workflow={workflow} />
+          <RunHead run={run} workflow={workflow} eventId={eventId} />
           <RunActions run={run} role={role} onChanged={() => void refresh(true)} />
           <div className="panel-scroll">
             <h4 className="section-title">Path taken</h4>

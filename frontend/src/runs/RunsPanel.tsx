@@ -11,7 +11,7 @@ import { clock, duration } from "./format";
 import { isTerminal, newestFirst, runDuration, type RunInfo } from "./traceState";
 import "./runs.css";
 
-const STATUSES = ["", "running", "waiting", "succeeded", "failed", "cancelled", "pending"];
+const STATUSES = ["", "running", "waiting", "succeeded", "failed", "cancelled", "converted", "pending"];
 
 export interface PanelFilters {
   status: string;

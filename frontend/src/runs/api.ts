@@ -11,9 +11,12 @@ export interface NodeCounts {
   failed: number;
   waiting: number;
   skipped: number;
+  /** Runs a goal ended while they waited here. */
+  converted?: number;
 }
 
 export interface ExecutionDetail extends ExecutionJson {
+  event_id?: number | null;
   graph?: WorkflowGraph;
   graph_version?: number;
   workflow_version?: number;

@@ -7,8 +7,8 @@
  * `(steps taken, rank)` so a late or duplicated trace never rolls a run back.
  */
 
-export type NodeStatus = "running" | "succeeded" | "failed" | "waiting" | "skipped";
-export type RunStatus = "pending" | "running" | "waiting" | "succeeded" | "failed" | "cancelled";
+export type NodeStatus = "running" | "succeeded" | "failed" | "waiting" | "skipped" | "converted";
+export type RunStatus = "pending" | "running" | "waiting" | "succeeded" | "failed" | "cancelled" | "converted";
 
 /** One `trace` event as backend/events.py emits it. */
 export interface Trace {
@@ -109,7 +109,8 @@ export interface EdgeRef {
   source_port?: string | null;
 }
 
-const TERMINAL: RunStatus[] = ["succeeded", "failed", "cancelled"];
+/** "converted": a goal ended the run while it waited (issue 13's journey goals). */
+const TERMINAL: RunStatus[] = ["succeeded", "failed", "cancelled", "converted"];
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL.includes(status);
@@ -288,6 +289,7 @@ function finishedStatus(step: StepInfo, run: RunInfo, resumed: boolean): NodeSta
     case "succeeded":
     case "failed":
     case "skipped":
+    case "converted": // a goal ended the run at this (wait) node
       return step.status;
     case "waiting":
       return resumed || run.status === "succeeded" ? "succeeded" : "waiting";
@@ -296,6 +298,14 @@ function finishedStatus(step: StepInfo, run: RunInfo, resumed: boolean): NodeSta
     default:
       return "running";
   }
+}
+
+/** When the run waits because quiet hours hold a message: the time they end (the step's output). */
+export function quietUntil(run: RunInfo): string | null {
+  const steps = sortedSteps(run);
+  const last = steps[steps.length - 1];
+  const output = last?.status === "waiting" ? (last.record?.output as { quiet_hours_until?: string } | undefined) : undefined;
+  return output?.quiet_hours_until ?? null;
 }
 
 /** What each visited node shows for `run`: the status of its latest step. */

@@ -3,7 +3,8 @@ import { autoLayout, duplicate } from "../canvas/commands";
 import { DEFAULT_SIZE, layoutPositions, overlaps } from "../canvas/layout";
 import { coupon, TYPES } from "../test/fixtures";
 import { isDirty, redo, undo, useEditor } from "./editor";
-import { parseClip, pasteInto, subgraph } from "./graphOps";
+import { graphToFlow } from "../canvas/convert";
+import { parseClip, pasteInto, setDisabled, subgraph } from "./graphOps";
 import type { Workflow } from "./types";
 
 const history = () => useEditor.temporal.getState();
@@ -90,5 +91,50 @@ describe("clipboard", () => {
     const pos = layoutPositions(g, {}, new Set(["interested", "send"]));
     expect(Math.min(...[...pos.values()].map((p) => p.x))).toBe(300);
     expect(pos.has("trigger")).toBe(false);
+  });
+});
+
+describe("disabling nodes", () => {
+  const disabled = () => useEditor.getState().graph.nodes.filter((n) => n.disabled).map((n) => n.id);
+
+  test("the selection is switched off in one undo step; on again, the graph is as saved", () => {
+    const s = useEditor.getState();
+    s.select(["interested", "send"]);
+    s.toggleDisabled();
+    expect(disabled()).toEqual(["interested", "send"]);
+    expect(history().pastStates).toHaveLength(1);
+    s.toggleDisabled();
+    expect(disabled()).toEqual([]);
+    expect(useEditor.getState().graph.nodes.some((n) => "disabled" in n)).toBe(false);
+    expect(useEditor.getState().graph).toEqual(useEditor.getState().savedGraph);
+    undo();
+    expect(disabled()).toEqual(["interested", "send"]);
+    undo();
+    expect(disabled()).toEqual([]);
+    expect(isDirty(useEditor.getState())).toBe(false);
+  });
+
+  test("a mixed selection is disabled first; notes and edges in it are left alone", () => {
+    const s = useEditor.getState();
+    s.toggleDisabled(["send"]);
+    s.select(["send", "trigger", "e1"]);
+    s.toggleDisabled();
+    expect(disabled()).toEqual(["trigger", "send"]);
+    expect(useEditor.getState().graph.edges).toEqual(coupon().edges);
+  });
+
+  test("nothing to toggle, or a read-only view: no edit", () => {
+    useEditor.getState().toggleDisabled([]);
+    useEditor.getState().toggleDisabled(["no-such-node"]);
+    expect(history().pastStates).toHaveLength(0);
+    useEditor.getState().open(useEditor.getState().workflow!, { readOnly: true });
+    useEditor.getState().toggleDisabled(["send"]);
+    expect(disabled()).toEqual([]);
+  });
+
+  test("a disabled node is marked on its canvas element", () => {
+    const graph = setDisabled(coupon(), new Set(["send"]), true);
+    const { nodes } = graphToFlow(graph, { types: TYPES });
+    expect(nodes.map((n) => n.domAttributes?.["data-disabled" as never])).toEqual([undefined, undefined, "true"]);
   });
 });

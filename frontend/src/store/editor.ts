@@ -36,6 +36,7 @@ export interface EditorState {
   addNode: (type: NodeType, position: XY, from?: { node: string; port: string }) => string;
   connect: (conn: Connection, types: Record<string, NodeType>) => string | null;
   updateNode: (id: string, patch: Partial<GraphNode>) => void;
+  toggleDisabled: (ids?: string[]) => void;
   removeSelected: () => void;
   pasteGraph: (clip: WorkflowGraph, offset: XY) => void;
 }
@@ -112,7 +113,7 @@ function historySlice(set: SetState, get: GetState) {
   };
 }
 
-/** Graph edits from the canvas: add, connect, update, remove, paste. */
+/** Graph edits from the canvas: add, connect, update, disable / enable, remove, paste. */
 function graphSlice(set: SetState, get: GetState) {
   return {
     addNode: (type: NodeType, position: XY, from?: { node: string; port: string }) => {
@@ -136,6 +137,15 @@ function graphSlice(set: SetState, get: GetState) {
     },
     updateNode: (id: string, patch: Partial<GraphNode>) =>
       get().edit((g) => ops.patchNode(g, id, (n) => ({ ...n, ...patch })), `node:${id}:${Object.keys(patch).join()}`),
+    /** Disable the nodes (default: the selected ones), or enable them when all are disabled already. */
+    toggleDisabled: (ids?: string[]) => {
+      const graph = get().graph;
+      const wanted = new Set(ids ?? Object.keys(get().selected));
+      const nodes = graph.nodes.filter((n) => wanted.has(n.id));
+      if (!nodes.length) return;
+      const disable = nodes.some((n) => !n.disabled);
+      get().edit((g) => ops.setDisabled(g, wanted, disable));
+    },
     removeSelected: () => {
       const ids = new Set(Object.keys(get().selected));
       if (!ids.size) return;

@@ -88,6 +88,21 @@ export function patchNode(graph: WorkflowGraph, id: string, patch: (n: GraphNode
   return { ...graph, nodes: graph.nodes.map((n) => (n.id === id ? patch(n) : n)) };
 }
 
+/**
+ * Switch nodes off (`disabled: true`: runs pass through them without running them) or back on.
+ * An enabled node carries no `disabled` key, so switching one off and on again leaves the graph
+ * as it was.
+ */
+export function setDisabled(graph: WorkflowGraph, ids: Set<string>, disabled: boolean): WorkflowGraph {
+  if (!graph.nodes.some((n) => ids.has(n.id))) return graph;
+  const nodes = graph.nodes.map((n) => {
+    if (!ids.has(n.id) || !!n.disabled === disabled) return n;
+    const { disabled: _old, ...rest } = n;
+    return disabled ? { ...rest, disabled: true } : rest;
+  });
+  return { ...graph, nodes };
+}
+
 /** Set positions of nodes and notes (ids missing from `positions` keep theirs). */
 export function setPositions(graph: WorkflowGraph, positions: Map<string, XY>): WorkflowGraph {
   if (!positions.size) return graph;

@@ -37,6 +37,20 @@ export interface WorkflowSettings {
   max_runs_per_contact_per_day?: number | null;
   timezone?: string;
   max_steps?: number;
+  /** Who gets a contact's last message of the day under a frequency cap: the higher. */
+  priority?: number;
+  /** Messages due inside [start, end) (the contact's fields.timezone, else `timezone`) wait. */
+  quiet_hours?: { start: string; end: string; node_types?: string[] };
+  /** Exit conditions: a waiting run ends as `converted` when one holds. */
+  goals?: Goal[];
+  test_recipients_only?: boolean;
+}
+
+export interface Goal {
+  id: string;
+  tag?: string;
+  event_type?: string;
+  rules?: Record<string, unknown>;
 }
 
 export interface WorkflowGraph {

@@ -1,22 +1,23 @@
 /** `/workflows`: every workflow with its status and run figures; create, duplicate, delete, activate, import. */
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, ApiError, type Sample } from "../api";
+import { api, ApiError } from "../api";
 import { Link, navigate } from "../router";
 import type { Workflow } from "../store/types";
-import { EMPTY_GRAPH } from "../store/types";
 import { ImportDialog } from "./ImportDialog";
+import { NewWorkflowDialog } from "./NewWorkflowDialog";
 import { relativeTime } from "../lib/format";
+import { ModeChip } from "../ui/ModeChip";
 
 function useWorkflows() {
   const [workflows, setWorkflows] = useState<Workflow[] | null>(null);
-  const [samples, setSamples] = useState<Sample[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [conversions, setConversions] = useState<Record<number, number>>({});
   const reload = useCallback(() => {
     api.workflows().then(setWorkflows, (e) => setError(String(e.message)));
+    api.conversions(7).then(setConversions, () => setConversions({}));
   }, []);
   useEffect(() => {
     reload();
-    api.samples().then(setSamples, () => setSamples([]));
   }, [reload]);
   const act = async (work: () => Promise<unknown>) => {
     setError(null);
@@ -27,20 +28,14 @@ function useWorkflows() {
       setError(e instanceof ApiError ? e.message : String(e));
     }
   };
-  return { workflows, samples, error, act };
-}
-
-async function create(sample?: Sample) {
-  const name = sample ? sample.name : "Untitled workflow";
-  const graph = sample?.graph ?? EMPTY_GRAPH;
-  const wf = await api.create({ name, graph: { ...graph, name } });
-  navigate(`/workflows/${wf.id}`);
+  return { workflows, conversions, error, act };
 }
 
 export function WorkflowList() {
-  const { workflows, samples, error, act } = useWorkflows();
+  const { workflows, conversions, error, act } = useWorkflows();
   const [search, setSearch] = useState("");
   const [importing, setImporting] = useState(false);
+  const [creating, setCreating] = useState(false);
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
     return (workflows ?? []).filter((w) => !q || w.name.toLowerCase().includes(q));
@@ -60,7 +55,10 @@ export function WorkflowList() {
           <button className="btn" id="import-workflow" onClick={() => setImporting(true)}>
             Import
           </button>
-          <NewMenu samples={samples} onCreate={(s) => act(() => create(s))} />
+          <ModeChip />
+          <button className="btn primary" id="new-workflow" onClick={() => setCreating(true)}>
+            New workflow
+          </button>
         </div>
       </header>
       {error && <div className="error">{error}</div>}
@@ -71,49 +69,27 @@ export function WorkflowList() {
       ) : (
         <WorkflowTable
           workflows={shown}
+          conversions={conversions}
           onToggle={(w) => act(() => (w.status === "active" ? api.pause(w.id) : api.activate(w.id)))}
           onDuplicate={(w) => act(() => api.duplicate(w.id))}
           onDelete={(w) => window.confirm(`Delete “${w.name}”? This cannot be undone.`) && act(() => api.remove(w.id))}
         />
       )}
+      {creating && <NewWorkflowDialog onClose={() => setCreating(false)} />}
       {importing && <ImportDialog onClose={() => setImporting(false)} onImported={(wf) => navigate(`/workflows/${wf.id}`)} />}
-    </div>
-  );
-}
-
-function NewMenu({ samples, onCreate }: { samples: Sample[]; onCreate: (s?: Sample) => void }) {
-  const [open, setOpen] = useState(false);
-  return (
-    <div className="menu-wrap">
-      <button className="btn primary" id="new-workflow" onClick={() => setOpen(!open)}>
-        New workflow
-      </button>
-      {open && (
-        <div className="menu" role="menu">
-          <button role="menuitem" id="new-empty" onClick={() => onCreate()}>
-            <strong>Empty canvas</strong>
-            <span className="muted small">Start from scratch</span>
-          </button>
-          {samples.map((s) => (
-            <button role="menuitem" key={s.key} data-sample={s.key} onClick={() => onCreate(s)}>
-              <strong dir="auto">{s.name}</strong>
-              <span className="muted small" dir="auto">{s.description}</span>
-            </button>
-          ))}
-        </div>
-      )}
     </div>
   );
 }
 
 interface TableProps {
   workflows: Workflow[];
+  conversions: Record<number, number>;
   onToggle: (w: Workflow) => void;
   onDuplicate: (w: Workflow) => void;
   onDelete: (w: Workflow) => void;
 }
 
-function WorkflowTable({ workflows, onToggle, onDuplicate, onDelete }: TableProps) {
+function WorkflowTable({ workflows, conversions, onToggle, onDuplicate, onDelete }: TableProps) {
   return (
     <table className="grid" id="workflow-table">
       <thead>
@@ -124,6 +100,7 @@ function WorkflowTable({ workflows, onToggle, onDuplicate, onDelete }: TableProp
           <th>Last run</th>
           <th>Runs today</th>
           <th>Success (7 d)</th>
+          <th title="Runs a goal ended (7 days)">Conversions (7 d)</th>
           <th />
         </tr>
       </thead>
@@ -143,6 +120,7 @@ function WorkflowTable({ workflows, onToggle, onDuplicate, onDelete }: TableProp
             <td className="muted small">{w.last_run_at ? relativeTime(w.last_run_at) : "—"}</td>
             <td>{w.runs_today ?? "—"}</td>
             <td>{w.success_rate == null ? "—" : `${Math.round(w.success_rate * 100)} %`}</td>
+            <td data-conversions={conversions[w.id] ?? 0}>{conversions[w.id] ?? 0}</td>
             <td>
               <div className="row-actions">
               <button className="btn small" data-action="toggle" onClick={() => onToggle(w)}>

@@ -85,6 +85,13 @@ def test_simulation_counts_nodes_messages_and_skips_without_touching_anything(ap
     assert result["nodes"]["interested"]["succeeded"] == 3
     assert result["nodes"]["send"]["succeeded"] == 2
     assert result["nodes"]["wait"]["waiting"] == 2 and result["nodes"]["tag"]["succeeded"] == 2
+    # the funnel's edges: 3 matched, 2 went on from the condition's true port, 2 waited through
+    assert {k: result["edges"][k] for k in ("e1", "e2", "e3", "e5")} == {
+        "e1": 3,
+        "e2": 2,
+        "e3": 2,
+        "e5": 2,
+    }
     assert result["outcomes"] == {"succeeded": 3}
     assert result["contacts_messaged"] == 2 and result["messages"] == 2
     texts = sorted(m["text"] for m in result["sample_messages"])

@@ -103,6 +103,47 @@ def test_tag_and_rule_goals_are_checked_on_the_contacts_next_event(app):
     assert [r.status for r in _runs("c")] == ["waiting"]
 
 
+def _due_now(run) -> None:
+    """Make a waiting run due (its wait's time has come), as the clock moving on would."""
+    past = run.created_at - timedelta(minutes=1)
+    state = copy.deepcopy(run.state)
+    state["frontier"] = [{**i, "not_before": past.isoformat()} for i in state["frontier"]]
+    run.state, run.resume_at = state, past
+
+
+def test_a_goal_reached_while_waiting_ends_the_run_when_it_resumes(app, viewer):
+    """No event of the contact comes while it waits: the resume itself checks the goals."""
+    from backend.extensions import db
+    from backend.models import OutboundMessage, StepExecution
+    from backend.runtime.sweeper import sweep
+    from backend.services import contacts
+
+    (wf,) = setup(app, linear(WAIT, SEND, goals=GOALS), event_types=("PING", "ORDER_PAID"))
+    _event("PING", "a")
+    _event("PING", "b")
+    work(app)
+    contacts.get_or_create_contact("a", {}).fields = {"score": 9}  # no event: a direct change
+    db.session.commit()
+    (run_a,), (run_b,) = _runs("a"), _runs("b")
+    _due_now(run_a)
+    _due_now(run_b)
+    db.session.commit()
+    sweep(force=True)
+    work(app)
+    (run_a,), (run_b,) = _runs("a"), _runs("b")
+    assert (run_a.status, run_b.status) == ("converted", "succeeded")
+    assert [m.execution_id for m in db.session.query(OutboundMessage)] == [run_b.id]
+    last = (
+        db.session.query(StepExecution)
+        .filter_by(execution_id=run_a.id)
+        .order_by(StepExecution.seq.desc())
+        .first()
+    )
+    assert (last.node_id, last.status, last.output["goal"]) == ("wait", "converted", "score")
+    stats = viewer.get("/workflows/statistics/", workflow_id=wf.id).json
+    assert stats["executions"]["conversions"] == 1
+
+
 def test_goal_settings_are_validated(api):
     graph = linear(
         WAIT,

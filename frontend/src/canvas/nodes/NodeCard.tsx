@@ -1,12 +1,15 @@
 /** The card every graph node renders: icon, name, one-line summary, validation state and its ports. */
 import { Handle, type NodeProps, Position } from "@xyflow/react";
-import { AlertTriangle } from "lucide-react";
+import { AlertTriangle, PowerOff } from "lucide-react";
 import { TypeIcon } from "../../ui/icons";
 import { RunBadge } from "../../runs/RunBadge";
+import { SimBadge } from "../../simulate/SimBadge";
 import { useEditor } from "../../store/editor";
 import type { CardNode } from "../convert";
 import { ERROR_PORT, hasInput, outputPorts } from "../ports";
 import { summarize } from "../summary";
+
+const DISABLED_HINT = "Disabled: runs pass through this node without running it (D to enable).";
 
 export function NodeCard({ id, data, selected }: NodeProps<CardNode>) {
   const { node, nodeType, issues } = data;
@@ -19,7 +22,7 @@ export function NodeCard({ id, data, selected }: NodeProps<CardNode>) {
     <div
       style={ports.length > 3 ? { minHeight: ports.length * 20 + 4 } : undefined}
       className={`card-node cat-${category}${selected ? " selected" : ""}${errors.length ? " has-errors" : ""}${node.disabled ? " disabled" : ""}`}
-      title={errors.map((e) => e.message).join("\n") || nodeType?.description}
+      title={errors.map((e) => e.message).join("\n") || (node.disabled ? DISABLED_HINT : nodeType?.description)}
     >
       {hasInput(nodeType) && <Handle type="target" position={Position.Left} id="in" className="port port-in" />}
       <div className="card-icon">
@@ -36,12 +39,18 @@ export function NodeCard({ id, data, selected }: NodeProps<CardNode>) {
           {summary || <span className="card-empty">{nodeType?.category === "trigger" ? "trigger" : "not configured"}</span>}
         </div>
       </div>
+      {node.disabled && (
+        <span className="card-off" aria-label="disabled">
+          <PowerOff size={10} /> off
+        </span>
+      )}
       {errors.length > 0 && (
         <div className="card-badge" data-error-count={errors.length} aria-label={`${errors.length} problems`}>
           <AlertTriangle size={12} /> {errors.length}
         </div>
       )}
       <RunBadge nodeId={id} />
+      <SimBadge nodeId={id} />
       <div className="card-ports">
         {ports.map((port) => (
           <OutPort key={port} nodeId={id} port={port} labelled={ports.length > 2 || port !== "out"} readOnly={readOnly} />
