@@ -11,8 +11,8 @@ One call to :func:`advance` does, in order:
    transaction, together with the step's database effects (tags, notes, captured messages).
    The UPDATE is guarded by the lease owner and the expected step counter, so a step is never
    recorded twice, even by a worker whose lease was taken over. On PostgreSQL the UPDATE and
-   the step INSERT are one statement, committed with ``synchronous_commit = off`` (see
-   ``_GUARDED_PG``). The session does not expire objects at commit
+   the step INSERT are one statement (``_guarded_step``). A drain batch's fresh runs are
+   checkpointed together instead (:mod:`backend.runtime.batch`). The session does not expire objects at commit
    (:func:`backend.runtime.session.worker_session`), so the contact is loaded once per run, not per step;
 4. publish the step on Socket.IO (after the commit, so a client never sees an uncommitted step);
 5. stop when the run finishes, or when it waits (a wait node, a retry backoff): then a resume
@@ -33,7 +33,7 @@ import logging
 from datetime import datetime, timedelta
 
 import redis
-from sqlalchemy import bindparam, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.clock import to_local
@@ -67,18 +67,10 @@ _GUARD = update(_T).where(
     _T.c.status.in_(ACTIVE_STATUSES),
 )
 _GUARDED = _GUARD.returning(_T.c.id)
-# PostgreSQL: the RETURNING clause also runs ``SET LOCAL synchronous_commit = off`` for this
-# transaction only (no extra round trip), so a step commit does not wait for the WAL flush
-# (~1.2 ms each). This is safe against what the runtime must survive -- a killed or crashed
-# worker, a lost Redis job: the commit is in PostgreSQL's memory and WAL buffers, visible to
-# every other session at once, and written out within ``wal_writer_delay`` (200 ms). Only a
-# crash of the PostgreSQL server itself can lose the last fraction of a second of step
-# checkpoints; the database then comes back consistent (no half-written step: the state, the
-# step record and its effects still commit or vanish together) and those runs simply redo the
-# lost steps -- at-least-once, as after any worker crash. Event ingestion and the batch that
-# claims events commit synchronously: an accepted event is never lost.
-_SYNC_OFF = func.set_config("synchronous_commit", "off", True)
-_GUARDED_PG = _GUARD.returning(_SYNC_OFF)
+# Every checkpoint commits with ``synchronous_commit`` on (PostgreSQL's default): a committed
+# step survives a crash of the database server too. What makes checkpoints cheap is the batch
+# (backend.runtime.batch: one commit for a drain batch's runs), not a weaker commit.
+_GUARDED_PG = _GUARDED
 _STEP_INSERT = insert(_ST)
 _STEP_COLS = [c.name for c in _ST.columns if c.name != "id"]
 _combined: dict = {}
@@ -87,7 +79,7 @@ _combined: dict = {}
 def _guarded_step(keys: frozenset):
     """PostgreSQL: the guarded UPDATE and the step INSERT in one statement (one round trip)::
 
-        WITH u AS (UPDATE workflow_executions SET ... WHERE <guard> RETURNING set_config(...))
+        WITH u AS (UPDATE workflow_executions SET ... WHERE <guard> RETURNING id)
         INSERT INTO step_executions (...) SELECT <the step's values> FROM u RETURNING id
 
     No row comes back when the guard fails (nothing was written). One statement per set of
@@ -95,7 +87,7 @@ def _guarded_step(keys: frozenset):
     stmt = _combined.get(keys)
     if stmt is None:
         u = _GUARD.values({k: bindparam(f"v_{k}", type_=_T.c[k].type) for k in keys})
-        u = u.returning(_SYNC_OFF.label("sync")).cte("u")
+        u = u.returning(_T.c.id.label("guarded")).cte("u")
         row = select(*[bindparam(f"s_{c}", type_=_ST.c[c].type) for c in _STEP_COLS])
         stmt = insert(_ST).from_select(_STEP_COLS, row.select_from(u)).returning(_ST.c.id)
         _combined[keys] = stmt
