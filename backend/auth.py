@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
+from backend import token_cache
 from backend.errors import ServiceError as ApiError
 from backend.extensions import db, login_manager
 from backend.models import ApiToken, User, hash_token, utcnow
@@ -38,6 +39,7 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def init_app(app) -> None:
+    token_cache.init_app(app)  # revocations and role changes reach every process's cache
     login_manager.init_app(app)
     login_manager.login_view = "pages.login"
     login_manager.login_message = "Please sign in."
@@ -73,6 +75,13 @@ def token_row(plain: str) -> ApiToken | None:
 
 
 def _token_user(plain: str) -> User:
+    """The token's user: from this process's cache while no access changed, else the database
+    (:mod:`backend.token_cache` says when an entry is still trusted)."""
+    key = (id(db.engine), hash_token(plain))
+    version = token_cache.version()  # read before the query: a later change is never missed
+    user = token_cache.lookup(key, version, db.session)
+    if user is not None:
+        return user
     token = token_row(plain)
     if token is None:
         raise ApiError(401, "invalid or revoked token", field="Authorization")
@@ -80,6 +89,7 @@ def _token_user(plain: str) -> User:
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         token.last_used_at = now  # at most once a minute: no write per request
         db.session.commit()
+    token_cache.remember(key, version, token, TOKEN_TOUCH_INTERVAL)
     return token.user
 
 

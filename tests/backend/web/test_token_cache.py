@@ -1,0 +1,85 @@
+"""The per-process token cache (backend.token_cache): a repeated call skips the token query,
+and every access change - in this process or another, through objects or a bulk UPDATE -
+takes effect on the very next call."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+pytestmark = [pytest.mark.redis]
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@contextlib.contextmanager
+def statements():
+    """The SQL statements the app runs inside the block."""
+    from backend.extensions import db
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_repeated_call_does_not_look_the_token_up(editor):
+    assert editor.get("/workflows/").status_code == 200
+    with statements() as seen:
+        assert editor.get("/workflows/").status_code == 200
+    assert not [s for s in seen if "api_tokens" in s]
+
+
+def test_bulk_revocation_stops_a_cached_token_at_once(editor):
+    from backend.extensions import db
+    from backend.models import ApiToken, utcnow
+
+    assert editor.get("/workflows/").status_code == 200
+    assert editor.get("/workflows/").status_code == 200  # now from the cache
+    db.session.query(ApiToken).filter_by(user_id=editor.user.id).update({"revoked_at": utcnow()})
+    db.session.commit()
+    assert editor.get("/workflows/").status_code == 401
+
+
+def test_a_role_change_applies_to_the_next_call(editor):
+    from backend.extensions import db
+
+    body = {"name": "Draft"}
+    assert editor.post("/workflows/", body).status_code == 201
+    assert editor.post("/workflows/", body).status_code == 201
+    editor.user.role = "viewer"
+    db.session.commit()
+    assert editor.post("/workflows/", body).status_code == 403
+    assert editor.get("/workflows/").status_code == 200
+
+
+def test_deactivation_in_another_process_applies_to_the_next_call(app, editor):
+    from backend.extensions import db
+
+    assert editor.get("/workflows/").status_code == 200
+    assert editor.get("/workflows/").status_code == 200
+    script = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from support import make_app\n"
+        "from backend.extensions import db\n"
+        "from backend.models import User\n"
+        f"app = make_app({app.config['DATABASE_URL']!r}, {app.config['REDIS_URL']!r})\n"
+        "with app.app_context():\n"
+        f"    db.session.get(User, {editor.user.id}).is_active_user = False\n"
+        "    db.session.commit()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
+    db.session.rollback()  # the test shares the requests' session: drop its loaded user
+    assert editor.get("/workflows/").status_code == 401
