@@ -21,6 +21,10 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from backend.api import hooks
+from backend.services.bootstrap import ensure_first_admin, seed_event_types, setup_sample_workflows
 
 log = logging.getLogger(__name__)
 
@@ -29,36 +33,17 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(worker)
     app.cli.add_command(sweep_command)
-    from backend.api import hooks
-
     if "hooks" not in app.blueprints:
         app.register_blueprint(hooks.bp)
 
 
 def _setup() -> list[str]:
     """Migrate, seed, and make sure someone can log in; return lines to print."""
-    from flask_migrate import upgrade
-
     upgrade()
-    lines = []
-    try:
-        from backend import cli
-    except ImportError:  # pragma: no cover
-        return lines
-    for name in ("seed_event_types", "setup_sample_workflows"):
-        func = getattr(cli, name, None)
-        if func is not None:
-            func()
-    ensure = getattr(cli, "ensure_first_admin", None)
-    if ensure is not None:
-        result = ensure()
-        if result:
-            lines.append(
-                str(result)
-                if not isinstance(result, tuple)
-                else f"first admin: {result[0]}  password: {result[1]}"
-            )
-    return lines
+    seed_event_types()
+    setup_sample_workflows()
+    message = ensure_first_admin()
+    return [message] if message else []
 
 
 def _embedded_worker_wanted(app: Flask) -> bool:

@@ -32,6 +32,7 @@ from flask import Flask
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
+from backend.extensions import db
 from backend.loops import Backoff, ResilientCron, ResilientScheduler, die_with_parent
 from backend.queue import get_queue, redis_url, worker_connection
 
@@ -60,8 +61,6 @@ class FlowWorker(SimpleWorker):
     flask_app: Flask | None = None
 
     def perform_job(self, job, queue, *args, **kwargs):
-        from backend.extensions import db
-
         with self.flask_app.app_context():
             try:
                 return super().perform_job(job, queue, *args, **kwargs)
