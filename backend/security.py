@@ -30,6 +30,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from backend.auth import current_principal
 from backend.errors import ServiceError
 from backend.pages import LoginForm
+from backend.rate_storage import storage_uri
 from backend.services.redaction import install_log_scrubber
 
 
@@ -49,7 +50,8 @@ def init_app(app) -> None:
     if proxies:  # outermost, so everything inside sees the client's scheme and address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     url = app.config.get("REDIS_URL")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", url or "memory://")
+    # one Redis round trip per limited request (backend.rate_storage), not three
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(url) if url else "memory://")
     if url:
         app.config.setdefault(
             "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 2}
