@@ -47,6 +47,9 @@ STALE_SECONDS = 30
 #: Longest pause between retries while Redis fails: short, so that once Redis is back a loop
 #: beats (and promotes, and enqueues) within a second, not after a long backoff.
 RETRY_CAP = 1.0
+#: Longest pause of the cron loop between beats: well under any staleness threshold a
+#: deployment (or a test, at 3 s) sets, so a live loop never looks dead between two jobs.
+BEAT_CAP = 1.0
 
 
 class Backoff:
@@ -185,7 +188,7 @@ class ResilientCron(CronScheduler):
                     self.heartbeat()
                     beat(self.connection, self.worker_name, "cron")
                     backoff.reset()
-                    pause = min(self.calculate_sleep_interval(), 5.0)
+                    pause = min(self.calculate_sleep_interval(), BEAT_CAP)
                 except redis.RedisError as exc:
                     log.warning("cron: Redis error, retrying: %s", exc)
                     born, pause = False, backoff.next()

@@ -23,38 +23,10 @@ HERE = Path(__file__).resolve().parent.parent
 API = "/api/v1/workflow/api"
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 USERS = 300
-COUPON = {
-    "format": "workflow-graph/v1",
-    "name": "Coupon",
-    "settings": {"reentry": "always"},
-    "nodes": [
-        {
-            "id": "trigger",
-            "type": "trigger.message_received",
-            "params": {
-                "filter": {
-                    "any": [{"field": "event.data.content", "op": "icontains", "value": "coupon"}]
-                }
-            },
-        },
-        {
-            "id": "interested",
-            "type": "logic.condition",
-            "params": {
-                "rules": {"all": [{"field": "user.tags", "op": "contains", "value": "interested"}]}
-            },
-        },
-        {"id": "send", "type": "action.send_message", "params": {"text": "{{ user.first_name }}"}},
-        {"id": "tag", "type": "action.add_tag", "params": {"tag": "coupon_sent"}},
-        {"id": "note", "type": "action.add_note", "params": {"text": "coupon sent"}},
-    ],
-    "edges": [
-        {"id": "e1", "source": "trigger", "target": "interested"},
-        {"id": "e2", "source": "interested", "source_port": "true", "target": "send"},
-        {"id": "e3", "source": "send", "target": "tag"},
-        {"id": "e4", "source": "tag", "target": "note"},
-    ],
-}
+# The runtime tests' coupon workload (trigger, condition, three actions), read from this tree
+# so that a --ref run of an older commit gets exactly the same graph.
+sys.path.insert(0, str(HERE / "tests"))
+from runtime_helpers import COUPON  # noqa: E402
 
 
 def free_port() -> int:
