@@ -127,7 +127,6 @@ def _auth_via() -> str | None:
 def _check_csrf() -> None:
     if request.method in SAFE_METHODS or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-
     try:
         validate_csrf(request.headers.get("X-CSRFToken", ""))
     except ValidationError as exc:

@@ -42,7 +42,6 @@ class Entry:
 
     version: bytes | None
     user: User  # detached snapshot: merged into each request's session, never modified
-    token_id: int
     fresh_until: datetime  # last_used_at + the touch interval
 
 
@@ -84,9 +83,7 @@ def remember(key: tuple, current: bytes | None | bool, token: ApiToken, interval
     with _lock:
         if len(_entries) >= _MAX_ENTRIES:
             _entries.clear()
-        _entries[key] = Entry(
-            current, _snapshot(token.user), token.id, token.last_used_at + interval
-        )
+        _entries[key] = Entry(current, _snapshot(token.user), token.last_used_at + interval)
 
 
 def forget_all() -> None:

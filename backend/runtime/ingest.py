@@ -24,6 +24,7 @@ import uuid
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
 from backend.errors import ServiceError
@@ -223,11 +224,8 @@ def _insert_new(rows: list[dict]) -> dict[str, tuple[int, str]]:
 
 def _insert(table):
     """INSERT with ``ON CONFLICT`` for the engine's dialect (PostgreSQL or SQLite)."""
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def _existing(keys: set[str]) -> dict[str, tuple[int, str]]:
@@ -242,7 +240,5 @@ def _existing(keys: set[str]) -> dict[str, tuple[int, str]]:
 
 
 def _error_body(exc: IngestError) -> dict:
-    body = {"status": exc.status, "code": exc.code, "message": exc.detail}
-    if exc.field:
-        body["field"] = exc.field
-    return body
+    """The API's error body for one refused event, with its HTTP status."""
+    return {"status": exc.status, **exc.body()}
