@@ -31,14 +31,13 @@ __all__ = ["advance_batch"]
 import logging
 
 from flask import current_app
-from sqlalchemy import bindparam, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.events import emit_trace
 from backend.extensions import db
 from backend.models import WorkflowExecution
-from backend.runtime.leases import ACTIVE_STATUSES
 from backend.runtime.runner import (
+    _GUARD,
     _STEP_INSERT,
     LeaseLost,
     LeftBatch,
@@ -50,16 +49,6 @@ from backend.runtime.runner import (
 from backend.runtime.session import worker_session
 
 log = logging.getLogger(__name__)
-_T = WorkflowExecution.__table__
-# The runner's guard (this run, leased to this thread, at the expected step, still active),
-# with the status list written out: an expanding IN cannot go into an executemany.
-_ACTIVE = text(f"status IN ({', '.join(repr(s) for s in ACTIVE_STATUSES)})")
-_GUARD = update(_T).where(
-    _T.c.id == bindparam("b_id"),
-    _T.c.lease_owner == bindparam("b_owner"),
-    _T.c.step_count == bindparam("b_count"),
-    _ACTIVE,
-)
 
 
 def _run_in_memory(ex: WorkflowExecution, budget: int) -> _Run:

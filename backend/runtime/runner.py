@@ -58,19 +58,20 @@ _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(RunState))
 
 # Checkpoint statements, built once so SQLAlchemy reuses their compiled form (Core, on the
 # tables: no ORM session synchronisation). The UPDATE's SET clause comes from the parameter
-# names; ``b_*`` are the guard: this run, still leased to this thread, at the expected step.
+# names; ``b_*`` are the guard: this run, still leased to this thread, at the expected step,
+# still active (the status list written out: an expanding IN cannot go into the executemany of
+# backend.runtime.batch, which writes a batch's runs with this same guard).
 _T, _ST = WE.__table__, StepExecution.__table__
 _GUARD = update(_T).where(
     _T.c.id == bindparam("b_id"),
     _T.c.lease_owner == bindparam("b_owner"),
     _T.c.step_count == bindparam("b_count"),
-    _T.c.status.in_(ACTIVE_STATUSES),
+    text(f"status IN ({', '.join(repr(s) for s in ACTIVE_STATUSES)})"),
 )
 _GUARDED = _GUARD.returning(_T.c.id)
 # Every checkpoint commits with ``synchronous_commit`` on (PostgreSQL's default): a committed
 # step survives a crash of the database server too. What makes checkpoints cheap is the batch
 # (backend.runtime.batch: one commit for a drain batch's runs), not a weaker commit.
-_GUARDED_PG = _GUARDED
 _STEP_INSERT = insert(_ST)
 _STEP_COLS = [c.name for c in _ST.columns if c.name != "id"]
 _combined: dict = {}
@@ -348,7 +349,7 @@ class _Run:
             keys = frozenset(k for k in values if not k.startswith("b_"))
             written = len(conn.execute(_guarded_step(keys), params).all()) == 1
         else:
-            written = len(conn.execute(_GUARDED_PG if self.pg else _GUARDED, values).all()) == 1
+            written = len(conn.execute(_GUARDED, values).all()) == 1
             if written and record is not None:
                 conn.execute(_STEP_INSERT, _step_row(self.id, self.step_count + 1, record))
         if not written:
