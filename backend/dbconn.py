@@ -9,17 +9,28 @@ Three limits, all configuration (``DB_CONNECT_TIMEOUT_SECONDS``, ``DB_STATEMENT_
    notices. The connection is then closed, so the pool throws it away.
 
 Kernel keepalives and ``tcp_user_timeout`` notice a peer that stopped acknowledging sooner.
-SQLite needs none of this. A ``psycopg`` error from any of these is an ``OperationalError``,
+
+A pooled connection is pinged before use only when it may be stale (:func:`_checkout`): when
+its socket has something to read while idle (the server closed it or sent a termination notice:
+a restart, an outage, ``pg_terminate_backend``) or when it sat idle in the pool for more than
+``PING_AFTER_IDLE_SECONDS``. A busy process reuses connections within milliseconds, so it no
+longer pays a round trip per checkout (``pool_pre_ping`` did), and a connection that died is
+still replaced before a request sees it. SQLite keeps ``pool_pre_ping`` (no round trip there)
+and needs none of the deadlines. A ``psycopg`` error from any of these is an ``OperationalError``,
 which the API answers with 503 (:mod:`backend.api.errors`).
 """
 
 from __future__ import annotations
 
-__all__ = ["engine_options", "init_app", "BoundedConnection"]
+__all__ = ["engine_options", "init_app", "BoundedConnection", "PING_AFTER_IDLE_SECONDS"]
+
+import select
+import time
 
 import psycopg
 from psycopg import errors as pg_errors
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 
 from backend.extensions import db
 
@@ -28,6 +39,7 @@ class BoundedConnection(psycopg.Connection):
     """A psycopg connection whose every wait for the server has a deadline."""
 
     answer_timeout: float = 7.0
+    idle_since: float | None = None  # when the pool last took it back (None: never used)
 
     def wait(self, gen, interval=0.1, timeout=None):
         """Wait like psycopg, but at most ``answer_timeout`` seconds."""
@@ -42,9 +54,9 @@ class BoundedConnection(psycopg.Connection):
 
 def engine_options(config: dict) -> dict:
     """SQLAlchemy engine options for ``config``'s database (timeouts for PostgreSQL)."""
-    options = {"pool_pre_ping": True}
     if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        return options
+        return {"pool_pre_ping": True}
+    options = {}  # no pool_pre_ping: _checkout pings only a connection that may be stale
     connect = int(config["DB_CONNECT_TIMEOUT_SECONDS"])
     statement_ms = int(config["DB_STATEMENT_TIMEOUT_MS"])
     options["pool_timeout"] = connect + 2
@@ -73,4 +85,45 @@ def init_app(app) -> None:
         return _Connection.connect(*cargs, **cparams)
 
     with app.app_context():
-        event.listen(db.engine, "do_connect", connect)
+        engine = db.engine
+        event.listen(engine, "do_connect", connect)
+        event.listen(engine, "checkin", _checkin)
+        event.listen(engine, "checkout", lambda conn, _r, _p: _checkout(engine.dialect, conn))
+
+
+#: A connection idle in the pool longer than this is pinged before use even if its socket is
+#: quiet (a middlebox may have dropped it silently); as long as the kernel's keepalive probe.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _checkin(dbapi_connection, _record) -> None:
+    if dbapi_connection is not None:
+        dbapi_connection.idle_since = time.monotonic()
+
+
+def _checkout(dialect, connection: BoundedConnection) -> None:
+    """Ping ``connection`` if it may be stale; a failed ping makes the pool connect afresh."""
+    if not _maybe_stale(connection):
+        return
+    try:
+        dialect.do_ping(connection)
+    except psycopg.Error as exc:
+        raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+
+
+def _maybe_stale(connection: BoundedConnection) -> bool:
+    """Whether ``connection`` idled too long or heard from the server while idle.
+
+    An idle connection never has anything to read: a readable socket means the server closed
+    it (EOF, a reset) or said why it is about to (``FATAL: terminating connection``).
+    """
+    if connection.idle_since is None:  # fresh from connect(): nothing to check
+        return False
+    if connection.closed or time.monotonic() - connection.idle_since > PING_AFTER_IDLE_SECONDS:
+        return True
+    try:
+        poller = select.poll()  # not select.select: a descriptor may be past FD_SETSIZE
+        poller.register(connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, psycopg.Error):
+        return True
