@@ -12,7 +12,7 @@ from backend.api.schemas import EVENT, EVENT_TYPE_NAME
 from backend.api.spec import component, operation
 from backend.auth import current_principal
 from backend.models import Trigger, Workflow, iso
-from backend.runtime.ingest import accept_event, accept_events
+from backend.runtime.ingest import accept_events, accept_single
 from backend.services import nodes
 from graph_engine import GraphEngineError, default_registry, explain
 
@@ -217,15 +217,7 @@ def process_event(body):
 
     A repeated ``event_id`` is not processed twice (``duplicate: true``).
     """
-    log, created = accept_event(body, source="api")
-    return jsonify(
-        {
-            "event_id": log.id,
-            "status": log.status,
-            "duplicate": not created,
-            "idempotency_key": log.idempotency_key,
-        }
-    ), 202
+    return jsonify(accept_single(body, source="api")), 202
 
 
 @operation(

@@ -15,6 +15,7 @@ __all__ = [
     "PayloadTooLarge",
     "accept_event",
     "accept_events",
+    "accept_single",
     "known_event_types",
 ]
 
@@ -23,7 +24,7 @@ import time
 import uuid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -151,6 +152,57 @@ def accept_event(
     if dispatch:
         request_drain()
     return row, True
+
+
+def accept_single(payload: dict, *, source: str = "api") -> dict:
+    """Validate and commit one event on its own, then dispatch it; the API's accepted body.
+
+    ``{"event_id", "status", "duplicate", "idempotency_key"}``, as one result of
+    :func:`accept_events`; raises :class:`IngestError` for bad input (nothing is stored then).
+
+    Why not :func:`accept_event` (whose callers may add to the event's transaction): the INSERT
+    runs alone in autocommit, so one round trip stores *and commits* the row (no BEGIN, no
+    COMMIT; ``synchronous_commit`` stays on, so it is durable when the answer arrives), and
+    no ORM object is built for a body of four fields.
+    """
+    values = _row(payload, source)
+    key = values["idempotency_key"]
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        stored = conn.execute(_single_insert(), values).first()
+        created = stored is not None
+        if not created:
+            stored = conn.execute(_BY_KEY, {"key": key}).first()
+    if stored is None:  # pragma: no cover - the conflicting row vanished (retention)
+        raise IngestError(f"event {key!r} conflicts with a row that is gone", "event_id")
+    if created:
+        request_drain()
+    event_id, status = stored
+    return {
+        "event_id": event_id,
+        "status": status,
+        "duplicate": not created,
+        "idempotency_key": key,
+    }
+
+
+_single_inserts: dict[str, object] = {}
+_BY_KEY = select(EventLog.id, EventLog.status).where(EventLog.idempotency_key == bindparam("key"))
+
+
+def _single_insert():
+    """INSERT one event unless its key is taken, RETURNING (id, status): one statement object
+    per dialect, so SQLAlchemy compiles it and builds its cache key once."""
+    name = db.engine.dialect.name
+    stmt = _single_inserts.get(name)
+    if stmt is None:
+        table = EventLog.__table__
+        stmt = _single_inserts[name] = (
+            _insert(table)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(table.c.id, table.c.status)
+        )
+    return stmt
 
 
 def _insert_one(values: dict) -> EventLog | None:

@@ -168,3 +168,33 @@ def test_trigger_test_uses_contact_for_user_filters(api):
     assert api.post(f"/triggers/{trigger_id}/test/", {"event": event}).json["fires"] is True
     inline = {"event": event, "contact": {"tags": []}}
     assert api.post(f"/triggers/{trigger_id}/test/", inline).json["fires"] is False
+
+
+def test_process_event_commits_in_one_statement_before_answering(api, app):
+    from sqlalchemy import event, func, select
+
+    from backend.extensions import db
+    from backend.models import EventLog
+
+    assert api.post("/triggers/process_event/", {**MESSAGE, "event_id": "warm"}).status_code == 202
+    seen: list[str] = []
+    record = lambda _c, _cur, statement, *_a: seen.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        answer = api.post("/triggers/process_event/", {**MESSAGE, "event_id": "one-trip"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert answer.status_code == 202 and answer.json["duplicate"] is False
+    assert len(seen) == 1 and seen[0].startswith("INSERT INTO event_logs")
+    with db.engine.connect() as other:  # committed: another connection sees the row
+        key = EventLog.idempotency_key == "one-trip"
+        assert other.execute(select(func.count()).where(key)).scalar_one() == 1
+
+
+def test_process_event_validates_like_jsonschema(api):
+    """A body the fast validator refuses but jsonschema accepts is accepted, as before
+    (Python's ``$`` matches before a final newline); a bad one still names its field."""
+    trailing = api.post("/triggers/process_event/", {**MESSAGE, "event_type": "PING\n"})
+    assert trailing.status_code == 400 and trailing.json["code"] == "unknown_event_type"
+    bad = api.post("/triggers/process_event/", {**MESSAGE, "user_id": ""})
+    assert bad.status_code == 400 and bad.json["field"] == "user_id"
