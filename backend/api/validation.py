@@ -16,6 +16,7 @@ __all__ = ["parse_json_body", "parse_query", "schema_errors", "check_text", "PAG
 import json
 from datetime import UTC, datetime
 
+import jsonschema_rs
 from flask import request
 from jsonschema import Draft202012Validator
 
@@ -27,17 +28,33 @@ PAGE_QUERY = {
     "page": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
     "page_size": {"type": "integer", "minimum": 1, "maximum": 200, "default": 20},
 }
-_validators: dict[int, tuple[dict, Draft202012Validator]] = {}
+_validators: dict[int, tuple[dict, Draft202012Validator, object]] = {}
 
 
-def _validator(schema: dict) -> Draft202012Validator:
-    """A validator per schema object (the schemas are module-level constants)."""
+def _validators_of(schema: dict) -> tuple[Draft202012Validator, object]:
+    """jsonschema's and jsonschema-rs's validators of a schema object (the schemas are
+    module-level constants); the second is ``None`` if jsonschema-rs cannot compile it."""
     cached = _validators.get(id(schema))
     if cached is None or cached[0] is not schema:
         # "#/components/schemas/<name>" refs resolve against the shared components.
         rooted = {**schema, "components": {"schemas": COMPONENTS}}
-        cached = _validators[id(schema)] = (schema, Draft202012Validator(rooted))
-    return cached[1]
+        try:
+            fast = jsonschema_rs.Draft202012Validator(rooted, validate_formats=False)
+        except Exception:  # noqa: BLE001 - a schema it cannot compile: jsonschema alone
+            fast = None
+        cached = _validators[id(schema)] = (schema, Draft202012Validator(rooted), fast)
+    return cached[1], cached[2]
+
+
+def _surely_valid(fast, data) -> bool:
+    """jsonschema-rs finds ``data`` valid (about 100x faster than jsonschema for a request
+    body). It is never more lenient on these schemas (where they differ - ``$`` before a
+    trailing newline, Unicode digits for ``\\d`` - it is stricter), so "no" only means "ask
+    jsonschema", whose messages the error bodies are made of."""
+    try:
+        return fast is not None and fast.is_valid(data)
+    except Exception:  # noqa: BLE001 - e.g. a lone surrogate it cannot convert: ask jsonschema
+        return False
 
 
 def _path(parts) -> str:
@@ -62,8 +79,11 @@ def _error_items(error) -> list[dict]:
 
 def schema_errors(schema: dict, data) -> list[dict]:
     """Every problem of ``data`` against ``schema`` as ``{"field", "message"}`` items."""
+    validator, fast = _validators_of(schema)
+    if _surely_valid(fast, data):
+        return []
     items: list[dict] = []
-    errors = sorted(_validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     for error in errors:
         for item in _error_items(error):
             if item not in items:
