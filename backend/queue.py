@@ -135,13 +135,21 @@ def get_queue(app: Flask | None = None, connection: redis.Redis | None = None) -
 def request_drain(app: Flask | None = None) -> bool:
     """Make sure a ``process_event`` drain job is queued; False if Redis is unreachable.
 
-    Cheap when a drain job is already queued (one SET NX). Never raises: the committed events
-    stay ``received`` and the sweeper dispatches them when Redis is back.
+    Cheap when a drain job is already queued (one SET NX), and cheaper under load: threads
+    that commit while another thread's nudge is on the wire share the next one
+    (:class:`_Nudges`). Never raises: the committed events stay ``received`` and the sweeper
+    dispatches them when Redis is back.
     """
     app = app or current_app
+    flag = DRAIN_FLAG.format(queue=app.config["RQ_QUEUE"])
+    key = (redis_url(app), flag)
+    nudges = _nudges.get(key) or _nudges.setdefault(key, _Nudges())
+    return nudges.after_commit(lambda: _nudge(app, flag))
+
+
+def _nudge(app: Flask, flag: str) -> bool:
     try:
         conn = get_redis(app)
-        flag = DRAIN_FLAG.format(queue=app.config["RQ_QUEUE"])
         if conn.set(flag, b"1", nx=True, ex=DRAIN_FLAG_TTL):
             get_queue(app, conn).enqueue(
                 "backend.jobs.process_event", result_ttl=0, failure_ttl=3600
@@ -150,3 +158,35 @@ def request_drain(app: Flask | None = None) -> bool:
     except redis.RedisError as exc:
         log.warning("cannot dispatch events (the sweeper will): %s", exc)
         return False
+
+
+class _Nudges:
+    """One nudge per burst of commits in this process, never one too few.
+
+    A commit is covered by any nudge that *starts after it*: the SET NX then either queues a
+    job (which will claim the event) or finds the flag of a job that has not started yet
+    (it deletes the flag first, then drains). So nudges go one at a time, numbered as they
+    start; a thread takes a ticket (the number of nudges started) after its commit and
+    returns as soon as a nudge numbered above its ticket has completed: the threads that
+    committed while a nudge was on the wire share the next one.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._started = 0
+        self._done = 0  # the number of the last nudge that completed
+
+    def after_commit(self, nudge) -> bool:
+        ticket = self._started
+        with self._lock:
+            if self._done > ticket:
+                return True
+            self._started += 1
+            number = self._started
+            if not nudge():
+                return False
+            self._done = number
+            return True
+
+
+_nudges: dict[tuple[str, str], _Nudges] = {}
