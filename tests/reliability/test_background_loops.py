@@ -105,6 +105,7 @@ def test_waits_resume_and_events_drain_after_restart_flushall_and_oom(rig):
     assert wait_until(lambda: _succeeded() == 15, 60), _succeeded()
 
     assert worker.poll() is None  # the same worker process did all of it
+
     # ...and health says so again once every loop has beaten since the outage.
     def recovered():
         h = _health()
