@@ -32,8 +32,15 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.models import Contact, Conversation, EventLog, Workflow, WorkflowExecution
-from backend.queue import request_drain
+from backend.models import (
+    Contact,
+    Conversation,
+    EventLog,
+    Workflow,
+    WorkflowExecution,
+    insert_for,
+)
+from backend.queue import hold_drain_flag, request_drain, wait_for_nudge
 from backend.runtime import adapters, discovery, fallback, goals, limits
 from backend.runtime.batch import advance_batch
 from backend.runtime.clock import utcnow
@@ -83,6 +90,7 @@ class _Batch:
         convs = {ev.conversation_id for ev in events if ev.conversation_id}
         query = select(Conversation).where(Conversation.external_id.in_(convs))
         self.conversations = {c.external_id: c for c in db.session.scalars(query)} if convs else {}
+        self._open_conversations(events)
         ids = [c.id for c in self.contacts.values()]
         query = select(WorkflowExecution.contact_id).where(
             WorkflowExecution.status == "waiting", WorkflowExecution.contact_id.in_(ids)
@@ -94,6 +102,35 @@ class _Batch:
         self.rates = limits.ContactRates(
             {c.id: per_user.get(ext, 0) for ext, c in self.contacts.items()}
         )
+
+    def _open_conversations(self, events: list[EventLog]) -> None:
+        """Open the batch's new conversations of known contacts together: one INSERT (a
+        racing worker's row wins: ON CONFLICT DO NOTHING) and one SELECT, instead of a
+        lookup, a savepoint and an INSERT each. A new contact's conversation is opened the
+        careful way, once the contact exists (:meth:`conversation`)."""
+        rows: dict[str, dict] = {}
+        for ev in sorted(events, key=lambda e: (e.user_id or "", e.id)):  # as processed
+            key = ev.conversation_id
+            if not key or key in self.conversations or key in rows:
+                continue
+            contact = self.contacts.get(ev.user_id)
+            if ev.user_id and contact is None:
+                continue
+            rows[key] = {
+                "external_id": key,
+                "contact_id": contact.id if contact else None,
+                "channel": contact.channel if contact else None,
+                "status": "open",
+            }
+        if not rows:
+            return
+        table = Conversation.__table__
+        stmt = insert_for(db.session.get_bind(), table).on_conflict_do_nothing(
+            index_elements=["external_id"]
+        )
+        db.session.execute(stmt, list(rows.values()))
+        query = select(Conversation).where(Conversation.external_id.in_(rows))
+        self.conversations.update((c.external_id, c) for c in db.session.scalars(query))
 
     def contact(self, ev: EventLog) -> Contact | None:
         contact = self.contacts.get(ev.user_id)
@@ -272,17 +309,42 @@ def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[i
     return len(events), created, batch.pins
 
 
-def drain(max_seconds: float = 5.0) -> int:
+def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
     """Process batches until the log has no ``received`` event left (or time is up, then
-    request another drain job); run each batch's runs inline. Returns events processed."""
-    deadline, total = time.monotonic() + max_seconds, 0
+    request another drain job); run each batch's runs inline. Returns events processed.
+
+    ``linger`` (default ``DRAIN_LINGER_SECONDS``): when the log is empty, wait that long for
+    the next event's nudge before ending (:func:`backend.queue.wait_for_nudge`), so a steady
+    trickle of events is drained by one job instead of a new RQ job every few events.
+
+    The drain flag (:func:`backend.queue.hold_drain_flag`) is held while this keeps up, so
+    nudges wake it rather than queue jobs, and dropped after a full batch so that another
+    worker's job can help. On the way out it is dropped *before* one last look at the log:
+    an event committed while it was up was nudged into this drain (seen by that look), any
+    later one queues a new job."""
+    if linger is None:
+        linger = float(current_app.config.get("DRAIN_LINGER_SECONDS", 0) or 0)
+    limit = current_app.config.get("EVENT_BATCH_SIZE", 20)
+    deadline, total, last_look = time.monotonic() + max_seconds, 0, False
+    hold_drain_flag(True)
     with worker_session():
         while True:
-            claimed, created, _pins = process_batch()
+            claimed, created, _pins = process_batch(limit)
             total += claimed
             advance_batch(created)
-            if not claimed:
-                return total
             if time.monotonic() > deadline:
-                request_drain()
+                hold_drain_flag(False)
+                if claimed:
+                    request_drain()
                 return total
+            if claimed:
+                hold_drain_flag(claimed < limit)
+                last_look = False
+                continue
+            if last_look:
+                return total
+            left = min(linger, deadline - time.monotonic())
+            if left > 0 and wait_for_nudge(left):
+                continue
+            hold_drain_flag(False)
+            last_look = True
