@@ -319,8 +319,9 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
 
     The drain flag (:func:`backend.queue.hold_drain_flag`) is held while this keeps up, so
     nudges wake it rather than queue jobs, and dropped after a full batch so that another
-    worker's job can help. On the way out it is dropped *before* one last look at the log:
-    an event committed while it was up was nudged into this drain (seen by that look), any
+    worker's job can help. One job lingers at a time: another that finds the log empty ends
+    and leaves the flag to it. The last to leave drops the flag *before* one last look at the
+    log: an event committed while it was up was nudged into a drain (seen by that look), any
     later one queues a new job."""
     if linger is None:
         linger = float(current_app.config.get("DRAIN_LINGER_SECONDS", 0) or 0)
@@ -344,7 +345,10 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
             if last_look:
                 return total
             left = min(linger, deadline - time.monotonic())
-            if left > 0 and wait_for_nudge(left):
+            outcome = wait_for_nudge(left) if left > 0 else "over"
+            if outcome == "nudged":
                 continue
+            if outcome == "taken":  # the lingering job has the flag and every later nudge
+                return total
             hold_drain_flag(False)
             last_look = True
