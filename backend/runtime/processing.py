@@ -338,11 +338,16 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
                 if claimed:
                     request_drain()
                 return total
-            if claimed:
-                hold_drain_flag(claimed < limit)
+            if claimed == limit:  # more may be waiting: claim again, and let others help
+                hold_drain_flag(False)
                 last_look = False
                 continue
-            if last_look:
+            if claimed:
+                # The log held fewer than a batch: whatever came since was nudged, and the
+                # nudge is waiting in the wake list, so no empty claim is spent to find out.
+                hold_drain_flag(True)
+                last_look = False
+            elif last_look:
                 return total
             left = min(linger, deadline - time.monotonic())
             outcome = wait_for_nudge(left) if left > 0 else "over"
