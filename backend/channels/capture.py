@@ -28,12 +28,12 @@ def _insert_for(dialect: str):
 class CaptureChannel:
     name = CAPTURE_NAME
 
-    def send(self, message: OutboundRequest) -> dict:
-        """Record ``message``; return ``{"captured": True, "id": ...}`` (``duplicate`` on replay)."""
+    def row(self, message: OutboundRequest) -> dict:
+        """The ``outbound_messages`` row that records ``message``."""
         text = redact(message.text or "")  # credential references stay references
         if message.kind == "webhook":
             text = redact(f"{message.method} {message.to}")
-        values = dict(
+        return dict(
             contact_id=message.contact_id,
             conversation_id=message.conversation_id,
             execution_id=message.execution_id,
@@ -55,6 +55,10 @@ class CaptureChannel:
             else {"requested_channel": message.channel},
             idempotency_key=message.idempotency_key,
         )
+
+    def send(self, message: OutboundRequest) -> dict:
+        """Record ``message``; return ``{"captured": True, "id": ...}`` (``duplicate`` on replay)."""
+        values = self.row(message)
         # One statement: insert unless this step already recorded it (a retried step).
         row_id = db.session.scalar(
             _insert_for(db.session.get_bind().dialect.name)(OutboundMessage)
@@ -67,10 +71,22 @@ class CaptureChannel:
                 select(OutboundMessage.id).filter_by(idempotency_key=message.idempotency_key)
             )
             return {"captured": True, "id": existing, "duplicate": True}
-        result = {"captured": True, "id": row_id, "channel": "capture", "text": text}
-        if message.url:  # an HTTP request "answers" like a server would
-            result.update(status=200, headers={}, body="")
-        return result
+        return _result(message, values, row_id)
+
+    def stage(self, message: OutboundRequest, keep) -> dict:
+        """Batch mode (:mod:`backend.runtime.batch`): hand the row to ``keep(table, values)``,
+        which returns the id it will have, instead of writing it now. The batch writes it with
+        its other rows, in its one transaction: a fresh run has recorded nothing before, and
+        a key that is taken after all fails the batch, whose runs then go step by step."""
+        values = self.row(message)
+        return _result(message, values, keep(OutboundMessage.__table__, values))
+
+
+def _result(message: OutboundRequest, values: dict, row_id: int) -> dict:
+    result = {"captured": True, "id": row_id, "channel": "capture", "text": values["text"]}
+    if message.url:  # an HTTP request "answers" like a server would
+        result.update(status=200, headers={}, body="")
+    return result
 
 
 CAPTURE = register(CaptureChannel())

@@ -7,10 +7,12 @@ drain (:mod:`backend.runtime.processing`) has already committed the batch's even
 executions (leased to this thread) before this runs, so:
 
 1. each run steps in memory up to its next wait or its end (``_Run.batched``): its effects on
-   contacts, tags, notes, conversations and captured messages go into the session as usual,
-   its step rows are kept, its traces wait;
-2. one flush, one multi-row INSERT of every step, the executions' guarded UPDATEs (lease owner
-   and step counter, as per step) as one executemany, one synchronous commit;
+   contacts, tags and conversations go into the session as usual; its step rows, and on
+   PostgreSQL its notes and captured messages (ids taken ahead from their sequences,
+   :func:`backend.runtime.session.next_id`), are kept; its traces wait;
+2. one flush, one multi-row INSERT each of every step, note and captured message, the
+   executions' guarded UPDATEs (lease owner and step counter, as per step) as one executemany,
+   one synchronous commit;
 3. after the commit: the traces of watched workflows, then what each run does next (a resume
    job for a wait, a hand-over when its step budget ran out).
 
@@ -31,6 +33,7 @@ __all__ = ["advance_batch"]
 import logging
 
 from flask import current_app
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.events import emit_trace
@@ -46,7 +49,7 @@ from backend.runtime.runner import (
     _steps,
     advance,
 )
-from backend.runtime.session import worker_session
+from backend.runtime.session import ids_ahead, worker_session
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ log = logging.getLogger(__name__)
 def _run_in_memory(ex: WorkflowExecution, budget: int) -> _Run:
     run = _Run(ex)
     run.batched = run.effects.batched = True
+    if ids_ahead():
+        run.effects.kept = {}
     run.deferred = []
     if run.first_start:
         run.trace("run_started", trigger_node_id=run.trigger_node_id)
@@ -88,6 +93,12 @@ def _write(runs: list[_Run]) -> None:
     rows = [row for run in runs for row in run.rows]
     if rows:
         conn.execute(_STEP_INSERT, rows)
+    kept: dict = {}  # the runs' notes and captured messages, by table
+    for run in runs:
+        for table, values in (run.effects.kept or {}).items():
+            kept.setdefault(table, []).extend(values)
+    for table, values in kept.items():
+        conn.execute(insert(table), values)
     shapes: dict[frozenset, list[dict]] = {}
     for run in runs:
         values = run.values()

@@ -22,11 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.channels import OutboundRequest, channel_for
+from backend.channels.capture import CAPTURE
+from backend.clock import offset
 from backend.extensions import db
 from backend.models import Contact, Conversation, EventLog, Note, WorkflowExecution
+from backend.models import utcnow as system_utcnow
 from backend.models.history import recorded_by
-from backend.runtime.clock import utcnow
-from backend.runtime.frequency import cap_reason, record_capped
+from backend.runtime.frequency import cap_reason, caps, record_capped
+from backend.runtime.session import next_id
 from backend.services import contacts as contact_service
 from backend.services.internal_events import caused_by
 from graph_engine import EffectError, Outbound, run_code
@@ -46,6 +49,9 @@ class DbEffects:
         # the steps before it committed -- and the run is advanced step by step instead.
         self.batched = False
         self.left_batch = False
+        # Batch mode on PostgreSQL: rows (notes, captured messages) kept for the batch's one
+        # write, by table, their ids taken ahead from the sequences (see :meth:`_keep`).
+        self.kept: dict | None = None
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
         # The workflow's "test recipients only" switch: live only for contacts tagged ``test``.
         self.test_recipients_only = test_recipients_only
@@ -56,9 +62,14 @@ class DbEffects:
         # expire_on_commit=False (``backend.runtime.session``) keeping them here means a contact,
         # its tags and the conversation are loaded once per run, not once per effect.
         self._rows: dict = {}
+        # The runtime clock (backend.runtime.clock), read without its per-call lookups: the
+        # interpreter asks for "now" a few times per step. The offset to the database's
+        # clock is taken once per run (it is re-measured every 30 s at most anyway).
+        self._config, self._offset = current_app.config, offset()
 
     def now(self) -> datetime:
-        return utcnow()
+        clock = self._config.get("RUNTIME_CLOCK")
+        return clock() if clock is not None else system_utcnow() + self._offset
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -92,6 +103,13 @@ class DbEffects:
         if row is not None:
             self._rows[Conversation, row.id] = row
         return row
+
+    def _keep(self, table, values: dict) -> int:
+        """Batch mode: keep ``values`` for the batch to INSERT with its other rows; the id
+        the row will have."""
+        values["id"] = next_id(table.name)
+        self.kept.setdefault(table, []).append(values)
+        return values["id"]
 
     # -- contacts -----------------------------------------------------------------------------
 
@@ -152,12 +170,15 @@ class DbEffects:
                 self._contact(contact) if contact.get("id") or contact.get("external_id") else None
             )
             conv = self._conversation(conversation)
-            note = Note(
-                contact_id=row.id if row else None,
-                conversation_id=conv.id if conv else None,
-                execution_id=self.execution_id,
-                text=text,
-            )
+            values = {
+                "contact_id": row.id if row else None,
+                "conversation_id": conv.id if conv else None,
+                "execution_id": self.execution_id,
+                "text": text,
+            }
+            if self.kept is not None:
+                return {"note_id": self._keep(Note.__table__, values), "text": text}
+            note = Note(**values)
             db.session.add(note)
             db.session.flush()
             return {"note_id": note.id, "text": text}
@@ -196,7 +217,12 @@ class DbEffects:
         if self.batched and mode == "live":
             self.left_batch = True
             raise EffectError("a live send leaves the batch", retryable=False)
-        return self._guard(channel_for(message, mode).send, message)
+        channel = channel_for(message, mode)
+        # Kept for the batch's write unless a frequency cap counts this kind: the cap's count
+        # reads the rows, so a capped kind is written at once (in the batch's transaction).
+        if self.kept is not None and channel is CAPTURE and message.kind not in caps():
+            return self._guard(channel.stage, message, self._keep)
+        return self._guard(channel.send, message)
 
     def _mode_for(self, request: Outbound) -> str:
         """``live`` only where allowed: with the switch on, a contact not tagged ``test`` (or

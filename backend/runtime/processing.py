@@ -70,7 +70,8 @@ class _Batch:
 
     ``contacts`` / ``conversations``: by external id (not locked: a contact is locked only
     where a run's limits are checked, see :func:`_start_runs`); ``waiting``: ids of those contacts
-    with a waiting run (only they can reach a goal); ``pins``: rows to keep referenced while
+    with a waiting run (only they can reach a goal); ``rates``: the per-contact rate limit, counted
+    for the whole batch at once (:class:`backend.runtime.limits.ContactRates`); ``pins``: rows to keep referenced while
     the runs advance; ``locked``: contact ids this transaction holds a row lock on."""
 
     def __init__(self, events: list[EventLog]):
@@ -87,6 +88,12 @@ class _Batch:
             WorkflowExecution.status == "waiting", WorkflowExecution.contact_id.in_(ids)
         )
         self.waiting = set(db.session.scalars(query.distinct())) if ids else set()
+        per_user: dict = {}
+        for ev in events:
+            per_user[ev.user_id] = per_user.get(ev.user_id, 0) + 1
+        self.rates = limits.ContactRates(
+            {c.id: per_user.get(ext, 0) for ext, c in self.contacts.items()}
+        )
 
     def contact(self, ev: EventLog) -> Contact | None:
         contact = self.contacts.get(ev.user_id)
@@ -142,7 +149,7 @@ def _start_runs(ev: EventLog, specs, context, contact, batch: _Batch) -> tuple[l
             continue
         settings = (workflow.graph or {}).get("settings") or {}
         reason = limits.skip_reason(settings, workflow.id, contact_id)
-        if reason is None and limits.rate_limited(contact_id):
+        if reason is None and batch.rates.limited(contact_id):
             reason = "rate_limited"
         if reason:
             entries.append({**entry, "skipped": reason})
@@ -256,7 +263,9 @@ def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[i
         created = _process_all(events, batch, careful)
     except _RetryCarefully:
         db.session.rollback()
+        batch.rates.settle()
         return process_batch(limit, careful=True)
+    batch.rates.settle()
     fallback_ids = [ev.id for ev in events if (ev.fallback or {}).get("status") == "pending"]
     db.session.commit()
     fallback.dispatch(fallback_ids)

@@ -48,7 +48,7 @@ from backend.runtime.freshness import refresh
 from backend.runtime.interpreters import interpreter_for
 from backend.runtime.leases import ACTIVE_STATUSES, DISPATCH, current_job_id, lease_length, owner
 from backend.runtime.outage import on_db_error, record_outage, take_outage
-from backend.runtime.session import worker_session
+from backend.runtime.session import ids_ahead, next_id, worker_session
 from backend.services.redaction import has_secret, redact
 from graph_engine import RunState
 
@@ -134,8 +134,8 @@ def create_execution(
         created_at=now,
         **_job(),
     )
-    if defer_insert and db.engine.dialect.name == "postgresql":
-        ex.id = _next_execution_id()
+    if defer_insert and ids_ahead():
+        ex.id = next_id(WE.__tablename__)
         db.session.add(ex)
     else:
         db.session.add(ex)
@@ -146,21 +146,6 @@ def create_execution(
     state = interp.start(trigger_node_id, ctx, execution_id=str(ex.id))
     ex.state = redact({f: getattr(state, f) for f in _STATE_FIELDS})  # redact copies: no deepcopy
     return ex
-
-
-_IDS = text(
-    "SELECT nextval(pg_get_serial_sequence('workflow_executions', 'id')) "
-    "FROM generate_series(1, :n)"
-)
-
-
-def _next_execution_id(chunk: int = 20) -> int:
-    """An execution id from the sequence, fetched ``chunk`` at a time (kept by the session;
-    an unused one is simply a gap)."""
-    pool = db.session.info.setdefault("fm_execution_ids", [])
-    if not pool:
-        pool.extend(sorted(db.session.scalars(_IDS, {"n": chunk}), reverse=True))
-    return pool.pop()
 
 
 def dispatch_execution(execution_id: int, *, at: datetime | None = None, **kwargs) -> bool:

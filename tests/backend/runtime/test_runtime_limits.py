@@ -71,6 +71,34 @@ def test_global_rate_limit_per_contact(app):
         app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 30
 
 
+def test_a_batch_counts_the_rate_limit_as_one_by_one_would(app):
+    """A drain batch reserves its known contacts' counts at once (one Redis round trip), yet
+    limits the same runs and leaves the same counter as counting run by run: two workflows per
+    event use more than the reservation, an event that starts nothing gives its count back."""
+    from backend.queue import get_redis
+
+    now = utcnow()
+    app.config.update(RATE_LIMIT_PER_CONTACT_PER_MINUTE=5, RUNTIME_CLOCK=lambda: now)
+    try:
+        setup(app, linear(TAG), linear(TAG), event_types=("PING", "PONG"))
+        assert [e.get("skipped") for e in _run_events(app, 1)] == [None, None]  # counts 2
+        contact_id = db.session.scalar(select(WorkflowExecution.contact_id))
+        key = f"fm:rate:{contact_id}:{int(now.timestamp() // 60)}"
+        assert int(get_redis().get(key)) == 2
+        for _ in range(2):
+            accept_event({"event_type": "PONG", "user_id": "u1"})  # matches nothing
+        entries = _run_events(app, 1)  # one batch: PONG, PONG, PING -> 2 runs
+        assert [e.get("skipped") for e in entries[2:]] == [None, None]
+        assert int(get_redis().get(key)) == 4  # the PONGs' reservations given back
+        entries = _run_events(app, 2)  # PING, PING -> 4 runs wanted, the 5th count is the last
+        assert [e.get("skipped") for e in entries[4:]] == [None, *["rate_limited"] * 3]
+        assert _runs() == 5
+        assert int(get_redis().get(key)) == 8  # every run counted, as one by one
+    finally:
+        app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 30
+        app.config.pop("RUNTIME_CLOCK", None)
+
+
 def test_ai_fallback_job_for_unmatched_message_on_open_conversation(app):
     app.config["AI_FALLBACK"] = "builtins.len"  # any importable function works as an RQ job
     try:

@@ -1,0 +1,82 @@
+"""The checkpoint per drain batch (backend.runtime.batch): the runs of a batch are written
+together, notes and captured messages included, and a batch that fails to commit leaves
+nothing half-written: its runs are advanced one by one instead, each effect written once."""
+
+from __future__ import annotations
+
+import pytest
+from runtime_helpers import graph, message, setup, work
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from backend.extensions import db
+from backend.models import Note, OutboundMessage, StepExecution, WorkflowExecution
+from backend.runtime import batch
+from backend.runtime.ingest import accept_events
+from backend.services import contacts
+
+pytestmark = [pytest.mark.redis]
+USERS = [f"u{i}" for i in range(6)]
+
+
+def _coupon_events(app) -> None:
+    setup(app, graph())
+    for user in USERS:
+        contacts.add_tag(contacts.get_or_create_contact(user, {"first_name": "Sara"}), "interested")
+    db.session.commit()
+    accept_events([message("a coupon please", user) for user in USERS])
+
+
+def _check_every_run_wrote_its_effects_once() -> None:
+    db.session.expire_all()
+    runs = db.session.scalars(select(WorkflowExecution).order_by(WorkflowExecution.id)).all()
+    assert [(r.status, r.step_count) for r in runs] == [("succeeded", 5)] * len(USERS)
+    for run in runs:
+        steps = {
+            s.node_id: s
+            for s in db.session.scalars(select(StepExecution).filter_by(execution_id=run.id))
+        }
+        assert [s.seq for s in steps.values()] == [1, 2, 3, 4, 5]
+        # The step outputs name the rows the batch wrote with ids taken ahead.
+        (note,) = db.session.scalars(select(Note).filter_by(execution_id=run.id)).all()
+        assert steps["note"].output["note_id"] == note.id
+        assert note.contact_id == run.contact_id
+        (sent,) = db.session.scalars(select(OutboundMessage).filter_by(execution_id=run.id))
+        assert steps["send"].output["id"] == sent.id
+        assert (sent.status, sent.text) == ("captured", "Sara, your code: SAVE10")
+
+
+def test_a_batch_writes_its_runs_notes_and_messages_together(app, monkeypatch):
+    _coupon_events(app)
+    commits = []
+    real = batch._write
+    monkeypatch.setattr(batch, "_write", lambda runs: (commits.append(len(runs)), real(runs))[1])
+    work(app)
+    assert commits == [len(USERS)]  # one write for the whole drain batch
+    _check_every_run_wrote_its_effects_once()
+
+
+def test_a_batch_whose_commit_fails_is_advanced_run_by_run(app, monkeypatch):
+    _coupon_events(app)
+    failed = []
+    real = batch._write
+
+    def write_then_lose_the_commit(runs):
+        session = db.session()
+        original = session.commit
+
+        def lost():
+            failed.append(len(runs))
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+        session.commit = lost
+        try:
+            real(runs)
+        finally:
+            session.commit = original
+
+    monkeypatch.setattr(batch, "_write", write_then_lose_the_commit)
+    work(app)
+    assert failed == [len(USERS)]
+    _check_every_run_wrote_its_effects_once()
+    assert db.session.scalar(select(func.count(Note.id))) == len(USERS)
