@@ -58,10 +58,13 @@ class RunState:
         return copy.deepcopy({f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
-    def from_dict(cls, data: dict) -> RunState:
-        """Rebuild a state from :meth:`to_dict` output (e.g. after a JSON round trip)."""
+    def from_dict(cls, data: dict, *, copy_data: bool = True) -> RunState:
+        """Rebuild a state from :meth:`to_dict` output (e.g. after a JSON round trip).
+        ``copy_data=False``: the state takes ``data``'s values as they are (the caller hands
+        over a copy of its own, so nobody else sees the run change them)."""
         known = {f.name for f in fields(cls)}
-        return cls(**copy.deepcopy({k: v for k, v in data.items() if k in known}))
+        values = {k: v for k, v in data.items() if k in known}
+        return cls(**(copy.deepcopy(values) if copy_data else values))
 
 
 class StepRecord:

@@ -11,18 +11,11 @@ from __future__ import annotations
 __all__ = ["CaptureChannel", "CAPTURE"]
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend.channels.base import CAPTURE_NAME, OutboundRequest, register
 from backend.extensions import db
-from backend.models import OutboundMessage
+from backend.models import OutboundMessage, insert_for
 from backend.services.redaction import redact
-
-
-def _insert_for(dialect: str):
-    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite >= 3.24)."""
-    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 class CaptureChannel:
@@ -61,7 +54,7 @@ class CaptureChannel:
         values = self.row(message)
         # One statement: insert unless this step already recorded it (a retried step).
         row_id = db.session.scalar(
-            _insert_for(db.session.get_bind().dialect.name)(OutboundMessage)
+            insert_for(db.session.get_bind(), OutboundMessage)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(OutboundMessage.id)

@@ -1,7 +1,7 @@
 """All models, importable from one place: ``from backend.models import Workflow``."""
 
 from backend.models.auth import ROLES, ApiToken, Credential, User, hash_token
-from backend.models.base import iso, utcnow
+from backend.models.base import insert_for, iso, utcnow
 from backend.models.contacts import Contact, Conversation, Note, OutboundMessage, Tag, contact_tags
 from backend.models.history import TAG_ACTIONS, TagChange
 from backend.models.runs import (
@@ -26,6 +26,7 @@ __all__ = [
     "Credential",
     "User",
     "hash_token",
+    "insert_for",
     "iso",
     "utcnow",
     "Contact",

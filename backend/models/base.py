@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
@@ -35,3 +36,9 @@ class UTCDateTime(TypeDecorator):
 def iso(value: datetime | None) -> str | None:
     """ISO-8601 text of a datetime, or None."""
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def insert_for(bind, table):
+    """An INSERT into ``table`` that knows ``ON CONFLICT`` (PostgreSQL, and SQLite >= 3.24),
+    for ``bind``'s dialect (an engine or a connection)."""
+    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)

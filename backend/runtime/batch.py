@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 
 def _run_in_memory(ex: WorkflowExecution, budget: int) -> _Run:
-    run = _Run(ex)
+    run = _Run(ex, fresh=True)
     run.batched = run.effects.batched = True
     if ids_ahead():
         run.effects.kept = {}

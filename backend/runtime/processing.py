@@ -32,7 +32,14 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.models import Contact, Conversation, EventLog, Workflow, WorkflowExecution
+from backend.models import (
+    Contact,
+    Conversation,
+    EventLog,
+    Workflow,
+    WorkflowExecution,
+    insert_for,
+)
 from backend.queue import request_drain
 from backend.runtime import adapters, discovery, fallback, goals, limits
 from backend.runtime.batch import advance_batch
@@ -83,6 +90,7 @@ class _Batch:
         convs = {ev.conversation_id for ev in events if ev.conversation_id}
         query = select(Conversation).where(Conversation.external_id.in_(convs))
         self.conversations = {c.external_id: c for c in db.session.scalars(query)} if convs else {}
+        self._open_conversations(events)
         ids = [c.id for c in self.contacts.values()]
         query = select(WorkflowExecution.contact_id).where(
             WorkflowExecution.status == "waiting", WorkflowExecution.contact_id.in_(ids)
@@ -94,6 +102,35 @@ class _Batch:
         self.rates = limits.ContactRates(
             {c.id: per_user.get(ext, 0) for ext, c in self.contacts.items()}
         )
+
+    def _open_conversations(self, events: list[EventLog]) -> None:
+        """Open the batch's new conversations of known contacts together: one INSERT (a
+        racing worker's row wins: ON CONFLICT DO NOTHING) and one SELECT, instead of a
+        lookup, a savepoint and an INSERT each. A new contact's conversation is opened the
+        careful way, once the contact exists (:meth:`conversation`)."""
+        rows: dict[str, dict] = {}
+        for ev in sorted(events, key=lambda e: (e.user_id or "", e.id)):  # as processed
+            key = ev.conversation_id
+            if not key or key in self.conversations or key in rows:
+                continue
+            contact = self.contacts.get(ev.user_id)
+            if ev.user_id and contact is None:
+                continue
+            rows[key] = {
+                "external_id": key,
+                "contact_id": contact.id if contact else None,
+                "channel": contact.channel if contact else None,
+                "status": "open",
+            }
+        if not rows:
+            return
+        table = Conversation.__table__
+        stmt = insert_for(db.session.get_bind(), table).on_conflict_do_nothing(
+            index_elements=["external_id"]
+        )
+        db.session.execute(stmt, list(rows.values()))
+        query = select(Conversation).where(Conversation.external_id.in_(rows))
+        self.conversations.update((c.external_id, c) for c in db.session.scalars(query))
 
     def contact(self, ev: EventLog) -> Contact | None:
         contact = self.contacts.get(ev.user_id)

@@ -234,7 +234,7 @@ def _step_row(execution_id: int, seq: int, record) -> dict:
 class _Run:
     """The in-memory side of one :func:`advance` call."""
 
-    def __init__(self, ex: WorkflowExecution):
+    def __init__(self, ex: WorkflowExecution, *, fresh: bool = False):
         self.id, self.workflow_id, self.trigger_node_id = ex.id, ex.workflow_id, ex.trigger_node_id
         self.step_count, self.status = ex.step_count, ex.status
         self.started_at = ex.started_at or utcnow()
@@ -243,7 +243,9 @@ class _Run:
         self.effects = DbEffects(
             ex.id, test_recipients_only=bool(self.interp.graph.settings.get("test_recipients_only"))
         )
-        self.state = RunState.from_dict(ex.state)
+        # A run created just now (``fresh``) takes its stored state without a copy: that state
+        # is already create_execution's own redacted copy, and nothing else reads it.
+        self.state = RunState.from_dict(ex.state, copy_data=not fresh)
         # The stored state was redacted; "clean" = no secret-looking key anywhere in it, so
         # checkpoints may store it as is (see _state_value).
         self.clean = not has_secret(ex.state)
@@ -419,7 +421,7 @@ def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None
     (:func:`backend.runtime.processing.drain`): no lease to take, no row to reload, no
     interrupted attempt to record."""
     if fresh is not None and fresh.lease_owner == owner() and note is None:
-        return _Run(fresh), None
+        return _Run(fresh, fresh=True), None
     also = (note["owner"],) if note and note.get("owner") else ()
     if not _acquire(execution_id, also):
         return None, None

@@ -72,12 +72,21 @@ def _user_attributes(data: dict) -> dict:
     return {attr: str(source[key])[:254] for key, attr in _USER_KEYS.items() if source.get(key)}
 
 
+def _lookup(query):
+    """The row ``query`` finds, without flushing the session first. Safe for the rows the
+    ``get_or_create_*`` functions make: each new one is flushed at once (its savepoint), so
+    none is pending unseen; and a run's lookup no longer writes out the batch's other pending
+    rows in a round trip of their own (they go with the batch's flush)."""
+    with db.session.no_autoflush:
+        return db.session.scalar(query)
+
+
 def get_or_create_contact(external_id: str, data: dict | None = None) -> Contact:
     """Find the contact with ``external_id`` or create it from what ``data`` says.
 
     Safe under concurrency: a racing insert of the same external id is retried as a lookup.
     """
-    contact = db.session.scalar(select(Contact).filter_by(external_id=external_id))
+    contact = _lookup(select(Contact).filter_by(external_id=external_id))
     if contact is not None:
         return contact
     attrs = _user_attributes(data or {})
@@ -92,7 +101,7 @@ def get_or_create_contact(external_id: str, data: dict | None = None) -> Contact
 
 def get_or_create_conversation(external_id: str, contact: Contact | None) -> Conversation:
     """Find the conversation with ``external_id`` or open a new one for ``contact``."""
-    conv = db.session.scalar(select(Conversation).filter_by(external_id=external_id))
+    conv = _lookup(select(Conversation).filter_by(external_id=external_id))
     if conv is not None:
         return conv
     try:
@@ -110,7 +119,7 @@ def get_or_create_conversation(external_id: str, contact: Contact | None) -> Con
 
 
 def get_or_create_tag(name: str) -> Tag:
-    tag = db.session.scalar(select(Tag).filter_by(name=name))
+    tag = _lookup(select(Tag).filter_by(name=name))
     if tag is not None:
         return tag
     try:

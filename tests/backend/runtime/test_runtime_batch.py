@@ -80,3 +80,34 @@ def test_a_batch_whose_commit_fails_is_advanced_run_by_run(app, monkeypatch):
     assert failed == [len(USERS)]
     _check_every_run_wrote_its_effects_once()
     assert db.session.scalar(select(func.count(Note.id))) == len(USERS)
+
+
+def test_a_batch_opens_the_new_conversations_of_its_events_once(app):
+    from backend.models import Conversation, EventLog
+
+    setup(app, graph())
+    known = {u: contacts.get_or_create_contact(u, {"first_name": "Sara"}) for u in USERS[:3]}
+    contacts.get_or_create_conversation("old", known["u0"])
+    db.session.commit()
+    events = [
+        message("hi", "u0", conversation_id="old"),
+        message("hi", "u0", conversation_id="new-0"),
+        message("hi", "u1", conversation_id="new-0"),  # a second event of the same one
+        message("hi", "u2", conversation_id="new-2"),
+        message("hi", "stranger", conversation_id="new-3"),  # a contact the batch creates
+    ]
+    accept_events(events)
+    work(app)
+    db.session.expire_all()
+    opened = {
+        c.external_id: (c.contact.external_id if c.contact else None, c.status)
+        for c in db.session.scalars(select(Conversation))
+    }
+    assert opened == {
+        "old": ("u0", "open"),
+        "new-0": ("u0", "open"),  # opened by the first event that named it
+        "new-2": ("u2", "open"),
+        "new-3": ("stranger", "open"),
+    }
+    statuses = db.session.scalars(select(EventLog.status)).all()
+    assert statuses == ["processed"] * len(events)
