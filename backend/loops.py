@@ -92,32 +92,17 @@ def loop_health(connection: redis.Redis, stale: float = STALE_SECONDS) -> dict:
     return {"ok": not dead, "workers": workers, "dead": sorted(dead)}
 
 
-class _ThreadLoop:
-    """What both loops share: they run as a thread of the worker, and sleep on an event that
-    :meth:`request_stop` sets (no polling: an idle loop does not wake the process)."""
-
-    worker_name = ""
-    _stop_requested = False
-
-    def start_thread(self) -> threading.Thread:
-        self._stop_requested, self._wake = False, threading.Event()
-        thread = threading.Thread(target=self.loop, name=f"flowmarket-{self.kind}", daemon=True)
-        thread.start()
-        return thread
-
-    def request_stop(self, *_signal) -> None:
-        self._stop_requested = True
-        self._wake.set()
-
-    def pause(self, seconds: float) -> None:
-        self._wake.wait(seconds)
-
-
-class ResilientScheduler(_ThreadLoop, RQScheduler):
+class ResilientScheduler(RQScheduler):
     """RQ's scheduler loop as a thread, surviving Redis errors and competing for the lock
     forever; stopped by :meth:`request_stop`."""
 
-    kind = "scheduler"
+    worker_name = ""
+
+    def start_thread(self) -> threading.Thread:
+        self._stop_requested = False
+        thread = threading.Thread(target=self.loop, name="flowmarket-scheduler", daemon=True)
+        thread.start()
+        return thread
 
     def loop(self):
         """Promote due jobs until ``_stop_requested``; a Redis error only pauses the loop.
@@ -135,11 +120,11 @@ class ResilientScheduler(_ThreadLoop, RQScheduler):
                         self.enqueue_scheduled_jobs()
                     beat(self.connection, self.worker_name, "scheduler")
                     backoff.reset()
-                    self.pause(self.interval)
+                    _sleep(self, self.interval)
                 except redis.RedisError as exc:
                     log.warning("scheduler: Redis error, retrying: %s", exc)
                     self._acquired_locks = set()  # re-take the lock (it may be gone) once back
-                    self.pause(backoff.next())
+                    _sleep(self, backoff.next())
             stopped = True
         finally:
             with contextlib.suppress(redis.RedisError):
@@ -166,11 +151,28 @@ class ResilientScheduler(_ThreadLoop, RQScheduler):
         self._acquired_locks = held
 
 
-class ResilientCron(_ThreadLoop, CronScheduler):
+def _sleep(loop, seconds: float) -> None:
+    """Sleep, but wake up within 0.1 s of a stop request (a thread has no signal to wake it)."""
+    deadline = time.monotonic() + seconds
+    while not loop._stop_requested and time.monotonic() < deadline:
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
+class ResilientCron(CronScheduler):
     """RQ's cron loop as a thread, surviving Redis errors (the job timing lives in this
     process); stopped by :meth:`request_stop`."""
 
-    kind = "cron"
+    worker_name = ""
+    _stop_requested = False
+
+    def start_thread(self) -> threading.Thread:
+        self._stop_requested = False
+        thread = threading.Thread(target=self.loop, name="flowmarket-cron", daemon=True)
+        thread.start()
+        return thread
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
 
     def loop(self):
         """Enqueue due periodic jobs until stopped; Redis errors only pause the loop, any other
@@ -190,7 +192,7 @@ class ResilientCron(_ThreadLoop, CronScheduler):
                     log.warning("cron: Redis error, retrying: %s", exc)
                     born, pause = False, backoff.next()
                 if pause > 0:
-                    self.pause(pause)
+                    _sleep(self, pause)
             stopped = True
         finally:
             with contextlib.suppress(redis.RedisError):
