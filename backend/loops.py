@@ -152,7 +152,10 @@ class ResilientScheduler(RQScheduler):
 
 
 def _sleep(loop, seconds: float) -> None:
-    """Sleep, but wake up within 0.1 s of a stop request (a thread has no signal to wake it)."""
+    """Sleep, but wake up within 0.1 s of a stop request (a thread has no signal to wake it).
+
+    Not a ``threading.Event`` wait: under libfaketime (a worker with a skewed clock,
+    tests/reliability/test_clock_skew.py) such a timed wait stalled the loops."""
     deadline = time.monotonic() + seconds
     while not loop._stop_requested and time.monotonic() < deadline:
         time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))

@@ -57,8 +57,8 @@ CRON_JOBS = cron_jobs({})
 class FlowWorker(SimpleWorker):
     """A SimpleWorker that runs every job in a fresh app context (and database session).
 
-    Its scheduler is the :class:`Loops` thread beside it; RQ's own (a forked process) runs only
-    for ``--burst``'s single pass."""
+    Its scheduler is the :class:`Loops` thread beside it; RQ's own scheduler runs only for
+    ``--burst``'s single pass."""
 
     flask_app: Flask | None = None
 
