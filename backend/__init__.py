@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
         schema,
         security,
     )
+    from backend.runtime import discovery
     from backend.services import internal_events
 
     db.init_app(app)
@@ -46,7 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
     pages.init_app(app)  # login / logout / the editor shell
     admin.init_app(app)  # Flask-Admin at /admin/
     events.init_app(app)  # Socket.IO live traces
-    internal_events.init_app(app)  # tag / conversation-status changes -> the event log
+    # tag / conversation-status changes -> the event log (processed at once when unheard)
+    internal_events.init_app(app, quiet=discovery.quiet_events)
     cli.init_app(app)  # flask commands: init-workflow-system, create-user, ...
     runtime_cli.init_app(app)  # flask commands: serve, worker, sweep
     security.init_app(app)  # rate limits on the blueprints, proxies, secure cookies

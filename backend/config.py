@@ -93,6 +93,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 5),
         "EVENT_GRACE_SECONDS": _int("EVENT_GRACE_SECONDS", 10),
         "EVENT_BATCH_SIZE": _int("EVENT_BATCH_SIZE", 20),
+        # A drain job that found the log empty waits this long for the next event's nudge
+        # before it ends (backend.runtime.processing.drain); 0: it ends at once.
+        "DRAIN_LINGER_SECONDS": float(os.environ.get("DRAIN_LINGER_SECONDS", 1.0)),
         "LOOP_STALE_SECONDS": _int("LOOP_STALE_SECONDS", 30),
         "SCHEDULE_BATCH_SIZE": _int("SCHEDULE_BATCH_SIZE", 500),  # contacts read per page
         "RUN_AUTO_RETRIES": _int("RUN_AUTO_RETRIES", 1),

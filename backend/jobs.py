@@ -33,7 +33,6 @@ from flask import Flask, current_app, has_app_context
 
 from backend import create_app
 from backend.extensions import db
-from backend.queue import DRAIN_FLAG, get_redis
 from backend.runtime.fallback import call_webhook
 from backend.runtime.maintenance import cleanup_old_executions as cleanup
 from backend.runtime.maintenance import retry_failed_actions as retry
@@ -70,12 +69,8 @@ def app_context():
 def process_event(event_id: int | None = None) -> int:
     """Drain the event log (see :mod:`backend.runtime.processing`); returns events handled."""
 
-    with app_context() as app:
-        # Let ingestion queue another drain for events committed from now on (a Redis
-        # hiccup here is harmless: the flag's TTL clears it).
-        with contextlib.suppress(Exception):
-            get_redis().delete(DRAIN_FLAG.format(queue=app.config["RQ_QUEUE"]))
-        return drain()
+    with app_context():
+        return drain()  # it holds and drops the drain flag (see drain)
 
 
 def execute_workflow_action(execution_id: int, note: dict | None = None) -> str:

@@ -127,6 +127,9 @@ def make_app(database_url: str, redis_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "HTTP_ALLOW_PRIVATE": "loopback",
         "RQ_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
+        # In-process burst workers (runtime_helpers.work) end when the queue is empty: a drain
+        # job that lingered for more events would only hold them up.
+        "DRAIN_LINGER_SECONDS": 0,
     }
     config.update(overrides)
     return create_app(config)

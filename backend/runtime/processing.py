@@ -40,7 +40,7 @@ from backend.models import (
     WorkflowExecution,
     insert_for,
 )
-from backend.queue import request_drain
+from backend.queue import hold_drain_flag, request_drain, wait_for_nudge
 from backend.runtime import adapters, discovery, fallback, goals, limits
 from backend.runtime.batch import advance_batch
 from backend.runtime.clock import utcnow
@@ -309,17 +309,46 @@ def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[i
     return len(events), created, batch.pins
 
 
-def drain(max_seconds: float = 5.0) -> int:
+def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
     """Process batches until the log has no ``received`` event left (or time is up, then
-    request another drain job); run each batch's runs inline. Returns events processed."""
-    deadline, total = time.monotonic() + max_seconds, 0
+    request another drain job); run each batch's runs inline. Returns events processed.
+
+    ``linger`` (default ``DRAIN_LINGER_SECONDS``): when the log is empty, wait that long for
+    the next event's nudge before ending (:func:`backend.queue.wait_for_nudge`), so a steady
+    trickle of events is drained by one job instead of a new RQ job every few events.
+
+    The drain flag (:func:`backend.queue.hold_drain_flag`) is held while this keeps up, so
+    nudges wake it rather than queue jobs, and dropped after a full batch so that another
+    worker's job can help. One job lingers at a time: another that finds the log empty ends
+    and leaves the flag to it. The last to leave drops the flag *before* one last look at the
+    log: an event committed while it was up was nudged into a drain (seen by that look), any
+    later one queues a new job."""
+    if linger is None:
+        linger = float(current_app.config.get("DRAIN_LINGER_SECONDS", 0) or 0)
+    limit = current_app.config.get("EVENT_BATCH_SIZE", 20)
+    deadline, total, last_look = time.monotonic() + max_seconds, 0, False
+    hold_drain_flag(True)
     with worker_session():
         while True:
-            claimed, created, _pins = process_batch()
+            claimed, created, _pins = process_batch(limit)
             total += claimed
             advance_batch(created)
-            if not claimed:
-                return total
             if time.monotonic() > deadline:
-                request_drain()
+                hold_drain_flag(False)
+                if claimed:
+                    request_drain()
                 return total
+            if claimed:
+                hold_drain_flag(claimed < limit)
+                last_look = False
+                continue
+            if last_look:
+                return total
+            left = min(linger, deadline - time.monotonic())
+            outcome = wait_for_nudge(left) if left > 0 else "over"
+            if outcome == "nudged":
+                continue
+            if outcome == "taken":  # the lingering job has the flag and every later nudge
+                return total
+            hold_drain_flag(False)
+            last_look = True

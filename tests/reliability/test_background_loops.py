@@ -106,9 +106,14 @@ def test_waits_resume_and_events_drain_after_restart_flushall_and_oom(rig):
     assert wait_until(lambda: _succeeded() == 15, 60), _succeeded()
 
     assert worker.poll() is None  # the same worker process did all of it
+
     # ...and health says so again once every loop has beaten since the outage.
-    health = wait_until(lambda: (h := _health())["workers"]["ok"] and not h["down"] and h, 20)
-    assert health and health["workers"]["workers"], health or _health()
+    def recovered():
+        h = _health()
+        return h["workers"]["ok"] and h["workers"]["workers"] and not h["down"] and h
+
+    health = wait_until(recovered, 20)  # the loops' beats are back (the OOM refused them)
+    assert health, _health()
 
 
 def _children(pid: int) -> list[int]:
