@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from backend.config import INSTANCE, ROOT, load_config
-from backend.extensions import csrf, db, migrate
+from backend.extensions import csrf, db
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         pages,
         queue,
         runtime_cli,
+        schema,
         security,
     )
     from backend.runtime import discovery
@@ -38,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     dbconn.init_app(app)  # PostgreSQL: connect, statement and answer deadlines
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    schema.init_app(app)  # Flask-Migrate, for the CLI's `flask db` commands
     csrf.init_app(app)
     queue.init_app(app)  # Redis connection (embedded or REDIS_URL) and the RQ queue
     auth.init_app(app)  # sessions, bearer tokens, roles
