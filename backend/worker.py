@@ -6,22 +6,22 @@ connection pool warm. Isolation comes from the runtime instead: each job gets a 
 context and session, user code runs in the sandbox's own child process, and a crashed worker is
 recovered through leases and the sweeper.
 
-Every ``worker`` process runs a scheduler process (``enqueue_at`` / ``enqueue_in`` for waits and retries)
-and a cron process for the periodic jobs in :data:`CRON_JOBS`, both RQ's loops made to survive
-Redis outages (:mod:`backend.loops`); a supervisor thread restarts either if it dies. Several
-workers means several cron schedulers: the jobs are idempotent and the sweeper holds a short
-Redis lock, so duplicates are cheap no-ops. Inside ``serve`` (:class:`EmbeddedWorker`) the same
-worker and loops are threads of the one process.
+A ``worker`` is ONE process: the RQ worker in the main thread, and the scheduler loop
+(``enqueue_at`` / ``enqueue_in`` for waits and retries) and the cron loop (the periodic jobs of
+:data:`CRON_JOBS`) as threads beside it, both RQ's loops made to survive Redis outages
+(:mod:`backend.loops`); :class:`Loops` restarts a loop whose thread died. Why threads, not
+processes: each process would be another copy of the app in memory (~100 MB), for loops that
+wake once a second. Several workers means several cron loops: the jobs are idempotent and the
+sweeper holds a short Redis lock, so duplicates are cheap no-ops. Inside ``serve``
+(:class:`EmbeddedWorker`) the RQ worker is a thread too.
 """
 
 from __future__ import annotations
 
-__all__ = ["FlowWorker", "Supervisor", "run_worker", "EmbeddedWorker", "start_cron", "CRON_JOBS"]
+__all__ = ["FlowWorker", "Loops", "run_worker", "EmbeddedWorker", "CRON_JOBS"]
 
 import contextlib
-import functools
 import logging
-import multiprocessing
 import os
 import socket
 import threading
@@ -33,7 +33,7 @@ from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
 from backend.extensions import db
-from backend.loops import Backoff, ResilientCron, ResilientScheduler, die_with_parent
+from backend.loops import Backoff, ResilientCron, ResilientScheduler
 from backend.queue import get_queue, redis_url, worker_connection
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,10 @@ CRON_JOBS = cron_jobs({})
 
 
 class FlowWorker(SimpleWorker):
-    """A SimpleWorker that runs every job in a fresh app context (and database session), with
-    the resilient scheduler loop of :mod:`backend.loops`."""
+    """A SimpleWorker that runs every job in a fresh app context (and database session).
+
+    Its scheduler is the :class:`Loops` thread beside it; RQ's own scheduler runs only for
+    ``--burst``'s single pass."""
 
     flask_app: Flask | None = None
 
@@ -67,26 +69,6 @@ class FlowWorker(SimpleWorker):
             finally:
                 db.session.remove()
 
-    def _start_scheduler(self, burst=False, logging_level="INFO", *args, **kwargs):
-        """Burst: RQ's one pass. Otherwise a scheduler process that survives Redis outages
-        and competes for the lock forever (started whether or not it holds the lock now)."""
-        if burst:
-            return super()._start_scheduler(burst, logging_level, *args, **kwargs)
-        self.scheduler = ResilientScheduler(
-            self.queues,
-            connection=self.connection,
-            logging_level=logging_level,
-            serializer=self.serializer,
-        )
-        self.scheduler.worker_name = LOOPS_ID
-        self.scheduler.start()
-        return None
-
-    def teardown(self):
-        """Tell the supervisor not to restart the scheduler this worker is stopping."""
-        self.tearing_down = True
-        super().teardown()
-
     def run_maintenance_tasks(self):
         """RQ's registry cleaning, which must not stop the worker while Redis is unwell."""
         try:
@@ -95,33 +77,52 @@ class FlowWorker(SimpleWorker):
             log.warning("maintenance skipped: %s", exc)
 
 
-class Supervisor(threading.Thread):
-    """Restarts the worker's scheduler and cron processes if one of them died."""
+class Loops:
+    """The scheduler and cron loops of one worker process, each a thread; a watcher thread
+    restarts a loop whose thread died (the loops survive Redis errors themselves)."""
 
-    def __init__(self, worker: FlowWorker, start_cron_process, interval: float = 2.0):
-        super().__init__(name="flowmarket-supervisor", daemon=True)
-        self.worker, self.start_cron_process, self.interval = worker, start_cron_process, interval
-        self.cron = start_cron_process() if start_cron_process else None
-        self.stopped = threading.Event()
+    def __init__(self, app: Flask, names=("scheduler", "cron"), interval: float = 2.0):
+        self.app, self.names, self.interval = app, names, interval
+        self.running: dict[str, tuple] = {}  # name -> (loop, its thread)
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()  # no restart between stop()'s request and its joins
 
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            if self.worker._stop_requested or getattr(self.worker, "tearing_down", False):
-                continue
-            scheduler = self.worker.scheduler
-            proc = scheduler._process if scheduler is not None else None
-            if proc is not None and not proc.is_alive():
-                log.warning("scheduler process %s died; restarting it", proc.pid)
-                scheduler.start()
-            if self.cron is not None and not self.cron.is_alive():
-                log.warning("cron process %s died; restarting it", self.cron.pid)
-                self.cron = self.start_cron_process()
+    def _new(self, name: str):
+        with self.app.app_context():
+            url, queue = redis_url(self.app), self.app.config["RQ_QUEUE"]
+        if name == "cron":
+            return _cron(url, queue, cron_jobs(self.app.config), LOOPS_ID)
+        conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        scheduler = ResilientScheduler([queue], connection=conn, logging_level="WARNING")
+        scheduler.worker_name = LOOPS_ID
+        return scheduler
 
-    def stop(self) -> None:
-        self.stopped.set()
-        if self.cron is not None and self.cron.is_alive():
-            self.cron.terminate()
-            self.cron.join(5)
+    def _start(self, name: str) -> None:
+        loop = self._new(name)
+        self.running[name] = (loop, loop.start_thread())
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(self.interval):
+            with self.lock:
+                for name, (_, thread) in list(self.running.items()):
+                    if not self.stopping.is_set() and not thread.is_alive():
+                        log.warning("%s loop died; restarting it", name)
+                        self._start(name)
+
+    def start(self) -> Loops:
+        for name in self.names:
+            self._start(name)
+        threading.Thread(target=self._watch, name="flowmarket-loops", daemon=True).start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the loops (each wakes within 0.1 s) and wait up to ``timeout`` for each."""
+        with self.lock:
+            self.stopping.set()
+            for loop, _ in self.running.values():
+                loop.request_stop()
+        for _, thread in self.running.values():
+            thread.join(timeout)
 
 
 def _make_worker(app: Flask, cls=FlowWorker) -> FlowWorker:
@@ -134,7 +135,7 @@ def _make_worker(app: Flask, cls=FlowWorker) -> FlowWorker:
 
 def _job_named(name: str):
     """A stand-in for ``backend.jobs.<name>``: RQ enqueues a job by its function's dotted name,
-    so the cron process need not import the app (a full copy of it costs ~100 MB)."""
+    so the cron loop need not import the jobs (and the runtime behind them) to enqueue them."""
 
     def job(*args, **kwargs):  # pragma: no cover - only its name is used
         raise RuntimeError(f"backend.jobs.{name} runs in a worker")
@@ -159,28 +160,9 @@ def _cron(url: str, queue_name: str, jobs: list[dict], worker_name: str) -> Resi
     return cron
 
 
-def _cron_main(url: str, queue_name: str, jobs: list[dict], worker_name: str, parent: int) -> None:
-    die_with_parent(parent)
-    _cron(url, queue_name, jobs, worker_name).start()
-
-
-def start_cron(app: Flask, worker_name: str = "") -> multiprocessing.Process:
-    """Start RQ's cron scheduler for :data:`CRON_JOBS` in a child process (spawned, so no
-    threads of this process are copied into it)."""
-    with app.app_context():
-        url = redis_url(app)
-    proc = multiprocessing.get_context("spawn").Process(
-        target=_cron_main,
-        args=(url, app.config["RQ_QUEUE"], cron_jobs(app.config), worker_name, os.getpid()),
-        name="flowmarket-cron",
-        daemon=True,
-    )
-    proc.start()
-    return proc
-
-
 def run_worker(app: Flask, *, burst: bool = False, with_cron: bool = True) -> None:
-    """Run one worker in this (main) thread until SIGTERM / SIGINT (or the queue is empty).
+    """Run one worker in this (main) thread, its loops in threads, until SIGTERM / SIGINT (or,
+    with ``burst``, until the queue is empty).
 
     RQ's worker quits when Redis fails in the middle of finishing a job; this loop starts a
     fresh one (with backoff) instead, so a Redis outage never ends the process.
@@ -188,21 +170,18 @@ def run_worker(app: Flask, *, burst: bool = False, with_cron: bool = True) -> No
     if burst:
         _make_worker(app).work(burst=True, with_scheduler=True, logging_level="WARNING")
         return
-    cron = functools.partial(start_cron, app, LOOPS_ID) if with_cron else None
-    supervisor, backoff = None, Backoff(cap=15.0)
-    while True:
-        try:
-            worker = _make_worker(app)
-            if supervisor is None:
-                supervisor = Supervisor(worker, cron)
-                supervisor.start()
-            supervisor.worker = worker
-            worker.work(with_scheduler=True, logging_level="WARNING")
-            break
-        except redis.RedisError as exc:
-            log.warning("worker stopped on a Redis error (%s); starting a new one", exc)
-            time.sleep(backoff.next())
-    supervisor.stop()
+    loops = Loops(app, ("scheduler", "cron") if with_cron else ("scheduler",)).start()
+    backoff = Backoff(cap=15.0)
+    try:
+        while True:
+            try:
+                _make_worker(app).work(with_scheduler=False, logging_level="WARNING")
+                break
+            except redis.RedisError as exc:
+                log.warning("worker stopped on a Redis error (%s); starting a new one", exc)
+                time.sleep(backoff.next())
+    finally:
+        loops.stop()
 
 
 class _ThreadWorker(FlowWorker):
@@ -213,22 +192,16 @@ class _ThreadWorker(FlowWorker):
     def _install_signal_handlers(self):
         """Signals belong to the main thread (the web server); stop with ``request_stop``."""
 
-    def _start_scheduler(self, *args, **kwargs):
-        """The embedded scheduler is a thread of :class:`EmbeddedWorker`, not a process."""
-        return None
-
 
 class EmbeddedWorker:
-    """The worker of ``serve``: an RQ worker thread, and the scheduler and cron loops as
-    threads of the same process (not processes: each would be another copy of the app in
-    memory). A watcher thread restarts a loop whose thread died, as :class:`Supervisor` does
-    for the ``worker`` command's processes."""
+    """The worker of ``serve``: an RQ worker thread and the same :class:`Loops` as the
+    ``worker`` command, all threads of the web process."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.worker = _make_worker(app, _ThreadWorker)
         self.thread = threading.Thread(target=self._run, name="flowmarket-worker", daemon=True)
-        self.loops: dict[str, tuple] = {}  # name -> (loop, its thread)
+        self.loops = Loops(app)
         self.stopping = False
 
     def _run(self) -> None:
@@ -246,32 +219,8 @@ class EmbeddedWorker:
                 log.exception("embedded worker stopped")
                 return
 
-    def _new_loop(self, name: str):
-        with self.app.app_context():
-            url, queue = redis_url(self.app), self.app.config["RQ_QUEUE"]
-        if name == "cron":
-            return _cron(url, queue, cron_jobs(self.app.config), LOOPS_ID)
-        conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-        scheduler = ResilientScheduler([queue], connection=conn, logging_level="WARNING")
-        scheduler.worker_name = LOOPS_ID
-        return scheduler
-
-    def _start_loop(self, name: str) -> None:
-        loop = self._new_loop(name)
-        self.loops[name] = (loop, loop.start_thread())
-
-    def _watch(self, interval: float = 2.0) -> None:
-        while not self.stopping:
-            time.sleep(interval)
-            for name, (_, thread) in list(self.loops.items()):
-                if not self.stopping and not thread.is_alive():
-                    log.warning("%s loop died; restarting it", name)
-                    self._start_loop(name)
-
     def start(self) -> EmbeddedWorker:
-        for name in ("scheduler", "cron"):
-            self._start_loop(name)
-        threading.Thread(target=self._watch, name="flowmarket-loops", daemon=True).start()
+        self.loops.start()
         self.thread.start()
         return self
 
@@ -288,7 +237,4 @@ class EmbeddedWorker:
             if self.worker.get_state() != "busy":
                 break
             self.thread.join(0.1)
-        for loop, _ in self.loops.values():
-            loop.request_stop()
-        for _, thread in self.loops.values():
-            thread.join(2.0)
+        self.loops.stop()

@@ -1,7 +1,7 @@
 """The stack under test for bench/throughput.py: a checkout's PostgreSQL database, private
-redis-server, web server (gunicorn gthread, 2 x 4) and workers, every process tagged through its
-environment so its CPU and memory can be read from /proc (``procs``); the seed data and the
-coupon workflow."""
+redis-server, web server (gunicorn, as the checkout's ``gunicorn.conf.py`` configures it) and
+workers, every process tagged through its environment so its CPU and memory can be read from
+/proc (``procs``); the seed data and the coupon workflow."""
 
 from __future__ import annotations
 
@@ -159,8 +159,11 @@ class Tree:
         return done.stdout.strip().splitlines()[-1]
 
     def start_web(self) -> None:
-        gunicorn = str(HERE / ".venv/bin/gunicorn")
-        argv = [gunicorn, "-k", "gthread", "-w", "2", "--threads", "4"]
+        """gunicorn as the tree configures it (its ``gunicorn.conf.py``); a tree without one
+        (before issue 12) as it was benched then: gthread, 2 processes x 4 threads."""
+        argv = [str(HERE / ".venv/bin/gunicorn")]
+        if not (self.root / "gunicorn.conf.py").exists():
+            argv += ["-k", "gthread", "-w", "2", "--threads", "4"]
         argv += ["-b", f"127.0.0.1:{self.web_port}", "--log-level", "warning"]
         self.spawn("web", [*argv, "backend:create_app()"])
         wait_for(lambda: healthy(self.web_port), 60, "the web server")

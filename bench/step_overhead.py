@@ -11,7 +11,7 @@ b) the backend runner (``runner.advance``, in this process) on SQLite and on Pos
    timed).
 
 Breakdown (b): ``Interpreter.step`` (the engine + DbEffects' writes), the checkpoint
-(``_Run.checkpoint``, if the runner still has it) and ``emit_trace`` are timed by wrapping
+(``Run.checkpoint``, ``_Run`` in older trees) and ``emit_trace`` are timed by wrapping
 them; "other" is the rest (lease, load, outage check, finish). Nested in those: the time in
 every ``Session.commit`` and in ``runner.redact`` (state + step record), shown apart::
 
@@ -165,7 +165,8 @@ def bench_runner(app, label: str, runs: int, watch: bool) -> dict:
         db.session.remove()
     timers = Timers()
     timers.wrap(Interpreter, "step", "engine step + DB effects")
-    timers.wrap(getattr(runner, "_Run", None), "checkpoint", "checkpoint")
+    run_class = getattr(runner, "Run", None) or getattr(runner, "_Run", None)  # older trees
+    timers.wrap(run_class, "checkpoint", "checkpoint")
     timers.wrap(runner, "emit_trace", "emit_trace")
     timers.wrap(Session, "commit", "commits")
     timers.wrap(runner, "redact", "redact")

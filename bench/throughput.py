@@ -1,10 +1,10 @@
 """End-to-end throughput, latency, CPU per event and memory: HTTP ingestion -> coupon run done.
 
 The load comes from ``wrk`` (C, its own process; installed with apt when missing) posting
-events through ``bench/post_events.lua`` to the web app under gunicorn (gthread, 2 x 4);
-PostgreSQL and a private redis-server; 1 and then 2 ``flask --app backend worker`` processes.
-Every process is tagged through its environment, so CPU seconds (``/proc/<pid>/stat``) and
-memory are summed per kind: web, worker, PostgreSQL (the bench database's backends), Redis.
+events through ``bench/post_events.lua`` to the web app under gunicorn (as the tree's
+``gunicorn.conf.py`` configures it); PostgreSQL and a private redis-server; 1 and then 2
+``flask --app backend worker`` processes. Every process is tagged through its environment, so
+CPU seconds (``/proc/<pid>/stat``) and memory are summed per kind: web, worker, PostgreSQL (the bench database's backends), Redis.
 
     .venv/bin/python bench/throughput.py [--seconds 5] [--workers 1,2] [--ref main]
 

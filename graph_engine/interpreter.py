@@ -27,8 +27,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import networkx as nx
-
 from graph_engine.effects import Effects, InMemoryEffects
 from graph_engine.errors import InterpreterError, MaxStepsExceeded
 from graph_engine.graph import Graph
@@ -93,6 +91,7 @@ class Interpreter:
     def _merge_reachability(self) -> tuple[dict, dict]:
         """For each merge node: the nodes that can still deliver to it (its ancestors that it
         does not itself lead back to) and the nodes downstream of it (feedback arrivals)."""
+        import networkx as nx  # on first use (graph_engine.graph says why)
 
         nxg = self.graph.to_networkx()
         feeders, downstream = {}, {}

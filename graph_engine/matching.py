@@ -201,6 +201,10 @@ class TriggerIndex:
     def __len__(self) -> int:
         return sum(len(bucket.specs) for bucket in self._buckets.values())
 
+    def listens_to(self, event_type: str) -> bool:
+        """Whether some trigger of the index waits for events of ``event_type``."""
+        return event_type in self._buckets
+
     def match(self, context: dict) -> list[TriggerSpec]:
         """The specs whose event type is ``context["event"]["type"]`` and whose filter holds."""
         event = context.get("event")

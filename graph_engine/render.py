@@ -18,8 +18,6 @@ __all__ = ["to_svg", "layout"]
 
 from html import escape
 
-import networkx as nx
-
 from graph_engine.registry import Registry, default_registry
 
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 190, 58, 80, 36, 30
@@ -48,6 +46,8 @@ def layout(graph: dict) -> dict[str, tuple[float, float]]:
     nodes = [n for n in graph.get("nodes", []) if isinstance(n, dict) and "id" in n]
     if nodes and all(_has_position(n) for n in nodes):
         return {n["id"]: (float(n["position"]["x"]), float(n["position"]["y"])) for n in nodes}
+    import networkx as nx  # on first use (graph_engine.graph says why)
+
     digraph = nx.DiGraph()
     digraph.add_nodes_from(n["id"] for n in nodes)
     digraph.add_edges_from(

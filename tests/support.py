@@ -137,7 +137,7 @@ def make_app(database_url: str, redis_url: str, **overrides):
 
 def create_schema(app) -> None:
     """Apply the migrations (so the tests exercise them on both databases)."""
-    from flask_migrate import upgrade
+    from backend.schema import upgrade
 
     with app.app_context():
         upgrade()

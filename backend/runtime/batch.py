@@ -6,7 +6,7 @@ Why: a checkpoint per step costs a statement and a commit (a round trip and, wit
 drain (:mod:`backend.runtime.processing`) has already committed the batch's events and its new
 executions (leased to this thread) before this runs, so:
 
-1. each run steps in memory up to its next wait or its end (``_Run.batched``): its effects on
+1. each run steps in memory up to its next wait or its end (``Run.batched``): its effects on
    contacts, tags and conversations go into the session as usual; its step rows, and on
    PostgreSQL its notes and captured messages (ids taken ahead from their sequences,
    :func:`backend.runtime.session.next_id`), are kept; its traces wait;
@@ -40,33 +40,33 @@ from backend.events import emit_trace
 from backend.extensions import db
 from backend.models import WorkflowExecution
 from backend.runtime.runner import (
-    _GUARD,
-    _STEP_INSERT,
+    CHECKPOINT_GUARD,
+    STEP_INSERT,
     LeaseLost,
     LeftBatch,
-    _finish,
-    _Run,
-    _steps,
+    Run,
     advance,
+    finish_run,
+    step_run,
 )
 from backend.runtime.session import ids_ahead, worker_session
 
 log = logging.getLogger(__name__)
 
 
-def _run_in_memory(ex: WorkflowExecution, budget: int) -> _Run:
-    run = _Run(ex, fresh=True)
+def _run_in_memory(ex: WorkflowExecution, budget: int) -> Run:
+    run = Run(ex, fresh=True)
     run.batched = run.effects.batched = True
     if ids_ahead():
         run.effects.kept = {}
     run.deferred = []
     if run.first_start:
         run.trace("run_started", trigger_node_id=run.trigger_node_id)
-    _steps(run, budget)
+    step_run(run, budget)
     return run
 
 
-def _in_memory(created: list[WorkflowExecution], budget: int) -> tuple[list[_Run], list[int]]:
+def _in_memory(created: list[WorkflowExecution], budget: int) -> tuple[list[Run], list[int]]:
     """Step 1 for every run; returns (the batch's runs, the ids of runs that left it).
 
     With live channels a run may reach a live send: its own changes are undone (each run has
@@ -84,7 +84,7 @@ def _in_memory(created: list[WorkflowExecution], budget: int) -> tuple[list[_Run
     return runs, solo
 
 
-def _write(runs: list[_Run]) -> None:
+def _write(runs: list[Run]) -> None:
     """Step 2: every step and every execution of the batch, then one commit. The guarded
     UPDATEs go as one executemany per shape of row (running / waiting / finished); their
     summed row count tells whether every guard held."""
@@ -92,7 +92,7 @@ def _write(runs: list[_Run]) -> None:
     conn = db.session.connection()
     rows = [row for run in runs for row in run.rows]
     if rows:
-        conn.execute(_STEP_INSERT, rows)
+        conn.execute(STEP_INSERT, rows)
     kept: dict = {}  # the runs' notes and captured messages, by table
     for run in runs:
         for table, values in (run.effects.kept or {}).items():
@@ -104,17 +104,17 @@ def _write(runs: list[_Run]) -> None:
         values = run.values()
         shapes.setdefault(frozenset(values), []).append(values)
     for group in shapes.values():
-        if conn.execute(_GUARD, group).rowcount != len(group):
+        if conn.execute(CHECKPOINT_GUARD, group).rowcount != len(group):
             raise LeaseLost("a run of the batch lost its lease")
     db.session.commit()
 
 
-def _publish(run: _Run) -> None:
+def _publish(run: Run) -> None:
     """Step 3 for one run: its traces (now committed), then its next move."""
     traces, run.deferred = run.deferred or [], None
     for kind, data in traces:
         emit_trace(kind, {"id": run.id, "workflow_id": run.workflow_id}, **data)
-    _finish(run)
+    finish_run(run)
 
 
 def advance_batch(created: list[WorkflowExecution], budget: int = 500) -> None:

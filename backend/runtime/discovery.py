@@ -15,6 +15,7 @@ __all__ = [
     "match",
     "reset",
     "cached_version",
+    "quiet_events",
     "VERSION_KEY",
 ]
 
@@ -26,7 +27,7 @@ import redis
 from sqlalchemy import func, select
 
 from backend.extensions import db
-from backend.models import Trigger, Workflow
+from backend.models import Trigger, Workflow, WorkflowExecution
 from backend.queue import get_redis
 from backend.services.trigger_rows import VERSION_KEY, local_generation
 from graph_engine import TriggerIndex, TriggerSpec
@@ -121,3 +122,20 @@ def match(context: dict, *, force_check: bool = False) -> list:
             seen.add(spec.workflow_id)
             out.append(spec)
     return out
+
+
+def quiet_events(session, rows: list[dict]) -> list[int]:
+    """Which of a flush's new internal events (``event_logs`` rows) nothing would act on: no
+    active trigger listens to their type (the index checked afresh, as a drain batch does)
+    and their contact has no waiting run (the only runs whose goals see events). Those are
+    stored as processed at once (:mod:`backend.services.internal_events`)."""
+    index = trigger_index(force_check=True)
+    unheard = [i for i, row in enumerate(rows) if not index.listens_to(row["event_type"])]
+    contacts = {rows[i]["contact_id"] for i in unheard} - {None}
+    waiting = set()
+    if contacts:
+        query = select(WorkflowExecution.contact_id).where(
+            WorkflowExecution.status == "waiting", WorkflowExecution.contact_id.in_(contacts)
+        )
+        waiting = set(session.connection().execute(query.distinct()).scalars())
+    return [i for i in unheard if rows[i]["contact_id"] not in waiting]

@@ -319,8 +319,9 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
 
     The drain flag (:func:`backend.queue.hold_drain_flag`) is held while this keeps up, so
     nudges wake it rather than queue jobs, and dropped after a full batch so that another
-    worker's job can help. On the way out it is dropped *before* one last look at the log:
-    an event committed while it was up was nudged into this drain (seen by that look), any
+    worker's job can help. One job lingers at a time: another that finds the log empty ends
+    and leaves the flag to it. The last to leave drops the flag *before* one last look at the
+    log: an event committed while it was up was nudged into a drain (seen by that look), any
     later one queues a new job."""
     if linger is None:
         linger = float(current_app.config.get("DRAIN_LINGER_SECONDS", 0) or 0)
@@ -337,14 +338,22 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
                 if claimed:
                     request_drain()
                 return total
-            if claimed:
-                hold_drain_flag(claimed < limit)
+            if claimed == limit:  # more may be waiting: claim again, and let others help
+                hold_drain_flag(False)
                 last_look = False
                 continue
-            if last_look:
+            if claimed:
+                # The log held fewer than a batch: whatever came since was nudged, and the
+                # nudge is waiting in the wake list, so no empty claim is spent to find out.
+                hold_drain_flag(True)
+                last_look = False
+            elif last_look:
                 return total
             left = min(linger, deadline - time.monotonic())
-            if left > 0 and wait_for_nudge(left):
+            outcome = wait_for_nudge(left) if left > 0 else "over"
+            if outcome == "nudged":
                 continue
+            if outcome == "taken":  # the lingering job has the flag and every later nudge
+                return total
             hold_drain_flag(False)
             last_look = True

@@ -25,7 +25,19 @@ retry of the run with backoff; the failed attempt is recorded once the database 
 
 from __future__ import annotations
 
-__all__ = ["advance", "create_execution", "dispatch_execution", "LeaseLost", "LeftBatch"]
+__all__ = [
+    "advance",
+    "create_execution",
+    "dispatch_execution",
+    "LeaseLost",
+    "LeftBatch",
+    # the step machinery that backend.runtime.batch drives for a drain batch's runs
+    "Run",
+    "step_run",
+    "finish_run",
+    "CHECKPOINT_GUARD",
+    "STEP_INSERT",
+]
 
 import copy
 import dataclasses
@@ -62,17 +74,17 @@ _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(RunState))
 # still active (the status list written out: an expanding IN cannot go into the executemany of
 # backend.runtime.batch, which writes a batch's runs with this same guard).
 _T, _ST = WE.__table__, StepExecution.__table__
-_GUARD = update(_T).where(
+CHECKPOINT_GUARD = update(_T).where(
     _T.c.id == bindparam("b_id"),
     _T.c.lease_owner == bindparam("b_owner"),
     _T.c.step_count == bindparam("b_count"),
     text(f"status IN ({', '.join(repr(s) for s in ACTIVE_STATUSES)})"),
 )
-_GUARDED = _GUARD.returning(_T.c.id)
+_GUARDED = CHECKPOINT_GUARD.returning(_T.c.id)
 # Every checkpoint commits with ``synchronous_commit`` on (PostgreSQL's default): a committed
 # step survives a crash of the database server too. What makes checkpoints cheap is the batch
 # (backend.runtime.batch: one commit for a drain batch's runs), not a weaker commit.
-_STEP_INSERT = insert(_ST)
+STEP_INSERT = insert(_ST)
 _STEP_COLS = [c.name for c in _ST.columns if c.name != "id"]
 _combined: dict = {}
 
@@ -87,7 +99,7 @@ def _guarded_step(keys: frozenset):
     updated columns (three: running, waiting, finished), built once."""
     stmt = _combined.get(keys)
     if stmt is None:
-        u = _GUARD.values({k: bindparam(f"v_{k}", type_=_T.c[k].type) for k in keys})
+        u = CHECKPOINT_GUARD.values({k: bindparam(f"v_{k}", type_=_T.c[k].type) for k in keys})
         u = u.returning(_T.c.id.label("guarded")).cte("u")
         row = select(*[bindparam(f"s_{c}", type_=_ST.c[c].type) for c in _STEP_COLS])
         stmt = insert(_ST).from_select(_STEP_COLS, row.select_from(u)).returning(_ST.c.id)
@@ -231,7 +243,7 @@ def _step_row(execution_id: int, seq: int, record) -> dict:
     }
 
 
-class _Run:
+class Run:
     """The in-memory side of one :func:`advance` call."""
 
     def __init__(self, ex: WorkflowExecution, *, fresh: bool = False):
@@ -338,7 +350,7 @@ class _Run:
         else:
             written = len(conn.execute(_GUARDED, values).all()) == 1
             if written and record is not None:
-                conn.execute(_STEP_INSERT, _step_row(self.id, self.step_count + 1, record))
+                conn.execute(STEP_INSERT, _step_row(self.id, self.step_count + 1, record))
         if not written:
             db.session.rollback()
             raise LeaseLost(f"execution {self.id}: lease lost")
@@ -362,7 +374,7 @@ def _preview(output, limit: int = 500) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _steps(run: _Run, budget: int) -> None:
+def step_run(run: Run, budget: int) -> None:
     """Step until the run leaves ``running`` or the budget is spent; checkpoint each step."""
     state = run.state
     for _ in range(budget):
@@ -395,7 +407,7 @@ def _steps(run: _Run, budget: int) -> None:
             return
 
 
-def _finish(run: _Run) -> None:
+def finish_run(run: Run) -> None:
     state = run.state
     if state.status == "waiting":
         run.trace("run_waiting", resume_at=state.resume_at)
@@ -415,13 +427,13 @@ def _finish(run: _Run) -> None:
 
 
 def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None):
-    """Lease the run and build its :class:`_Run`; None when another worker has it.
+    """Lease the run and build its :class:`Run`; None when another worker has it.
 
     ``fresh``: a run this thread created and committed just now, leased to it and loaded
     (:func:`backend.runtime.processing.drain`): no lease to take, no row to reload, no
     interrupted attempt to record."""
     if fresh is not None and fresh.lease_owner == owner() and note is None:
-        return _Run(fresh, fresh=True), None
+        return Run(fresh, fresh=True), None
     also = (note["owner"],) if note and note.get("owner") else ()
     if not _acquire(execution_id, also):
         return None, None
@@ -429,7 +441,7 @@ def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None
     graph = interpreter_for(ex.workflow_id, ex.workflow_version).graph
     if goals.exit_on_resume(ex, graph.settings.get("goals")):
         return None, None  # reached a goal while it waited: converted, nothing more runs
-    run = _Run(ex)
+    run = Run(ex)
     refresh(run.id, ex.contact_id, run.state, utcnow())  # the contact as it is now
     note = take_outage(execution_id, note)
     if note and note.get("node_id"):
@@ -456,8 +468,8 @@ def advance(
                 return "busy" if ex is not None and ex.status in ACTIVE_STATUSES else "gone"
             if run.first_start:
                 run.trace("run_started", trigger_node_id=run.trigger_node_id)
-            _steps(run, budget)
-            _finish(run)
+            step_run(run, budget)
+            finish_run(run)
             return run.state.status
         except LeaseLost as exc:
             log.info("%s", exc)

@@ -9,7 +9,11 @@ made the change: a workflow action, ``PATCH /contacts/<id>/``, the admin. How:
    the session (every path that changes them goes through the ORM);
 2. after each flush the queued events are inserted into the event log (status ``received``) on
    the flush's own connection: they commit or roll back with the change itself;
-3. after the commit a drain is requested, so the events are processed like any other.
+3. after the commit a drain is requested, so the events are processed like any other --
+   except those nothing would act on (no trigger listens to their type and their contact has
+   no waiting run, whose goals could see them): the runtime names them
+   (:func:`backend.runtime.discovery.quiet_events`) and they are stored as processed, with
+   no drain to pay for (every first tag a run adds emits one).
 
 Each event records its ``cause``: the run that made the change (``execution_id``,
 ``workflow_id``) and the chain ``depth`` (the causing run's event depth + 1; 0 for changes made
@@ -38,6 +42,8 @@ INTERNAL_TYPES = ("TAG_ADDED", "TAG_REMOVED", "CONVERSATION_STATUS_CHANGED")
 _KEY = "internal_events"
 _cause: ContextVar[dict | None] = ContextVar("internal_event_cause", default=None)
 _installed = False
+#: ``(session, rows) -> indexes of the rows nothing would act on`` (set by :func:`init_app`).
+_quiet = None
 
 
 @contextmanager
@@ -118,6 +124,7 @@ def _row(session, item: dict) -> dict:
         "matched_workflows": [],
         "attempts": 0,
         "received_at": utcnow(),
+        "processed_at": None,
     }
 
 
@@ -126,8 +133,11 @@ def _after_flush(session, flush_context):
     if not items:
         return
     rows = [_row(session, item) for item in items]
+    for index in _quiet(session, rows) if _quiet is not None else ():
+        rows[index].update(status="processed", processed_at=rows[index]["received_at"])
     session.connection().execute(insert(EventLog.__table__), rows)
-    session.info["internal_events_written"] = True
+    if any(row["status"] == "received" for row in rows):
+        session.info["internal_events_written"] = True
 
 
 def _after_commit(session):
@@ -140,9 +150,11 @@ def _after_rollback(session):
     session.info.pop("internal_events_written", None)
 
 
-def init_app(app) -> None:
-    """Install the listeners (once per process)."""
-    global _installed
+def init_app(app, *, quiet=None) -> None:
+    """Install the listeners (once per process); ``quiet`` names the rows nothing would act
+    on (see the module docstring)."""
+    global _installed, _quiet
+    _quiet = quiet
     if _installed:
         return
     event.listen(Contact.tags, "append", _tag_added)

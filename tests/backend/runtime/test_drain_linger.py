@@ -63,7 +63,7 @@ def test_an_event_committed_as_the_drain_gives_up_is_not_left_behind(app, monkey
         if not waits:  # committed while the flag was still up: its nudge would queue no job
             accept_event({"event_type": "PING", "user_id": "late"}, dispatch=False)
         waits.append(seconds)
-        return False  # ... and the drain stops waiting
+        return "over"  # ... and the drain stops waiting
 
     waits = []
 
@@ -87,3 +87,17 @@ def test_a_full_batch_lets_another_worker_help(app, monkeypatch):
     # held at the start, dropped after each full batch (2, 2), held again after the 1, and
     # dropped before the last look at the empty log
     assert held == [True, False, False, True, False]
+
+
+def test_one_drain_lingers_at_a_time(app):
+    from backend.queue import DRAIN_FLAG, DRAIN_LINGER, get_redis
+
+    setup(app, linear(NOTE))
+    accept_event({"event_type": "PING", "user_id": "a"})
+    name = app.config["RQ_QUEUE"]
+    get_redis().set(DRAIN_LINGER.format(queue=name), b"another job", ex=30)
+    started = time.monotonic()
+    assert processing.drain(linger=20) == 1
+    assert time.monotonic() - started < 10  # it did not wait out its 20 s
+    # ... and left the flag up for the lingering job, which every later nudge wakes
+    assert get_redis().exists(DRAIN_FLAG.format(queue=name))

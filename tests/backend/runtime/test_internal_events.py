@@ -131,3 +131,40 @@ def test_activation_refuses_a_trigger_on_an_unregistered_event_type(editor, app)
     assert "not registered" in error["message"]
     editor.post("/event-types/", {"name": "ORDER_PAID", "description": "paid"})
     assert editor.post(f"/workflows/{created['id']}/activate/").status_code == 200
+
+
+def test_an_internal_event_nothing_acts_on_is_stored_processed_without_a_drain(app):
+    """No trigger listens to TAG_ADDED and the contact has no waiting run: the event is logged
+    as processed at once and queues no drain job. A waiting run (its goals could see the
+    event) or a trigger for the type (made active afterwards) makes the next one go the
+    usual way: received, then drained."""
+    from backend.queue import get_queue
+
+    wait = {"id": "wait", "type": "flow.wait", "params": {"hours": 3}}
+    setup(app, linear(wait, {"id": "later", "type": "action.add_note", "params": {"text": "x"}}))
+    quiet, waiting = contacts.get_or_create_contact("quiet"), contacts.get_or_create_contact("w")
+    db.session.commit()
+    accept_event({"event_type": "PING", "user_id": "w"})
+    work(app)  # "w" now has a waiting run
+    contacts.add_tag(quiet, "vip")
+    contacts.add_tag(waiting, "vip")
+    db.session.commit()
+    assert [(e.user_id, e.status) for e in _events("TAG_ADDED")] == [
+        ("quiet", "processed"),
+        ("w", "received"),
+    ]
+    assert _events("TAG_ADDED")[0].processed_at is not None
+    queue = get_queue(app)
+    work(app)
+    assert [e.status for e in _events("TAG_ADDED")] == ["processed", "processed"]
+
+    from backend.services.workflows import activate, create_workflow
+
+    note = {"id": "n", "type": "action.add_note", "params": {"text": "vip"}}
+    activate(create_workflow("gold", graph=linear(note, trigger=_tag_trigger("gold"))))
+    contacts.add_tag(quiet, "gold")
+    db.session.commit()
+    assert _events("TAG_ADDED")[-1].status == "received"
+    assert queue.count == 1  # the drain job it asked for
+    work(app)
+    assert db.session.scalars(select(Note.text)).all() == ["vip"]

@@ -31,12 +31,12 @@ from support import make_app
 from backend.runtime import runner
 from backend.runtime.processing import drain
 
-real = runner._Run.checkpoint
+real = runner.Run.checkpoint
 def checkpoint(self, record=None):
     if record is not None and record.node_id == sys.argv[5]:
         os.kill(os.getpid(), signal.SIGKILL)
     return real(self, record)
-runner._Run.checkpoint = checkpoint
+runner.Run.checkpoint = checkpoint
 app = make_app(sys.argv[2], sys.argv[3], RQ_QUEUE=sys.argv[4], OUTBOUND_MODE="live",
                TELEGRAM_BOT_TOKEN=sys.argv[6], TELEGRAM_API_BASE=sys.argv[7])
 with app.app_context():
