@@ -25,12 +25,11 @@ import uuid
 
 from flask import current_app
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
 from backend.errors import ServiceError
 from backend.extensions import db
-from backend.models import EventLog, EventType
+from backend.models import EventLog, EventType, insert_for
 from backend.queue import request_drain
 from backend.services.redaction import redact
 from graph_engine import GraphError, event_from_payload
@@ -198,7 +197,7 @@ def _single_insert():
     if stmt is None:
         table = EventLog.__table__
         stmt = _single_inserts[name] = (
-            _insert(table)
+            insert_for(db.engine, table)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(table.c.id, table.c.status)
         )
@@ -212,7 +211,11 @@ def _insert_one(values: dict) -> EventLog | None:
     of the unit of work's bookkeeping, which cost more CPU than the rest of the request.
     """
     table = EventLog.__table__
-    stmt = _insert(table).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    stmt = (
+        insert_for(db.engine, table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
     stored = db.session.execute(stmt.returning(*table.c)).first()
     if stored is None:
         return None
@@ -266,18 +269,12 @@ def _insert_new(rows: list[dict]) -> dict[str, tuple[int, str]]:
         return {}
     table = EventLog.__table__
     stmt = (
-        _insert(table)
+        insert_for(db.engine, table)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(table.c.idempotency_key, table.c.id, table.c.status)
     )
     return {key: (id_, status) for key, id_, status in db.session.execute(stmt)}
-
-
-def _insert(table):
-    """INSERT with ``ON CONFLICT`` for the engine's dialect (PostgreSQL or SQLite)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
 
 
 def _existing(keys: set[str]) -> dict[str, tuple[int, str]]:

@@ -27,6 +27,7 @@ __all__ = ["process_batch", "drain"]
 
 import logging
 import time
+from collections import Counter
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -96,9 +97,7 @@ class _Batch:
             WorkflowExecution.status == "waiting", WorkflowExecution.contact_id.in_(ids)
         )
         self.waiting = set(db.session.scalars(query.distinct())) if ids else set()
-        per_user: dict = {}
-        for ev in events:
-            per_user[ev.user_id] = per_user.get(ev.user_id, 0) + 1
+        per_user = Counter(ev.user_id for ev in events)
         self.rates = limits.ContactRates(
             {c.id: per_user.get(ext, 0) for ext, c in self.contacts.items()}
         )
@@ -334,9 +333,10 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
             total += claimed
             advance_batch(created)
             if time.monotonic() > deadline:
+                # A fresh job goes on: it also covers any event nudged into this one (the
+                # flag was up) since its last claim.
                 hold_drain_flag(False)
-                if claimed:
-                    request_drain()
+                request_drain()
                 return total
             if claimed == limit:  # more may be waiting: claim again, and let others help
                 hold_drain_flag(False)
