@@ -3,8 +3,8 @@ execution, step and internal effect of the batch is written in ONE transaction.
 
 Why: a checkpoint per step costs a statement and a commit (a round trip and, with
 ``synchronous_commit`` on, a WAL flush) per step; the engine itself needs ~14 µs a step. The
-drain (:mod:`backend.runtime.processing`) has already committed the batch's events and its new
-executions (leased to this thread) before this runs, so:
+drain (:mod:`backend.runtime.processing`) has claimed the batch's events and flushed their
+outcomes and the new executions (leased to this thread) in the transaction this commits, so:
 
 1. each run steps in memory up to its next wait or its end (``Run.batched``): its effects on
    contacts, tags and conversations go into the session as usual; its step rows, and on
@@ -12,25 +12,28 @@ executions (leased to this thread) before this runs, so:
    :func:`backend.runtime.session.next_id`), are kept; its traces wait;
 2. one flush, one multi-row INSERT each of every step, note and captured message, the
    executions' guarded UPDATEs (lease owner and step counter, as per step) as one executemany,
-   one synchronous commit;
-3. after the commit: the traces of watched workflows, then what each run does next (a resume
-   job for a wait, a hand-over when its step budget ran out).
+   one synchronous commit -- of the events' outcomes and the new executions too;
+3. after the commit (:func:`publish_batch`): the traces of watched workflows, then what each
+   run does next (a resume job for a wait, a hand-over when its step budget ran out), then
+   the runs that left the batch.
 
 A run that reaches a live send (with live channels) leaves the batch: its changes are undone
 (a savepoint per run) and it is advanced step by step after the commit, because the live
 channels' outbox expects the steps before a send to be committed (see
 :mod:`backend.channels.outbox`).
 
-A crash before the commit rolls all of it back: the executions stay as the drain committed
-them, leased to a dead worker, and the sweeper re-dispatches them when the lease expires. Any error here (a lost lease, a
-database error) rolls the batch back and advances its runs one by one, step by step, as before.
+A crash before the commit rolls all of it back: the batch's events are ``received`` again and
+its executions never existed, so the next drain (or the sweeper) claims the batch again. Any
+error here (a lost lease, a database error) rolls the transaction back and raises
+:class:`BatchFailed`; the drain then does the batch again the careful way (events and runs
+committed first, each run advanced on its own).
 """
 
 from __future__ import annotations
 
-__all__ = ["advance_batch"]
+__all__ = ["write_batch", "publish_batch", "BatchFailed", "Written"]
 
-import logging
+import dataclasses
 
 from flask import current_app
 from sqlalchemy import insert
@@ -50,8 +53,6 @@ from backend.runtime.runner import (
     step_run,
 )
 from backend.runtime.session import ids_ahead, worker_session
-
-log = logging.getLogger(__name__)
 
 
 def _run_in_memory(ex: WorkflowExecution, budget: int) -> Run:
@@ -109,6 +110,32 @@ def _write(runs: list[Run]) -> None:
     db.session.commit()
 
 
+class BatchFailed(Exception):
+    """The batch's transaction failed and was rolled back (the cause is chained)."""
+
+
+@dataclasses.dataclass
+class Written:
+    """A committed batch: its runs (to publish) and the ids of the runs that left it."""
+
+    runs: list[Run]
+    solo: list[int]
+
+
+def write_batch(created: list[WorkflowExecution], budget: int = 500) -> Written:
+    """Steps 1 and 2 for the drain's fresh executions, and the commit of the transaction
+    they were created in. On a lost lease or a database error everything is rolled back and
+    :class:`BatchFailed` raised."""
+    with worker_session():
+        try:
+            runs, solo = _in_memory(created, budget)
+            _write(runs)
+        except (LeaseLost, DBAPIError, SQLAlchemyError) as exc:
+            db.session.rollback()
+            raise BatchFailed(str(exc)) from exc
+    return Written(runs, solo)
+
+
 def _publish(run: Run) -> None:
     """Step 3 for one run: its traces (now committed), then its next move."""
     traces, run.deferred = run.deferred or [], None
@@ -117,24 +144,10 @@ def _publish(run: Run) -> None:
     finish_run(run)
 
 
-def advance_batch(created: list[WorkflowExecution], budget: int = 500) -> None:
-    """Advance the drain's fresh executions together (see the module docstring)."""
-    if not created:
-        return
-    ids = [ex.id for ex in created]
+def publish_batch(written: Written) -> None:
+    """Step 3 (see the module docstring)."""
     with worker_session():
-        try:
-            runs, solo = _in_memory(created, budget)
-            _write(runs)
-        except (LeaseLost, DBAPIError, SQLAlchemyError) as exc:
-            db.session.rollback()
-            log.warning(
-                "batch of %d runs rolled back (%s); advancing them one by one", len(ids), exc
-            )
-            for execution_id in ids:
-                advance(execution_id)
-            return
-        for run in runs:
+        for run in written.runs:
             _publish(run)
-        for execution_id in solo:
+        for execution_id in written.solo:
             advance(execution_id)

@@ -12,19 +12,30 @@ source of truth — in batches of ``EVENT_BATCH_SIZE``:
    one query) and conversation, match the trigger index, apply the limits, create one
    execution per matched workflow, record the outcome on the event log; no match on an open
    conversation's message -> the AI fallback;
-3. commit, then advance the new runs together until each finishes or waits, checkpointed
-   once for the whole batch (:mod:`backend.runtime.batch`).
-   The runs reuse what the batch loaded (execution rows, contacts, conversations: the drain
-   runs in :func:`backend.runtime.session.worker_session`, and the batch keeps them referenced), so a
-   run issues no read of its own before its first effect.
+3. flush (the events' outcomes, the new executions), then advance the new runs together until
+   each finishes or waits, and commit all of it at once: ONE transaction per batch
+   (:mod:`backend.runtime.batch`). The runs reuse what the batch loaded (execution rows,
+   contacts, conversations: the drain runs in :func:`backend.runtime.session.worker_session`,
+   and the batch keeps them referenced), so a run issues no read of its own before its first
+   effect.
+
+Why one transaction: a commit costs a round trip and, with ``synchronous_commit`` on, a WAL
+flush; the batch's events and its runs' steps need not be two. A crash (or any error) before
+the commit leaves every event of the batch ``received`` and no trace of its runs: the batch is
+claimed again, nothing was sent (what leaves the machine goes through the outbox, written in
+that transaction, or by a run that left the batch, after the commit). When the batch's
+transaction fails, :func:`drain` does the batch again the careful way, in two steps as before:
+events and runs committed first (:func:`process_batch`), then each run advanced on its own
+(:func:`backend.runtime.runner.advance`), so one bad run cannot hold up the others forever.
 
 Events are handled in (contact, id) order so concurrent batches lock contacts in one order.
 """
 
 from __future__ import annotations
 
-__all__ = ["process_batch", "drain"]
+__all__ = ["Claimed", "claim_batch", "process_batch", "drain_batch", "drain"]
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -43,9 +54,9 @@ from backend.models import (
 )
 from backend.queue import hold_drain_flag, request_drain, wait_for_nudge
 from backend.runtime import adapters, discovery, fallback, goals, limits
-from backend.runtime.batch import advance_batch
+from backend.runtime.batch import BatchFailed, publish_batch, write_batch
 from backend.runtime.clock import utcnow
-from backend.runtime.runner import create_execution
+from backend.runtime.runner import advance, create_execution
 from backend.runtime.session import worker_session
 from backend.services import contacts as contact_service
 from graph_engine import build_context, event_from_payload
@@ -277,12 +288,23 @@ def _process_all(events: list[EventLog], batch: _Batch, careful: bool) -> list:
     return created
 
 
-def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[int, list, list]:
-    """Claim and process up to ``limit`` events; return ``(claimed, new executions, pins)``.
+@dataclasses.dataclass
+class Claimed:
+    """One batch, processed and not committed yet: how many events it claimed, the new
+    executions (leased to this thread), the rows to keep referenced while they advance (the
+    session holds clean objects only weakly; pinned, effects find them without a query) and
+    the events whose AI fallback is due once the batch has committed."""
 
-    The new runs are leased to this thread but not advanced yet (see :func:`drain`); ``pins``
-    are the loaded contacts, conversations and workflows: keep them while the runs advance
-    (the session holds clean objects only weakly; pinned, effects find them without a query).
+    count: int = 0
+    created: list = dataclasses.field(default_factory=list)
+    pins: list = dataclasses.field(default_factory=list)
+    fallback_ids: list = dataclasses.field(default_factory=list)
+
+
+def claim_batch(limit: int | None = None, *, careful: bool = False) -> Claimed:
+    """Claim and process up to ``limit`` events in the current transaction, flushed, not
+    committed: the caller commits (or rolls back, and the events are ``received`` again).
+
     A batch is first tried without a savepoint per event; if an event fails, the batch rolls
     back and is done again ``careful``-ly.
     """
@@ -290,8 +312,7 @@ def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[i
     db.session.expire_all()  # contacts are re-read (and locked) fresh for every batch
     events = _claim(limit)
     if not events:
-        db.session.commit()
-        return 0, [], []
+        return Claimed()
     discovery.trigger_index(force_check=True)
     batch = _Batch(events)
     batch.pins.extend(events)  # the runs' effects read their event (cause depth) by id
@@ -300,12 +321,49 @@ def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[i
     except _RetryCarefully:
         db.session.rollback()
         batch.rates.settle()
-        return process_batch(limit, careful=True)
+        return claim_batch(limit, careful=True)
     batch.rates.settle()
+    db.session.flush()  # the events' outcomes and the new executions, before any run's effect
     fallback_ids = [ev.id for ev in events if (ev.fallback or {}).get("status") == "pending"]
+    return Claimed(len(events), created, batch.pins, fallback_ids)
+
+
+def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[int, list, list]:
+    """Claim, process and commit up to ``limit`` events; return ``(claimed, new executions,
+    pins)``: the new runs are leased to this thread but not advanced yet (keep ``pins``
+    while they advance). The careful way of :func:`drain`, and a tool for tests and benches.
+    """
+    claimed = claim_batch(limit, careful=careful)
     db.session.commit()
-    fallback.dispatch(fallback_ids)
-    return len(events), created, batch.pins
+    fallback.dispatch(claimed.fallback_ids)
+    return claimed.count, claimed.created, claimed.pins
+
+
+def drain_batch(limit: int | None = None) -> int:
+    """Claim, process and advance one batch in one transaction; return events claimed.
+
+    If that transaction fails (a database error, a lost lease), it is rolled back whole and
+    the batch is done again in two: :func:`process_batch`, then each run on its own."""
+    claimed = claim_batch(limit)
+    if not claimed.created:
+        db.session.commit()
+        fallback.dispatch(claimed.fallback_ids)
+        return claimed.count
+    try:
+        written = write_batch(claimed.created)
+    except BatchFailed as exc:
+        log.warning(
+            "batch of %d events rolled back (%s); processing it again, run by run",
+            claimed.count,
+            exc.__cause__,
+        )
+        count, created, _pins = process_batch(limit)
+        for ex in created:
+            advance(ex.id)
+        return count
+    fallback.dispatch(claimed.fallback_ids)
+    publish_batch(written)
+    return claimed.count
 
 
 def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
@@ -329,9 +387,8 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
     hold_drain_flag(True)
     with worker_session():
         while True:
-            claimed, created, _pins = process_batch(limit)
+            claimed = drain_batch(limit)
             total += claimed
-            advance_batch(created)
             if time.monotonic() > deadline:
                 # A fresh job goes on: it also covers any event nudged into this one (the
                 # flag was up) since its last claim.

@@ -1,6 +1,7 @@
-"""The checkpoint per drain batch (backend.runtime.batch): the runs of a batch are written
-together, notes and captured messages included, and a batch that fails to commit leaves
-nothing half-written: its runs are advanced one by one instead, each effect written once."""
+"""The checkpoint per drain batch (backend.runtime.batch): the events of a batch and its runs
+are written together, in one transaction, notes and captured messages included, and a batch
+that fails to commit leaves nothing half-written: its events are claimed again and its runs
+advanced one by one instead, each effect written once."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from backend.extensions import db
-from backend.models import Note, OutboundMessage, StepExecution, WorkflowExecution
-from backend.runtime import batch
+from backend.models import EventLog, Note, OutboundMessage, StepExecution, WorkflowExecution
+from backend.runtime import batch, processing
 from backend.runtime.ingest import accept_events
 from backend.services import contacts
 
@@ -80,6 +81,71 @@ def test_a_batch_whose_commit_fails_is_advanced_run_by_run(app, monkeypatch):
     assert failed == [len(USERS)]
     _check_every_run_wrote_its_effects_once()
     assert db.session.scalar(select(func.count(Note.id))) == len(USERS)
+
+
+def _committed() -> tuple[int, list[str]]:
+    """(executions, statuses of the coupon events) as another connection sees them: what
+    is committed."""
+    query = select(EventLog.status).where(EventLog.event_type == "MESSAGE_RECEIVED")
+    with db.engine.connect() as conn:
+        runs = conn.scalar(select(func.count(WorkflowExecution.id)))
+        statuses = sorted(set(conn.scalars(query)))
+    return runs, statuses
+
+
+def test_a_batch_is_one_transaction_events_and_runs_together(app, monkeypatch):
+    _coupon_events(app)
+    before_write = []
+    real = batch._write
+
+    def write(runs):
+        before_write.append(_committed())  # the runs have stepped: nothing committed yet
+        real(runs)
+
+    monkeypatch.setattr(batch, "_write", write)
+    with app.app_context():
+        assert processing.drain(linger=0) == len(USERS)
+    assert before_write == [(0, ["received"])]
+    assert _committed() == (len(USERS), ["processed"])
+    _check_every_run_wrote_its_effects_once()
+
+
+def test_a_failed_batch_transaction_rolls_back_whole_and_is_claimed_again(app, monkeypatch):
+    _coupon_events(app)
+    seen_by_the_retry = []
+    real_process = processing.process_batch
+
+    def write_then_fail(runs):
+        db.session.flush()  # the effects reach the database, then the connection is lost
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    def process_again(limit=None, **kwargs):
+        seen_by_the_retry.append(_committed())
+        return real_process(limit, **kwargs)
+
+    monkeypatch.setattr(batch, "_write", write_then_fail)
+    monkeypatch.setattr(processing, "process_batch", process_again)
+    work(app)
+    # Rolled back whole: every event received again, no run of the failed transaction left.
+    assert seen_by_the_retry == [(0, ["received"])]
+    _check_every_run_wrote_its_effects_once()
+    assert db.session.scalar(select(func.count(Note.id))) == len(USERS)
+
+
+def test_a_crash_before_the_batch_commits_leaves_its_events_to_the_next_drain(app, monkeypatch):
+    _coupon_events(app)
+
+    def crash(runs):
+        raise RuntimeError("the worker dies here")
+
+    monkeypatch.setattr(batch, "_write", crash)
+    with app.app_context(), pytest.raises(RuntimeError):
+        processing.drain(linger=0)
+    db.session.rollback()  # what the dead worker's connection closing does
+    assert _committed() == (0, ["received"])
+    monkeypatch.undo()
+    work(app)
+    _check_every_run_wrote_its_effects_once()
 
 
 def test_a_batch_opens_the_new_conversations_of_its_events_once(app):
