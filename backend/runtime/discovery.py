@@ -5,7 +5,11 @@ Each process keeps a :class:`graph_engine.TriggerIndex` built from the active ``
 process: :func:`backend.services.trigger_rows.triggers_changed` bumps a Redis counter (fast path), and the version also
 includes a DB fingerprint of the triggers table (row count, latest ``updated_at``) so a change
 is seen even when Redis was down or flushed. The version is checked at most every
-``CHECK_INTERVAL`` seconds (and forced at the start of each event batch).
+``CHECK_INTERVAL`` seconds. A forced check (the start of each event batch) always reads the
+counter; it reads the fingerprint too unless the counter answered unchanged and the last full
+check is younger than ``CHECK_INTERVAL``: every change made while Redis answers moves the
+counter, so that saves a query per batch, and a change the counter missed (made while Redis
+was down) is still seen within ``CHECK_INTERVAL``, as without the force.
 """
 
 from __future__ import annotations
@@ -67,11 +71,14 @@ def cached_version() -> tuple | None:
     return cache.version if cache else None
 
 
-def _version() -> tuple:
+def _counter():
     try:
-        counter = get_redis().get(VERSION_KEY)
+        return get_redis().get(VERSION_KEY)
     except redis.RedisError:
-        counter = None
+        return None
+
+
+def _version(counter) -> tuple:
     count, latest = db.session.execute(
         select(func.count(Trigger.id), func.max(Trigger.updated_at))
     ).one()
@@ -103,9 +110,13 @@ def trigger_index(*, force_check: bool = False):
     cache = _cache()
     now, generation = time.monotonic(), local_generation()
     fresh = now - cache.checked < CHECK_INTERVAL and cache.generation == generation
-    if cache.index is not None and not force_check and fresh:
+    known = cache.index is not None and fresh
+    if known and not force_check:
         return cache.index
-    version = _version()
+    counter = _counter()
+    if known and counter is not None and counter == cache.version[0]:
+        return cache.index  # forced, and the counter says nothing changed (module docstring)
+    version = _version(counter)
     with cache.lock:
         cache.checked, cache.generation = now, generation
         if version != cache.version or cache.index is None:

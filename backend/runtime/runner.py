@@ -39,7 +39,6 @@ __all__ = [
     "STEP_INSERT",
 ]
 
-import copy
 import dataclasses
 import logging
 from datetime import datetime, timedelta
@@ -127,6 +126,8 @@ def create_execution(
 ) -> WorkflowExecution:
     """Add a pending execution (not committed) with its initial run state.
 
+    ``workflow``: a :class:`Workflow` or any row with its ``id``, ``version`` and ``name``.
+
     ``lease_owner`` defaults to this thread: the caller runs it right after committing.
     Pass :data:`DISPATCH` when it is handed to the queue instead. ``defer_insert``
     (PostgreSQL): take the id from the sequence and leave the INSERT to the next flush, where
@@ -153,10 +154,16 @@ def create_execution(
         db.session.add(ex)
         db.session.flush()
     interp = interpreter_for(workflow.id, workflow.version)
-    ctx = copy.deepcopy(context)
-    ctx["workflow"] = {"id": workflow.id, "name": workflow.name, "timezone": interp.graph.timezone}
+    # ``start`` fills in the context's ``workflow`` and ``execution`` entries: those two are
+    # this run's own; the rest is shared with the event's other runs until ``redact`` copies
+    # every dict and list of the state (no deepcopy needed, before or after).
+    ctx = {
+        **context,
+        "workflow": {"id": workflow.id, "name": workflow.name, "timezone": interp.graph.timezone},
+        "execution": dict(context.get("execution") or {}),
+    }
     state = interp.start(trigger_node_id, ctx, execution_id=str(ex.id))
-    ex.state = redact({f: getattr(state, f) for f in _STATE_FIELDS})  # redact copies: no deepcopy
+    ex.state = redact({f: getattr(state, f) for f in _STATE_FIELDS})
     return ex
 
 

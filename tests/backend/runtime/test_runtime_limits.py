@@ -183,3 +183,20 @@ def test_triggers_changed_reaches_other_processes_cache(app):
     assert [s.workflow_id for s in discovery.match(ctx, force_check=True)] == [wf.id]
     pause(wf)
     assert discovery.match(ctx, force_check=True) == []
+
+
+def test_a_forced_check_reads_the_database_when_the_redis_counter_is_gone(app, monkeypatch):
+    """A change the Redis counter never heard of (made while Redis was down, then Redis
+    flushed) is seen by the next forced check, however recent the last full check."""
+    from backend.queue import get_redis
+    from backend.runtime import discovery
+
+    monkeypatch.setattr(discovery, "CHECK_INTERVAL", 3600)  # only a forced check looks
+    (wf,) = setup(app, linear(TAG))
+    ctx = {"event": {"type": "PING", "data": {}}, "user": {}, "conversation": {}}
+    get_redis().incr(discovery.VERSION_KEY)
+    assert [s.workflow_id for s in discovery.match(ctx, force_check=True)] == [wf.id]
+    db.session.execute(update(Trigger).values(is_active=False, updated_at=utcnow()))
+    db.session.commit()  # no triggers_changed(): as if Redis had been down
+    get_redis().flushdb()
+    assert discovery.match(ctx, force_check=True) == []
