@@ -24,8 +24,8 @@ channels' outbox expects the steps before a send to be committed (see
 
 A crash before the commit rolls all of it back: the batch's events are ``received`` again and
 its executions never existed, so the next drain (or the sweeper) claims the batch again. Any
-error here (a lost lease, a database error) rolls the transaction back and raises
-:class:`BatchFailed`; the drain then does the batch again the careful way (events and runs
+error here (a lost lease, a database error, a fault of one run) rolls the transaction back and
+raises :class:`BatchFailed`; the drain then does the batch again in two steps (events and runs
 committed first, each run advanced on its own).
 """
 
@@ -37,7 +37,6 @@ import dataclasses
 
 from flask import current_app
 from sqlalchemy import insert
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from backend.events import emit_trace
 from backend.extensions import db
@@ -124,15 +123,16 @@ class Written:
 
 def write_batch(created: list[WorkflowExecution], budget: int = 500) -> Written:
     """Steps 1 and 2 for the drain's fresh executions, and the commit of the transaction
-    they were created in. On a lost lease or a database error everything is rolled back and
-    :class:`BatchFailed` raised."""
+    they were created in. On any error everything is rolled back and :class:`BatchFailed`
+    raised: a lost lease, a database error, or a fault of one run, which must not hold the
+    batch's events back (they are processed again, and that run advanced on its own)."""
     with worker_session():
         try:
             runs, solo = _in_memory(created, budget)
             _write(runs)
-        except (LeaseLost, DBAPIError, SQLAlchemyError) as exc:
+        except Exception as exc:
             db.session.rollback()
-            raise BatchFailed(str(exc)) from exc
+            raise BatchFailed(f"{type(exc).__name__}: {exc}") from exc
     return Written(runs, solo)
 
 

@@ -24,8 +24,8 @@ flush; the batch's events and its runs' steps need not be two. A crash (or any e
 the commit leaves every event of the batch ``received`` and no trace of its runs: the batch is
 claimed again, nothing was sent (what leaves the machine goes through the outbox, written in
 that transaction, or by a run that left the batch, after the commit). When the batch's
-transaction fails, :func:`drain` does the batch again the careful way, in two steps as before:
-events and runs committed first (:func:`process_batch`), then each run advanced on its own
+transaction fails, :func:`drain_batch` does the batch again in two steps, as before: events
+and runs committed first (:func:`process_batch`), then each run advanced on its own
 (:func:`backend.runtime.runner.advance`), so one bad run cannot hold up the others forever.
 
 Events are handled in (contact, id) order so concurrent batches lock contacts in one order.
@@ -365,7 +365,7 @@ def claim_batch(limit: int | None = None, *, careful: bool = False) -> Claimed:
 def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[int, list, list]:
     """Claim, process and commit up to ``limit`` events; return ``(claimed, new executions,
     pins)``: the new runs are leased to this thread but not advanced yet (keep ``pins``
-    while they advance). The careful way of :func:`drain`, and a tool for tests and benches.
+    while they advance). What :func:`drain_batch` falls back on; a tool for tests and benches too.
     """
     claimed = claim_batch(limit, careful=careful)
     db.session.commit()
@@ -376,8 +376,9 @@ def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[i
 def drain_batch(limit: int | None = None) -> int:
     """Claim, process and advance one batch in one transaction; return events claimed.
 
-    If that transaction fails (a database error, a lost lease), it is rolled back whole and
-    the batch is done again in two: :func:`process_batch`, then each run on its own."""
+    If that transaction fails (a database error, a lost lease, a fault of one run), it is
+    rolled back whole and the batch is done again in two: :func:`process_batch`, then each
+    run on its own."""
     claimed = claim_batch(limit)
     if not claimed.created:
         db.session.commit()

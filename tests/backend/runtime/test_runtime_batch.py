@@ -132,19 +132,45 @@ def test_a_failed_batch_transaction_rolls_back_whole_and_is_claimed_again(app, m
     assert db.session.scalar(select(func.count(Note.id))) == len(USERS)
 
 
+class _Killed(BaseException):
+    """The worker process dies here (nothing of it runs on: no handler catches this)."""
+
+
 def test_a_crash_before_the_batch_commits_leaves_its_events_to_the_next_drain(app, monkeypatch):
     _coupon_events(app)
 
     def crash(runs):
-        raise RuntimeError("the worker dies here")
+        raise _Killed()
 
     monkeypatch.setattr(batch, "_write", crash)
-    with app.app_context(), pytest.raises(RuntimeError):
+    with app.app_context(), pytest.raises(_Killed):
         processing.drain(linger=0)
     db.session.rollback()  # what the dead worker's connection closing does
     assert _committed() == (0, ["received"])
     monkeypatch.undo()
     work(app)
+    _check_every_run_wrote_its_effects_once()
+
+
+def test_a_run_that_breaks_holds_back_neither_the_events_nor_the_other_runs(app, monkeypatch):
+    """A fault in one run (not a database error) fails the batch's transaction: the batch is
+    processed again, its events and runs committed first, then each run advanced on its own."""
+    from backend.runtime import runner
+
+    _coupon_events(app)
+    real_step = runner.step_run
+    broken = []
+
+    def step_run(run, budget):
+        if run.batched and not broken:  # the first run of the batch, in the batch only
+            broken.append(run.id)
+            raise RuntimeError("a bug in one run")
+        return real_step(run, budget)
+
+    monkeypatch.setattr(batch, "step_run", step_run)
+    work(app)
+    assert len(broken) == 1
+    assert _committed() == (len(USERS), ["processed"])
     _check_every_run_wrote_its_effects_once()
 
 
