@@ -8,10 +8,12 @@ source of truth — in batches of ``EVENT_BATCH_SIZE``:
    workers drain side by side; SQLite: a conditional UPDATE, which also takes SQLite's write
    lock first). Nothing is committed until the batch is done, so a worker killed mid-batch
    simply releases its events: they are still ``received`` for the next drain or the sweeper;
-2. per event (in a savepoint): find/create the contact (PostgreSQL: loaded and row-locked in
-   one query) and conversation, match the trigger index, apply the limits, create one
-   execution per matched workflow, record the outcome on the event log; no match on an open
-   conversation's message -> the AI fallback;
+2. load the rows the events need, a few queries for the whole batch
+   (:mod:`backend.runtime.batch_rows`); then per event (in a savepoint): find/create the
+   contact and conversation, match the trigger index, apply the limits (the contact row
+   locked where a limit reads the database), create one execution per matched workflow,
+   record the outcome on the event log; no match on an open conversation's message -> the
+   AI fallback;
 3. flush (the events' outcomes, the new executions), then advance the new runs together until
    each finishes or waits, and commit all of it at once: ONE transaction per batch
    (:mod:`backend.runtime.batch`). The runs reuse what the batch loaded (execution rows,
@@ -38,24 +40,15 @@ __all__ = ["Claimed", "claim_batch", "process_batch", "drain_batch", "drain"]
 import dataclasses
 import logging
 import time
-from collections import Counter
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
 
 from backend.extensions import db
-from backend.models import (
-    Contact,
-    Conversation,
-    EventLog,
-    Workflow,
-    WorkflowExecution,
-    insert_for,
-)
+from backend.models import EventLog
 from backend.queue import hold_drain_flag, request_drain, wait_for_nudge
 from backend.runtime import adapters, discovery, fallback, goals, limits
 from backend.runtime.batch import BatchFailed, publish_batch, write_batch
+from backend.runtime.batch_rows import BatchRows, claim
 from backend.runtime.clock import utcnow
 from backend.runtime.interpreters import interpreter_for
 from backend.runtime.runner import advance, create_execution
@@ -66,131 +59,7 @@ from graph_engine import build_context, event_from_payload
 log = logging.getLogger(__name__)
 
 
-def _claim(limit: int) -> list[EventLog]:
-    if db.engine.dialect.name == "postgresql":
-        query = (
-            select(EventLog)
-            .where(EventLog.status == "received")
-            .order_by(EventLog.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return list(db.session.scalars(query))
-    ids = (
-        select(EventLog.id).where(EventLog.status == "received").order_by(EventLog.id).limit(limit)
-    )
-    db.session.execute(
-        update(EventLog).where(EventLog.id.in_(ids.scalar_subquery())).values(status="processing"),
-        execution_options={"synchronize_session": False},
-    )
-    return list(db.session.scalars(select(EventLog).where(EventLog.status == "processing")))
-
-
-class _Batch:
-    """What one batch loaded up front, in a few queries instead of a few per event.
-
-    ``contacts`` / ``conversations``: by external id (not locked: a contact is locked only
-    where a run's limits are checked, see :func:`_start_runs`); ``waiting``: ids of those contacts
-    with a waiting run (only they can reach a goal), loaded with them; ``rates``: the per-contact rate limit, counted
-    for the whole batch at once (:class:`backend.runtime.limits.ContactRates`); ``pins``: rows to keep referenced while
-    the runs advance; ``locked``: contact ids this transaction holds a row lock on."""
-
-    def __init__(self, events: list[EventLog]):
-        self.pins: list = []
-        self.locked: set = set()
-        self._workflows: dict = {}
-        self.contacts, self.waiting = self._load_contacts(events)
-        convs = {ev.conversation_id for ev in events if ev.conversation_id}
-        query = select(Conversation).where(Conversation.external_id.in_(convs))
-        self.conversations = {c.external_id: c for c in db.session.scalars(query)} if convs else {}
-        self._open_conversations(events)
-        per_user = Counter(ev.user_id for ev in events)
-        self.rates = limits.ContactRates(
-            {c.id: per_user.get(ext, 0) for ext, c in self.contacts.items()}
-        )
-
-    @staticmethod
-    def _load_contacts(events: list[EventLog]) -> tuple[dict[str, Contact], set[int]]:
-        """The events' known contacts with their tags, and which of them have a waiting run,
-        in one query (the tags joined, not a second SELECT; the waiting run an EXISTS)."""
-        users = {ev.user_id for ev in events if ev.user_id}
-        if not users:
-            return {}, set()
-        waits = (
-            select(WorkflowExecution.id)
-            .where(
-                WorkflowExecution.contact_id == Contact.id, WorkflowExecution.status == "waiting"
-            )
-            .exists()
-        )
-        query = (
-            select(Contact, waits)
-            .where(Contact.external_id.in_(users))
-            .options(joinedload(Contact.tags))
-        )
-        rows = db.session.execute(query).unique().all()
-        return {c.external_id: c for c, _ in rows}, {c.id for c, waiting in rows if waiting}
-
-    def _open_conversations(self, events: list[EventLog]) -> None:
-        """Open the batch's new conversations of known contacts together: one INSERT (a
-        racing worker's row wins: ON CONFLICT DO NOTHING) and one SELECT, instead of a
-        lookup, a savepoint and an INSERT each. A new contact's conversation is opened the
-        careful way, once the contact exists (:meth:`conversation`)."""
-        rows: dict[str, dict] = {}
-        for ev in sorted(events, key=lambda e: (e.user_id or "", e.id)):  # as processed
-            key = ev.conversation_id
-            if not key or key in self.conversations or key in rows:
-                continue
-            contact = self.contacts.get(ev.user_id)
-            if ev.user_id and contact is None:
-                continue
-            rows[key] = {
-                "external_id": key,
-                "contact_id": contact.id if contact else None,
-                "channel": contact.channel if contact else None,
-                "status": "open",
-            }
-        if not rows:
-            return
-        table = Conversation.__table__
-        stmt = insert_for(db.session.get_bind(), table).on_conflict_do_nothing(
-            index_elements=["external_id"]
-        )
-        db.session.execute(stmt, list(rows.values()))
-        query = select(Conversation).where(Conversation.external_id.in_(rows))
-        self.conversations.update((c.external_id, c) for c in db.session.scalars(query))
-
-    def workflow(self, workflow_id: int):
-        """The workflow's ``id, version, name`` as this transaction sees it if it is active,
-        else None: one light query per workflow and batch (no ORM object, no graph to parse:
-        what the runs need of the graph comes with the cached interpreter)."""
-        if workflow_id not in self._workflows:
-            query = select(Workflow.id, Workflow.version, Workflow.name).where(
-                Workflow.id == workflow_id, Workflow.status == "active"
-            )
-            self._workflows[workflow_id] = db.session.execute(query).first()
-        return self._workflows[workflow_id]
-
-    def contact(self, ev: EventLog) -> Contact | None:
-        contact = self.contacts.get(ev.user_id)
-        if contact is None and ev.user_id:  # new (or created since): the careful way
-            data = (ev.payload or {}).get("data") or {}
-            contact = self.contacts[ev.user_id] = contact_service.get_or_create_contact(
-                ev.user_id, data
-            )
-        return contact
-
-    def conversation(self, ev: EventLog, contact: Contact | None) -> Conversation | None:
-        if not ev.conversation_id:
-            return None
-        conv = self.conversations.get(ev.conversation_id)
-        if conv is None:
-            conv = contact_service.get_or_create_conversation(ev.conversation_id, contact)
-            self.conversations[ev.conversation_id] = conv
-        return conv
-
-
-def _context(ev: EventLog, batch: _Batch):
+def _context(ev: EventLog, batch: BatchRows):
     payload = dict(ev.payload or {})
     payload["event_id"] = ev.idempotency_key
     event = event_from_payload(payload)
@@ -206,7 +75,7 @@ def _context(ev: EventLog, batch: _Batch):
     return context, contact, conversation
 
 
-def _start_runs(ev: EventLog, specs, context, contact, batch: _Batch) -> tuple[list[dict], list]:
+def _start_runs(ev: EventLog, specs, context, contact, batch: BatchRows) -> tuple[list[dict], list]:
     locked = batch.locked
     entries, created = [], []
     contact_id = contact.id if contact else None
@@ -258,7 +127,7 @@ def _chain_too_deep(ev: EventLog) -> bool:
     return depth > current_app.config.get("MAX_EVENT_CHAIN_DEPTH", 5)
 
 
-def _process_one(ev: EventLog, batch: _Batch) -> list:
+def _process_one(ev: EventLog, batch: BatchRows) -> list:
     context, contact, conversation = _context(ev, batch)
     batch.pins.extend((contact, conversation))
     specs = discovery.match(context)
@@ -294,7 +163,7 @@ class _RetryCarefully(Exception):
     """An event failed in a batch without savepoints: do the batch again with them."""
 
 
-def _process_all(events: list[EventLog], batch: _Batch, careful: bool) -> list:
+def _process_all(events: list[EventLog], batch: BatchRows, careful: bool) -> list:
     """Process the events in (contact, id) order. ``careful``: each in a savepoint, so a bad
     event is marked ``failed`` and the others go on; otherwise no savepoint (two statements
     per event saved) and the first failure raises :class:`_RetryCarefully`."""
@@ -344,11 +213,11 @@ def claim_batch(limit: int | None = None, *, careful: bool = False) -> Claimed:
     """
     limit = limit or current_app.config.get("EVENT_BATCH_SIZE", 20)
     db.session.expire_all()  # contacts are re-read (and locked) fresh for every batch
-    events = _claim(limit)
+    events = claim(limit)
     if not events:
         return Claimed()
     discovery.trigger_index(force_check=True)
-    batch = _Batch(events)
+    batch = BatchRows(events)
     batch.pins.extend(events)  # the runs' effects read their event (cause depth) by id
     try:
         created = _process_all(events, batch, careful)
