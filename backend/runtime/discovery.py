@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.models import Trigger, Workflow, WorkflowExecution
 from backend.queue import get_redis
+from backend.runtime.session import database_key
 from backend.services.trigger_rows import VERSION_KEY, local_generation
 from graph_engine import TriggerIndex, TriggerSpec
 
@@ -52,7 +53,7 @@ _caches: dict[str, _Cache] = {}
 
 
 def _cache() -> _Cache:
-    key = str(db.engine.url)
+    key = database_key()
     cache = _caches.get(key)
     if cache is None:
         cache = _caches.setdefault(key, _Cache())
@@ -67,7 +68,7 @@ def reset() -> None:
 def cached_version() -> tuple | None:
     """The trigger version this process last saw (no query). Callers caching per-workflow data
     drop it when this changes: a deleted workflow's id may be reused (SQLite)."""
-    cache = _caches.get(str(db.engine.url))
+    cache = _caches.get(database_key())
     return cache.version if cache else None
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import Workflow, WorkflowVersion
 from backend.runtime.discovery import cached_version
+from backend.runtime.session import database_key
 from graph_engine import Interpreter
 
 _MAX = 2000
@@ -31,7 +32,7 @@ def reset() -> None:
 
 def interpreter_for(workflow_id: int, version: int) -> Interpreter:
     """The interpreter of one workflow version, built once per process and thread."""
-    key = (str(db.engine.url), workflow_id, version, threading.get_ident())
+    key = (database_key(), workflow_id, version, threading.get_ident())
     seen = cached_version()
     if _interpreters.get("version") != seen:
         _interpreters.clear()

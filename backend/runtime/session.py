@@ -8,10 +8,11 @@ one INSERT ... RETURNING round trip per row.
 
 from __future__ import annotations
 
-__all__ = ["worker_session", "next_id", "ids_ahead"]
+__all__ = ["worker_session", "next_id", "ids_ahead", "database_key"]
 
 import contextlib
 import threading
+import weakref
 
 from sqlalchemy import text
 
@@ -32,6 +33,20 @@ def worker_session():
         if outermost:
             session.expire_on_commit = True
             session.expire_all()
+
+
+_keys: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def database_key() -> str:
+    """The current database's URL as text: what per-database caches of this process are keyed
+    by. Remembered per engine, because rendering a URL costs more than the cache lookups it
+    keys (several per run)."""
+    engine = db.engine
+    key = _keys.get(engine)
+    if key is None:
+        key = _keys[engine] = str(engine.url)
+    return key
 
 
 def ids_ahead() -> bool:
