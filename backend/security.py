@@ -25,6 +25,7 @@ from __future__ import annotations
 __all__ = ["init_app", "client_address"]
 
 from flask import current_app, make_response, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -42,6 +43,7 @@ def init_app(app) -> None:
     """
     install_log_scrubber()  # resolved credential values never reach a log line
     app.wsgi_app = _SecureCookies(app.wsgi_app)
+    app.session_interface = _CheapEmptySessions()
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:  # outermost, so everything inside sees the client's scheme and address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
@@ -105,6 +107,23 @@ class _SecureCookies:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, secure_start)
+
+
+class _CheapEmptySessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus their work for a request without a session (an
+    API call with a token): Flask builds the cookie signer before it looks for the cookie,
+    and works out every cookie setting before it sees there is nothing to save."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if session or session.modified:
+            super().save_session(app, session, response)
+        elif session.accessed:  # as Flask: the answer depended on the (absent) cookie
+            response.vary.add("Cookie")
 
 
 def _secured(name: str, value: str) -> tuple[str, str]:

@@ -7,10 +7,13 @@ web process, the bench database's PostgreSQL backends and redis-server, so the w
 (HTTP server, threads and the app) shows apart from the app alone (``bench/request_path.py``).
 
     .venv/bin/python bench/web_ingest.py [--seconds 5] [--conns 8] [--rounds 3]
-        [--root OTHER_CHECKOUT] [--env WEB_THREADS=8 ...] [--py-spy out.txt]
+        [--root CHECKOUT --root OTHER_CHECKOUT] [--env WEB_THREADS=8 ...] [--py-spy out.txt]
 
-Prints a table: round, requests/s, CPU µs per request for web / PostgreSQL / Redis, and the
-median. ``--py-spy`` records the web process during one more round (``py-spy``'s raw format,
+Several ``--root`` (each ``PATH`` or ``PATH::NAME=VALUE::...`` with settings of its own, e.g.
+``--root .::WEB_THREADS=4 --root .``): each checkout gets its own stack, all started at once, and the rounds
+alternate between them, so both see the same load from the rest of the machine. Prints a
+table per checkout: round, requests/s, CPU µs per request for web / PostgreSQL / Redis, and
+the median. ``--py-spy`` records the web process during one more round (``py-spy``'s raw format,
 with ``--idle`` off and ``--gil``: where the process holds the GIL).
 """
 
@@ -54,33 +57,60 @@ def record(tree: Tree, token: str, seconds: float, conns: int, out: str) -> None
         proc.wait(seconds + 30)
 
 
+def start(root: Path, env: list[str]) -> tuple[Tree, str]:
+    tree = Tree(root)
+    tree.config.update(dict(item.split("=", 1) for item in env))
+    tree.start_redis()
+    tree.create_database()
+    token = tree.seed()
+    tree.start_web()
+    return tree, token
+
+
+def stop(tree: Tree) -> None:
+    for kind in list(tree.procs):
+        tree.stop(kind, signal.SIGKILL)
+    tree.drop_database()
+    shutil.rmtree(tree.instance, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--conns", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--root", default=str(HERE), help="the checkout to serve")
+    parser.add_argument("--root", action="append", help="a checkout to serve (repeatable)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the web")
-    parser.add_argument("--py-spy", dest="spy", help="record the web process to this file")
+    parser.add_argument("--py-spy", dest="spy", help="record the (first) web process here")
     args = parser.parse_args()
-    tree = Tree(Path(args.root).resolve())
-    tree.config.update(dict(item.split("=", 1) for item in args.env))
-    rows = []
+    specs = [_spec(r, args.env) for r in args.root or [str(HERE)]]
+    stacks: list[tuple[Tree, str]] = []
+    rows: dict[str, list[dict]] = {label: [] for label, *_ in specs}
     try:
-        tree.start_redis()
-        tree.create_database()
-        token = tree.seed()
-        tree.start_web()
-        wrk(tree, token, 2, conns=args.conns)  # warm up
-        rows = [one_round(tree, token, args.seconds, args.conns) for _ in range(args.rounds)]
+        for _, root, env in specs:
+            stacks.append(start(root, env))
+        for tree, token in stacks:
+            wrk(tree, token, 2, conns=args.conns)  # warm up
+        for _ in range(args.rounds):  # rounds alternate between the checkouts: same noise
+            for (label, *_), (tree, token) in zip(specs, stacks, strict=True):
+                rows[label].append(one_round(tree, token, args.seconds, args.conns))
         if args.spy:
-            record(tree, token, args.seconds, args.conns, args.spy)
+            record(*stacks[0], args.seconds, args.conns, args.spy)
     finally:
-        for kind in list(tree.procs):
-            tree.stop(kind, signal.SIGKILL)
-        tree.drop_database()
-        shutil.rmtree(tree.instance, ignore_errors=True)
-    print(f"{tree.root} {' '.join(args.env)} ({args.conns} connections)")
+        for tree, _ in stacks:
+            stop(tree)
+    for label, got in rows.items():
+        print_table(label, args, got)
+
+
+def _spec(arg: str, env: list[str]) -> tuple[str, Path, list[str]]:
+    """``PATH[::NAME=VALUE::...]``: a checkout and settings of its own for its web server."""
+    path, *own = arg.split("::")
+    return arg, Path(path).resolve(), [*env, *own]
+
+
+def print_table(label: str, args, rows: list[dict]) -> None:
+    print(f"\n{label} {' '.join(args.env)} ({args.conns} connections)")
     print("| round | requests/s | non-2xx | web µs/req | postgres µs/req | redis µs/req |")
     print("|---:|---:|---:|---:|---:|---:|")
     for i, r in enumerate(rows, 1):
