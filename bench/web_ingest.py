@@ -5,16 +5,18 @@ the checkout's ``gunicorn.conf.py`` configures it, as in ``bench/throughput.py``
 posts one event per request to ``/triggers/process_event/``. CPU is read from /proc for the
 web process, the bench database's PostgreSQL backends and redis-server, so the web's share
 (HTTP server, threads and the app) shows apart from the app alone (``bench/request_path.py``).
+PostgreSQL's column counts the backends alive at both ends of a round: one that a pool opened
+and closed within the round is missed.
 
     .venv/bin/python bench/web_ingest.py [--seconds 5] [--conns 8] [--rounds 3]
         [--root CHECKOUT --root OTHER_CHECKOUT] [--env WEB_THREADS=8 ...] [--py-spy out.txt]
 
-Several ``--root`` (each ``PATH`` or ``PATH::NAME=VALUE::...`` with settings of its own, e.g.
-``--root .::WEB_THREADS=4 --root .``): each checkout gets its own stack, all started at once, and the rounds
-alternate between them, so both see the same load from the rest of the machine. Prints a
-table per checkout: round, requests/s, CPU µs per request for web / PostgreSQL / Redis, and
-the median. ``--py-spy`` records the web process during one more round (``py-spy``'s raw format,
-with ``--idle`` off and ``--gil``: where the process holds the GIL).
+Several ``--root`` (each ``PATH``, or ``PATH::NAME=VALUE::...`` with settings of its own such
+as ``--root .::WEB_THREADS=4 --root .``): each gets its own stack, all started at once, and
+the rounds alternate between them, so they see about the same load from the rest of the
+machine. Prints a table per root (round, requests/s, CPU µs per request of web / PostgreSQL /
+Redis, medians); with two roots, the median of their round-by-round web CPU ratio.
+``--py-spy`` records the first web process during one more round (raw format, ``--gil``).
 """
 
 from __future__ import annotations
@@ -101,6 +103,13 @@ def main() -> None:
             stop(tree)
     for label, got in rows.items():
         print_table(label, args, got)
+    if len(rows) == 2:
+        (first, a), (second, b) = rows.items()
+        ratios = [x["web"] / y["web"] for x, y in zip(a, b, strict=True)]
+        print(
+            f"\nweb CPU per request, {first} / {second}, round by round: median x"
+            f"{statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)})"
+        )
 
 
 def _spec(arg: str, env: list[str]) -> tuple[str, Path, list[str]]:
