@@ -9,9 +9,15 @@ The update is guarded (still waiting, same step counter, no live lease): a worke
 run at the same moment wins or loses cleanly.
 
 A run is also checked when it resumes (:func:`exit_on_resume`, called by the runner once it
-holds the run's lease, before any step): the contact may have reached a tag or rule goal while it
-waited with no event of theirs to notice it (a tag set by an operator or another workflow).
-Event goals are not re-checked there: the resume is not an event.
+holds the run's lease, before any step):
+
+- the contact may have reached a tag or rule goal while it waited with no event of theirs to
+  notice it (a tag set by an operator or another workflow);
+- an event goal may have been reached by an event that came while the run could not be checked:
+  the run was not waiting yet (the goal event was in the same drain batch as the event that
+  started it, or came while its first steps ran) or a worker held it. So the contact's events
+  processed since the run's own event, of a type an event goal names, are checked too, each with
+  the contact as it is now.
 """
 
 from __future__ import annotations
@@ -21,11 +27,11 @@ __all__ = ["exit_reached_goals", "exit_on_resume"]
 from sqlalchemy import or_, select, update
 
 from backend.extensions import db
-from backend.models import Contact, StepExecution, WorkflowExecution, WorkflowVersion
+from backend.models import Contact, EventLog, StepExecution, WorkflowExecution, WorkflowVersion
 from backend.runtime.clock import utcnow
 from backend.runtime.leases import owner
 from backend.services import contacts as contact_service
-from graph_engine import reached_goal
+from graph_engine import GraphError, event_from_payload, reached_goal
 
 Run = WorkflowExecution
 
@@ -122,8 +128,44 @@ def exit_on_resume(run: WorkflowExecution, goals: list | None) -> dict | None:
     contact = db.session.get(Contact, run.contact_id, populate_existing=True)
     context = {**(run.state or {}).get("context", {}), "event": {}}
     context["user"] = contact_service.contact_to_context(contact)
-    goal = reached_goal(goals, context)
-    if goal is None or not _convert(run.id, run.step_count, goal, None, leased=True):
+    goal, event_id = reached_goal(goals, context), None
+    if goal is None:
+        goal, event_id = _event_goal(run, goals, context)
+    if goal is None or not _convert(run.id, run.step_count, goal, event_id, leased=True):
         return None
     db.session.commit()
     return goal
+
+
+def _event_goal(
+    run: WorkflowExecution, goals: list, context: dict
+) -> tuple[dict | None, int | None]:
+    """The first event goal one of the contact's events since the run's own reaches, with that
+    event's id (see the module docstring); ``(None, None)`` when none does."""
+    types = {g["event_type"] for g in goals if isinstance(g, dict) and g.get("event_type")}
+    if not types:
+        return None, None
+    since = (
+        EventLog.id > run.event_id
+        if run.event_id is not None
+        else EventLog.received_at >= run.created_at
+    )
+    query = (
+        select(EventLog.id, EventLog.idempotency_key, EventLog.payload)
+        .where(
+            EventLog.contact_id == run.contact_id,
+            since,
+            EventLog.event_type.in_(types),
+            EventLog.status == "processed",
+        )
+        .order_by(EventLog.id)
+    )
+    for event_id, key, payload in db.session.execute(query):
+        try:
+            event = event_from_payload({**(payload or {}), "event_id": key})
+        except GraphError:  # a stored payload that no longer reads as an event
+            continue
+        goal = reached_goal(goals, {**context, "event": event})
+        if goal is not None:
+            return goal, event_id
+    return None, None

