@@ -17,3 +17,11 @@ workers = int(os.environ.get("WEB_PROCESSES", 1))
 threads = int(os.environ.get("WEB_THREADS", 32))
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', 8000)}"
 keepalive = 5
+
+
+def post_worker_init(worker):
+    """The app is loaded: keep its objects out of the garbage collector's full passes (imported
+    here, in the worker that loaded the app, not in the arbiter)."""
+    from backend.server import freeze_startup_heap
+
+    freeze_startup_heap()

@@ -15,6 +15,9 @@ __all__ = [
     "require_role",
     "can_read_workflow",
     "token_row",
+    "client_address",
+    "bearer_key",
+    "presume_access_version",
 ]
 
 import functools
@@ -53,6 +56,11 @@ def _load_user(user_id: str) -> User | None:
         return None
 
 
+def client_address() -> str:
+    """The caller's address (``X-Forwarded-For`` is trusted only behind ``PROXY_COUNT`` proxies)."""
+    return request.remote_addr or "unknown"
+
+
 def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
@@ -74,11 +82,39 @@ def token_row(plain: str) -> ApiToken | None:
     return token if token is not None and token.user.is_active else None
 
 
+def bearer_key() -> tuple | None:
+    """The token cache's key for this call's bearer token; ``None`` without a (well-formed) one."""
+    try:
+        plain = _bearer()
+    except ApiError:
+        return None
+    return None if plain is None else _cache_key(plain)
+
+
+def _cache_key(plain: str) -> tuple:
+    return (id(db.engine), hash_token(plain))
+
+
+_PRESUMED = "flowmarket.access_version"
+
+
+def presume_access_version(version: bytes | None | bool) -> None:
+    """The access version as read for this call before its token is looked up (by the API's
+    rate limit, in the same round trip as its count): the lookup need not ask Redis again."""
+    request.environ[_PRESUMED] = version
+
+
+def _access_version() -> bytes | None | bool:
+    if _PRESUMED in request.environ:
+        return request.environ[_PRESUMED]
+    return token_cache.version()
+
+
 def _token_user(plain: str) -> User:
     """The token's user: from this process's cache while no access changed, else the database
     (:mod:`backend.token_cache` says when an entry is still trusted)."""
-    key = (id(db.engine), hash_token(plain))
-    version = token_cache.version()  # read before the query: a later change is never missed
+    key = _cache_key(plain)
+    version = _access_version()  # read before the query: a later change is never missed
     user = token_cache.lookup(key, version, db.session)
     if user is not None:
         return user

@@ -22,7 +22,13 @@ which the API answers with 503 (:mod:`backend.api.errors`).
 
 from __future__ import annotations
 
-__all__ = ["engine_options", "init_app", "BoundedConnection", "PING_AFTER_IDLE_SECONDS"]
+__all__ = [
+    "engine_options",
+    "init_app",
+    "BoundedConnection",
+    "PING_AFTER_IDLE_SECONDS",
+    "POOL_SIZE",
+]
 
 import select
 import time
@@ -52,6 +58,13 @@ class BoundedConnection(psycopg.Connection):
             ) from None
 
 
+#: Connections a process keeps open once it has used them. Why not SQLAlchemy's 5: the web
+#: server answers several requests at once (bench/throughput.py: 8 connections), and every
+#: connection past the pool's size was opened for one request and closed after it (a
+#: PostgreSQL backend started and torn down, and the connect's CPU in the web process).
+POOL_SIZE = 10
+
+
 def engine_options(config: dict) -> dict:
     """SQLAlchemy engine options for ``config``'s database (timeouts for PostgreSQL)."""
     if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -60,6 +73,7 @@ def engine_options(config: dict) -> dict:
     connect = int(config["DB_CONNECT_TIMEOUT_SECONDS"])
     statement_ms = int(config["DB_STATEMENT_TIMEOUT_MS"])
     options["pool_timeout"] = connect + 2
+    options["pool_size"] = POOL_SIZE
     options["connect_args"] = {
         "connect_timeout": connect,
         "options": f"-c statement_timeout={statement_ms}",

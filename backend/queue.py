@@ -155,16 +155,28 @@ def request_drain(app: Flask | None = None) -> bool:
     return nudges.after_commit(lambda: _nudge(app, flag))
 
 
+#: A nudge in one command (a pipeline of four cost ~4x the client's CPU for the same round
+#: trip): set the drain flag if unset (answering 1 then: queue a drain job), wake a lingering
+#: drain job through the wake list, kept at one item.
+_NUDGE = """
+local queued = redis.call("set", KEYS[1], "1", "NX", "EX", ARGV[1])
+redis.call("lpush", KEYS[2], "1")
+redis.call("ltrim", KEYS[2], 0, 0)
+redis.call("expire", KEYS[2], ARGV[1])
+if queued then return 1 end
+return 0
+"""
+_nudge_scripts: dict[int, object] = {}
+
+
 def _nudge(app: Flask, flag: str) -> bool:
     try:
         conn = get_redis(app)
+        script = _nudge_scripts.get(id(conn))
+        if script is None:
+            script = _nudge_scripts[id(conn)] = conn.register_script(_NUDGE)
         wake = DRAIN_WAKE.format(queue=app.config["RQ_QUEUE"])
-        pipe = conn.pipeline(transaction=False)  # one round trip
-        pipe.set(flag, b"1", nx=True, ex=DRAIN_FLAG_TTL)
-        pipe.lpush(wake, b"1")
-        pipe.ltrim(wake, 0, 0)
-        pipe.expire(wake, DRAIN_FLAG_TTL)
-        if pipe.execute()[0]:
+        if script(keys=[flag, wake], args=[DRAIN_FLAG_TTL]):
             get_queue(app, conn).enqueue(
                 "backend.jobs.process_event", result_ttl=0, failure_ttl=3600
             )

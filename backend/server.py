@@ -15,8 +15,9 @@ in-flight requests ``graceful`` seconds, return to the caller, which stops what 
 
 from __future__ import annotations
 
-__all__ = ["serve_forever"]
+__all__ = ["serve_forever", "freeze_startup_heap"]
 
+import gc
 import os
 import signal
 
@@ -51,6 +52,17 @@ class _Worker(ThreadWorker):
         signal.signal(signal.SIGQUIT, self.handle_exit)
 
 
+def freeze_startup_heap() -> None:
+    """Leave what is alive once the app is loaded out of the garbage collector's full passes.
+
+    Why: the loaded app is ~150,000 tracked objects that live as long as the process; each
+    full collection walked them all (~0.1 s of CPU here, every request of the process waiting
+    on the GIL meanwhile: a latency spike). Frozen, a full pass walks only what came since.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve_forever(
     app: Flask, host: str, port: int, *, threads: int = 32, graceful: int = 2
 ) -> None:
@@ -71,6 +83,7 @@ def serve_forever(
     sockets = create_sockets(cfg, log)
     worker = _Worker(0, os.getppid(), sockets, config, cfg.timeout, cfg, log)
     worker.pid = os.getpid()
+    freeze_startup_heap()
     try:
         worker.init_process()
     except SystemExit:  # gunicorn's exit paths (parent gone, max requests) end the loop

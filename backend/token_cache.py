@@ -15,7 +15,7 @@ Redis unreachable: no entry is trusted (every call queries the database, as befo
 
 from __future__ import annotations
 
-__all__ = ["init_app", "lookup", "remember", "forget_all"]
+__all__ = ["init_app", "lookup", "owner", "remember", "forget", "forget_all", "VERSION_KEY"]
 
 import logging
 import threading
@@ -76,6 +76,13 @@ def lookup(key: tuple, current: bytes | None | bool, session) -> User | None:
     return session.merge(entry.user, load=False)
 
 
+def owner(key: tuple | None) -> int | None:
+    """The id of the user ``key``'s token belongs to, if this process has seen the token: a
+    token never changes hands, so this holds even when the entry is no longer trusted."""
+    entry = _entries.get(key) if key is not None else None
+    return None if entry is None else entry.user.id
+
+
 def remember(key: tuple, current: bytes | None | bool, token: ApiToken, interval) -> None:
     """Keep what ``token`` resolved to (read under access version ``current``)."""
     if current is False or token.last_used_at is None:
@@ -84,6 +91,12 @@ def remember(key: tuple, current: bytes | None | bool, token: ApiToken, interval
         if len(_entries) >= _MAX_ENTRIES:
             _entries.clear()
         _entries[key] = Entry(current, _snapshot(token.user), token.last_used_at + interval)
+
+
+def forget(key: tuple | None) -> None:
+    """Drop ``key``'s entry (its token no longer resolves)."""
+    with _lock:
+        _entries.pop(key, None)
 
 
 def forget_all() -> None:

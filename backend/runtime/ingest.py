@@ -153,18 +153,25 @@ def accept_event(
     return row, True
 
 
-def accept_single(payload: dict, *, source: str = "api") -> dict:
+def accept_single(
+    payload: dict,
+    *,
+    source: str = "api",
+    workflow_id: int | None = None,
+    trigger_node_id: str | None = None,
+) -> dict:
     """Validate and commit one event on its own, then dispatch it; the API's accepted body.
 
     ``{"event_id", "status", "duplicate", "idempotency_key"}``, as one result of
     :func:`accept_events`; raises :class:`IngestError` for bad input (nothing is stored then).
+    ``workflow_id`` / ``trigger_node_id`` address one trigger, as for :func:`accept_event`.
 
     Why not :func:`accept_event` (whose callers may add to the event's transaction): the INSERT
     runs alone in autocommit, so one round trip stores *and commits* the row (no BEGIN, no
     COMMIT; ``synchronous_commit`` stays on, so it is durable when the answer arrives), and
     no ORM object is built for a body of four fields.
     """
-    values = _row(payload, source)
+    values = _row(payload, source, workflow_id, trigger_node_id)
     key = values["idempotency_key"]
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -66,3 +66,18 @@ def test_a_connection_the_server_closed_is_replaced_before_use(engine, pings, pg
     second = _backend_pid(engine)  # no error: the dead connection was swapped for a new one
     assert second != first
     assert pings == [1]
+
+
+def test_the_connections_of_a_busy_moment_stay_open_for_the_next(engine):
+    """As many requests at once as the pool's size: their connections are kept, not closed
+    after one use each (a PostgreSQL backend started and stopped per request)."""
+    engine.dispose()
+    held = [engine.connect() for _ in range(dbconn.POOL_SIZE)]
+    pids = {conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in held}
+    for conn in held:
+        conn.close()
+    assert engine.pool.checkedin() == dbconn.POOL_SIZE
+    again = [engine.connect() for _ in range(dbconn.POOL_SIZE)]
+    assert {conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in again} == pids
+    for conn in again:
+        conn.close()

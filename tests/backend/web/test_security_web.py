@@ -175,3 +175,14 @@ def test_limits_fail_open_while_redis_is_down(app, redis_server, monkeypatch):
         assert [_login(client, password="bad").status_code for _ in range(3)] == [401] * 3
     finally:
         redis_server.start()
+
+
+def test_a_token_call_opens_no_session_and_a_signed_in_one_keeps_its_own(app):
+    _, token = make_user("editor@example.com", "editor")
+    client = app.test_client()
+    api = client.get(BASE + "/workflows/", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200 and "Set-Cookie" not in api.headers
+    assert _login(client).status_code == 302
+    assert client.get(BASE + "/workflows/").status_code == 200  # the session cookie still works
+    assert client.post("/logout").status_code in (302, 303)
+    assert client.get(BASE + "/workflows/").status_code == 401
