@@ -31,7 +31,6 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -39,8 +38,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH.parent / "tests"), str(BENCH)]
 SCRATCH = tempfile.mkdtemp(prefix="flowmarket-bench-drain-")  # instance dir, SQLite, redis
 os.environ["INSTANCE_PATH"] = SCRATCH
 
-from runtime_helpers import COUPON, setup  # noqa: E402
-from stack import USERS  # noqa: E402
+from stack import coupon_events, seed_app  # noqa: E402
 from support import (  # noqa: E402
     RedisServer,
     create_pg_database,
@@ -75,35 +73,12 @@ class Statements:
         self.event.remove(self.engine, "commit", self._commit)
 
 
-def _seed(app) -> None:
-    from backend.extensions import db
-    from backend.services import contacts
-
-    with app.app_context():
-        setup(app, COUPON, event_types=())
-        for i in range(USERS):
-            contact = contacts.get_or_create_contact(f"b{i}", {"first_name": "Sara"})
-            contacts.add_tag(contact, "interested")
-        db.session.commit()
-        db.session.remove()
-
-
 def _store_events(app, n: int) -> None:
     """``n`` coupon events as bench/post_events.lua posts them, stored together."""
     from backend.extensions import db
     from backend.runtime.ingest import accept_events
 
-    run = uuid.uuid4().hex[:8]
-    payloads = [
-        {
-            "event_type": "MESSAGE_RECEIVED",
-            "event_id": f"{run}-{i}",
-            "user_id": f"b{i * 7 % USERS}",
-            "conversation_id": f"c{i * 7 % USERS}",
-            "data": {"content": "a coupon please"},
-        }
-        for i in range(n)
-    ]
+    payloads = coupon_events(n)
     with app.app_context():
         for start in range(0, n, 500):
             accept_events(payloads[start : start + 500])
@@ -165,7 +140,7 @@ def _check(app, rounds: int, n: int) -> None:
 
 
 def bench(name: str, app, args) -> dict:
-    _seed(app)
+    seed_app(app)
     _round(app, args.events, 20)  # warm-up: interpreter cache, pool, first tag of each contact
     out = {"name": name, "sizes": {}}
     for size in args.sizes:

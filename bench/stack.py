@@ -223,3 +223,38 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise RuntimeError(f"timed out waiting for {what}")
+
+
+# -- in-process benches (bench/drain.py, bench/step_overhead.py) ----------------------------
+
+
+def seed_app(app) -> None:
+    """What :meth:`Tree.seed` stores, in this process's ``app``: the active coupon workflow and
+    USERS contacts tagged ``interested``."""
+    from runtime_helpers import setup
+
+    from backend.extensions import db
+    from backend.services import contacts
+
+    with app.app_context():
+        setup(app, COUPON, event_types=())
+        for i in range(USERS):
+            contact = contacts.get_or_create_contact(f"b{i}", {"first_name": "Sara"})
+            contacts.add_tag(contact, "interested")
+        db.session.commit()
+        db.session.remove()
+
+
+def coupon_events(n: int) -> list[dict]:
+    """``n`` coupon events as bench/post_events.lua posts them (fresh keys every call)."""
+    run = uuid.uuid4().hex[:8]
+    return [
+        {
+            "event_type": "MESSAGE_RECEIVED",
+            "event_id": f"{run}-{i}",
+            "user_id": f"b{i * 7 % USERS}",
+            "conversation_id": f"c{i * 7 % USERS}",
+            "data": {"content": "a coupon please"},
+        }
+        for i in range(n)
+    ]

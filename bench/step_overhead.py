@@ -42,6 +42,8 @@ os.environ["INSTANCE_PATH"] = SCRATCH
 
 from engine import _context  # noqa: E402
 from harness import runtime_config  # noqa: E402
+from runtime_helpers import COUPON  # noqa: E402
+from stack import coupon_events, seed_app  # noqa: E402
 from support import (  # noqa: E402
     RedisServer,
     clean_tables,
@@ -50,7 +52,6 @@ from support import (  # noqa: E402
     drop_pg_database,
     make_app,
 )
-from throughput import COUPON, _events, _seed  # noqa: E402
 
 WARMUP = 10
 
@@ -117,10 +118,10 @@ def _prepare(app, runs: int, watch: bool) -> tuple[list[int], int]:
 
     clean_tables(app)
     redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
-    _seed(app)
+    seed_app(app)
     created: list[int] = []
     with app.app_context():
-        for payload in _events(runs):
+        for payload in coupon_events(runs):
             accept_event(payload, dispatch=False)
         while (batch := process_batch())[0]:  # runs or their ids, depending on the version
             created += [getattr(ex, "id", ex) for ex in batch[1]]
