@@ -175,7 +175,7 @@ def accept_single(
     key = values["idempotency_key"]
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        stored = conn.execute(_single_insert(), values).first()
+        stored = conn.execute(_insert_returning("id", "status"), values).first()
         created = stored is not None
         if not created:
             stored = conn.execute(_BY_KEY, {"key": key}).first()
@@ -192,21 +192,22 @@ def accept_single(
     }
 
 
-_single_inserts: dict[str, object] = {}
 _BY_KEY = select(EventLog.id, EventLog.status).where(EventLog.idempotency_key == bindparam("key"))
+_inserts: dict[tuple, object] = {}
 
 
-def _single_insert():
-    """INSERT one event unless its key is taken, RETURNING (id, status): one statement object
-    per dialect, so SQLAlchemy compiles it and builds its cache key once."""
-    name = db.engine.dialect.name
-    stmt = _single_inserts.get(name)
+def _insert_returning(*columns: str):
+    """INSERT events unless their key is taken, RETURNING ``columns``: one statement object
+    per dialect and shape, so SQLAlchemy compiles it and builds its cache key once (executed
+    with one row, or with a list of rows as one multi-row INSERT)."""
+    key = (db.engine.dialect.name, columns)
+    stmt = _inserts.get(key)
     if stmt is None:
         table = EventLog.__table__
-        stmt = _single_inserts[name] = (
+        stmt = _inserts[key] = (
             insert_for(db.engine, table)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(table.c.id, table.c.status)
+            .returning(*(table.c[name] for name in columns))
         )
     return stmt
 
@@ -217,13 +218,8 @@ def _insert_one(values: dict) -> EventLog | None:
     Why a Core statement rather than ``session.add``: one round trip with RETURNING and none
     of the unit of work's bookkeeping, which cost more CPU than the rest of the request.
     """
-    table = EventLog.__table__
-    stmt = (
-        insert_for(db.engine, table)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    )
-    stored = db.session.execute(stmt.returning(*table.c)).first()
+    every_column = EventLog.__table__.c.keys()
+    stored = db.session.execute(_insert_returning(*every_column), values).first()
     if stored is None:
         return None
     row = EventLog(**stored._mapping)
@@ -281,26 +277,8 @@ def _insert_new(rows: list[dict]) -> dict[str, tuple[int, str]]:
     """
     if not rows:
         return {}
-    stored = db.session.execute(_many_insert(), rows)
+    stored = db.session.execute(_insert_returning("idempotency_key", "id", "status"), rows)
     return {key: (id_, status) for key, id_, status in stored}
-
-
-_many_inserts: dict[str, object] = {}
-
-
-def _many_insert():
-    """INSERT events unless their key is taken, RETURNING (key, id, status): one statement
-    object per dialect, compiled once."""
-    name = db.engine.dialect.name
-    stmt = _many_inserts.get(name)
-    if stmt is None:
-        table = EventLog.__table__
-        stmt = _many_inserts[name] = (
-            insert_for(db.engine, table)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(table.c.idempotency_key, table.c.id, table.c.status)
-        )
-    return stmt
 
 
 def _existing(keys: set[str]) -> dict[str, tuple[int, str]]:
