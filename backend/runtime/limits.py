@@ -15,6 +15,7 @@ from __future__ import annotations
 
 __all__ = ["skip_reason", "rate_limited", "lock_contact", "checks_database", "ContactRates"]
 
+from collections import Counter
 from datetime import timedelta
 
 import redis
@@ -96,15 +97,21 @@ def rate_limited(contact_id: int | None) -> bool:
     limit = _limit()
     if contact_id is None or limit <= 0:
         return False
+    count = _count_one(contact_id)
+    return count is not None and count > limit
+
+
+def _count_one(contact_id: int) -> int | None:
+    """The contact's counter after counting one more; None when Redis failed (fail open: the
+    database-backed limits still apply)."""
     key = _key(contact_id, _minute())
     try:
         pipe = get_redis().pipeline()
         pipe.incr(key)
         pipe.expire(key, 120)
-        count = pipe.execute()[0]
+        return pipe.execute()[0]
     except redis.RedisError:
-        return False  # fail open: the database-backed limits still apply
-    return count > limit
+        return None
 
 
 class ContactRates:
@@ -118,6 +125,8 @@ class ContactRates:
     one by one. :meth:`settle` gives back what was reserved and not used (one round trip, only
     when something is left), so the counters end as the one-by-one count leaves them. While a
     batch runs, another worker sees its reservation as used: the limit errs on the strict side.
+    :meth:`cancel` gives back everything the batch counted, when its transaction rolled back
+    (its runs never existed, and the batch is counted again when it is done again).
     """
 
     def __init__(self, expected: dict[int, int]):
@@ -125,6 +134,7 @@ class ContactRates:
         self.limit, self.minute = _limit(), _minute()
         self.before: dict[int, int] | None = None  # counter before the reservation
         self.used: dict[int, int] = {}
+        self.one_by_one: Counter = Counter()  # counted past the reservation
 
     def _reserve(self) -> None:
         self.before = {}
@@ -151,7 +161,11 @@ class ContactRates:
             self._reserve()
         used = self.used.get(contact_id, 0)
         if used >= self.expected.get(contact_id, 0) or contact_id not in self.before:
-            return rate_limited(contact_id)
+            count = _count_one(contact_id)
+            if count is None:
+                return False
+            self.one_by_one[contact_id] += 1
+            return count > self.limit
         self.used[contact_id] = used + 1
         return self.before[contact_id] + used + 1 > self.limit
 
@@ -164,9 +178,21 @@ class ContactRates:
         self.before = {}
         if not left:
             return
+        self._give_back(left)
+
+    def cancel(self) -> None:
+        """Give back every count of the batch (see the class docstring); once."""
+        self.settle()
+        taken = Counter(self.used) + self.one_by_one
+        self.used, self.one_by_one = {}, Counter()
+        self._give_back({cid: n for cid, n in taken.items() if n > 0})
+
+    def _give_back(self, counts: dict[int, int]) -> None:
+        if not counts:
+            return
         try:
             pipe = get_redis().pipeline(transaction=False)
-            for cid, n in left.items():
+            for cid, n in counts.items():
                 pipe.decrby(_key(cid, self.minute), n)
             pipe.execute()
         except redis.RedisError:

@@ -195,13 +195,15 @@ def _process_all(events: list[EventLog], batch: BatchRows, careful: bool) -> lis
 class Claimed:
     """One batch, processed and not committed yet: how many events it claimed, the new
     executions (leased to this thread), the rows to keep referenced while they advance (the
-    session holds clean objects only weakly; pinned, effects find them without a query) and
-    the events whose AI fallback is due once the batch has committed."""
+    session holds clean objects only weakly; pinned, effects find them without a query), the
+    events whose AI fallback is due once the batch has committed, and its per-contact rate
+    counts (given back if its transaction rolls back)."""
 
     count: int = 0
     created: list = dataclasses.field(default_factory=list)
     pins: list = dataclasses.field(default_factory=list)
     fallback_ids: list = dataclasses.field(default_factory=list)
+    rates: limits.ContactRates | None = None
 
 
 def claim_batch(limit: int | None = None, *, careful: bool = False) -> Claimed:
@@ -223,12 +225,12 @@ def claim_batch(limit: int | None = None, *, careful: bool = False) -> Claimed:
         created = _process_all(events, batch, careful)
     except _RetryCarefully:
         db.session.rollback()
-        batch.rates.settle()
+        batch.rates.cancel()  # the runs counted are gone: the careful pass counts its own
         return claim_batch(limit, careful=True)
     batch.rates.settle()
     db.session.flush()  # the events' outcomes and the new executions, before any run's effect
     fallback_ids = [ev.id for ev in events if (ev.fallback or {}).get("status") == "pending"]
-    return Claimed(len(events), created, batch.pins, fallback_ids)
+    return Claimed(len(events), created, batch.pins, fallback_ids, batch.rates)
 
 
 def process_batch(limit: int | None = None, *, careful: bool = False) -> tuple[int, list, list]:
@@ -261,6 +263,7 @@ def drain_batch(limit: int | None = None) -> int:
             claimed.count,
             exc.__cause__,
         )
+        claimed.rates.cancel()  # its runs never existed; the batch is counted again below
         count, created, _pins = process_batch(limit)
         for ex in created:
             advance(ex.id)

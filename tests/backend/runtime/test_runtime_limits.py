@@ -99,6 +99,34 @@ def test_a_batch_counts_the_rate_limit_as_one_by_one_would(app):
         app.config.pop("RUNTIME_CLOCK", None)
 
 
+def test_a_batch_whose_transaction_fails_counts_its_runs_once(app, monkeypatch):
+    """The batch's transaction rolls back and the batch is done again (two steps): the rolled
+    back runs never existed, so the rate counter ends as one pass leaves it, and the runs of
+    the second pass are not limited by the counts of the first."""
+    from sqlalchemy.exc import OperationalError
+
+    from backend.queue import get_redis
+    from backend.runtime import batch
+
+    def lose_the_connection(runs):
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    now = utcnow()
+    app.config.update(RATE_LIMIT_PER_CONTACT_PER_MINUTE=5, RUNTIME_CLOCK=lambda: now)
+    monkeypatch.setattr(batch, "_write", lose_the_connection)
+    try:
+        setup(app, linear(TAG), linear(TAG))
+        entries = _run_events(app, 2)  # 2 events x 2 workflows: 2 reserved, 2 one by one
+        assert [e.get("skipped") for e in entries] == [None] * 4
+        assert _runs() == 4
+        contact_id = db.session.scalar(select(WorkflowExecution.contact_id))
+        key = f"fm:rate:{contact_id}:{int(now.timestamp() // 60)}"
+        assert int(get_redis().get(key)) == 4
+    finally:
+        app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 30
+        app.config.pop("RUNTIME_CLOCK", None)
+
+
 def test_ai_fallback_job_for_unmatched_message_on_open_conversation(app):
     app.config["AI_FALLBACK"] = "builtins.len"  # any importable function works as an RQ job
     try:
