@@ -127,6 +127,42 @@ def test_a_batch_whose_transaction_fails_counts_its_runs_once(app, monkeypatch):
         app.config.pop("RUNTIME_CLOCK", None)
 
 
+def test_a_batch_done_again_carefully_counts_its_runs_once(app, monkeypatch):
+    """The last event of a batch fails, so the batch is rolled back and done again with a
+    savepoint per event: the first pass's counts are given back, the bad event is ``failed``
+    and the others' runs are counted once."""
+    from backend.queue import get_redis
+    from backend.runtime import processing
+
+    real = processing._process_one
+
+    def fail_the_last(ev, batch):
+        if ev.payload.get("data", {}).get("bad"):
+            raise ValueError("a bad event")
+        return real(ev, batch)
+
+    now = utcnow()
+    app.config.update(RATE_LIMIT_PER_CONTACT_PER_MINUTE=5, RUNTIME_CLOCK=lambda: now)
+    monkeypatch.setattr(processing, "_process_one", fail_the_last)
+    try:
+        setup(app, linear(TAG), linear(TAG))
+        for data in ({}, {}, {"bad": True}):
+            accept_event({"event_type": "PING", "user_id": "u1", "data": data})
+        work(app)
+        db.session.expire_all()
+        pings = select(EventLog).filter_by(event_type="PING").order_by(EventLog.id)
+        events = db.session.scalars(pings).all()
+        assert [e.status for e in events] == ["processed", "processed", "failed"]
+        entries = [entry for e in events for entry in e.matched_workflows]
+        assert [e.get("skipped") for e in entries] == [None] * 4 and _runs() == 4
+        contact_id = db.session.scalar(select(WorkflowExecution.contact_id))
+        key = f"fm:rate:{contact_id}:{int(now.timestamp() // 60)}"
+        assert int(get_redis().get(key)) == 4
+    finally:
+        app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 30
+        app.config.pop("RUNTIME_CLOCK", None)
+
+
 def test_ai_fallback_job_for_unmatched_message_on_open_conversation(app):
     app.config["AI_FALLBACK"] = "builtins.len"  # any importable function works as an RQ job
     try:
