@@ -29,6 +29,27 @@ def _runs() -> int:
     return db.session.scalar(select(func.count(WorkflowExecution.id)))
 
 
+def _rate_limit_at(app, monkeypatch, limit: int):
+    """Set the per-contact rate limit, pin the runtime's clock and create contact ``u1``; that
+    minute's counter of ``u1``, as a function."""
+    from backend.queue import get_redis
+    from backend.services import contacts
+
+    now = utcnow()
+    monkeypatch.setitem(app.config, "RATE_LIMIT_PER_CONTACT_PER_MINUTE", limit)
+    monkeypatch.setitem(app.config, "RUNTIME_CLOCK", lambda: now)
+    # The contact exists before its events: a batch rolled back on PostgreSQL would
+    # otherwise give it a new id (sequences do not roll back), and a new counter.
+    contacts.get_or_create_contact("u1", {})
+    db.session.commit()
+
+    def counter() -> int:
+        contact_id = db.session.scalar(select(WorkflowExecution.contact_id))
+        return int(get_redis().get(f"fm:rate:{contact_id}:{int(now.timestamp() // 60)}"))
+
+    return counter
+
+
 @pytest.mark.parametrize(
     ("settings", "expected_runs", "reason"),
     [
@@ -105,62 +126,45 @@ def test_a_batch_whose_transaction_fails_counts_its_runs_once(app, monkeypatch):
     the second pass are not limited by the counts of the first."""
     from sqlalchemy.exc import OperationalError
 
-    from backend.queue import get_redis
     from backend.runtime import batch
 
     def lose_the_connection(runs):
         raise OperationalError("INSERT", {}, Exception("server closed the connection"))
 
-    now = utcnow()
-    app.config.update(RATE_LIMIT_PER_CONTACT_PER_MINUTE=5, RUNTIME_CLOCK=lambda: now)
+    counter = _rate_limit_at(app, monkeypatch, 5)
     monkeypatch.setattr(batch, "_write", lose_the_connection)
-    try:
-        setup(app, linear(TAG), linear(TAG))
-        entries = _run_events(app, 2)  # 2 events x 2 workflows: 2 reserved, 2 one by one
-        assert [e.get("skipped") for e in entries] == [None] * 4
-        assert _runs() == 4
-        contact_id = db.session.scalar(select(WorkflowExecution.contact_id))
-        key = f"fm:rate:{contact_id}:{int(now.timestamp() // 60)}"
-        assert int(get_redis().get(key)) == 4
-    finally:
-        app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 30
-        app.config.pop("RUNTIME_CLOCK", None)
+    setup(app, linear(TAG), linear(TAG))
+    entries = _run_events(app, 2)  # 2 events x 2 workflows: 2 reserved, 2 one by one
+    assert [e.get("skipped") for e in entries] == [None] * 4
+    assert _runs() == 4 and counter() == 4
 
 
 def test_a_batch_done_again_carefully_counts_its_runs_once(app, monkeypatch):
     """The last event of a batch fails, so the batch is rolled back and done again with a
     savepoint per event: the first pass's counts are given back, the bad event is ``failed``
     and the others' runs are counted once."""
-    from backend.queue import get_redis
     from backend.runtime import processing
 
     real = processing._process_one
 
-    def fail_the_last(ev, batch):
+    def fail_the_bad_one(ev, batch):
         if ev.payload.get("data", {}).get("bad"):
             raise ValueError("a bad event")
         return real(ev, batch)
 
-    now = utcnow()
-    app.config.update(RATE_LIMIT_PER_CONTACT_PER_MINUTE=5, RUNTIME_CLOCK=lambda: now)
-    monkeypatch.setattr(processing, "_process_one", fail_the_last)
-    try:
-        setup(app, linear(TAG), linear(TAG))
-        for data in ({}, {}, {"bad": True}):
-            accept_event({"event_type": "PING", "user_id": "u1", "data": data})
-        work(app)
-        db.session.expire_all()
-        pings = select(EventLog).filter_by(event_type="PING").order_by(EventLog.id)
-        events = db.session.scalars(pings).all()
-        assert [e.status for e in events] == ["processed", "processed", "failed"]
-        entries = [entry for e in events for entry in e.matched_workflows]
-        assert [e.get("skipped") for e in entries] == [None] * 4 and _runs() == 4
-        contact_id = db.session.scalar(select(WorkflowExecution.contact_id))
-        key = f"fm:rate:{contact_id}:{int(now.timestamp() // 60)}"
-        assert int(get_redis().get(key)) == 4
-    finally:
-        app.config["RATE_LIMIT_PER_CONTACT_PER_MINUTE"] = 30
-        app.config.pop("RUNTIME_CLOCK", None)
+    counter = _rate_limit_at(app, monkeypatch, 5)
+    monkeypatch.setattr(processing, "_process_one", fail_the_bad_one)
+    setup(app, linear(TAG), linear(TAG))
+    for data in ({}, {}, {"bad": True}):
+        accept_event({"event_type": "PING", "user_id": "u1", "data": data})
+    work(app)
+    db.session.expire_all()
+    pings = select(EventLog).filter_by(event_type="PING").order_by(EventLog.id)
+    events = db.session.scalars(pings).all()
+    assert [e.status for e in events] == ["processed", "processed", "failed"]
+    entries = [entry for e in events for entry in e.matched_workflows]
+    assert [e.get("skipped") for e in entries] == [None] * 4
+    assert _runs() == 4 and counter() == 4
 
 
 def test_ai_fallback_job_for_unmatched_message_on_open_conversation(app):
