@@ -39,7 +39,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from backend import auth, token_cache
 from backend.errors import ServiceError
-from backend.queue import get_redis
+from backend.queue import get_redis, redis_script
 
 log = logging.getLogger(__name__)
 ERROR_MESSAGE = "rate limit exceeded, retry later"
@@ -58,7 +58,6 @@ if KEYS[2] then
 end
 return {current, redis.call("ttl", KEYS[1]), version}
 """
-_scripts: dict[int, object] = {}
 
 
 class Hit(NamedTuple):
@@ -146,11 +145,7 @@ def _reset(ttl) -> float:
 
 
 def _script():
-    client = get_redis()
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_SCRIPT)
-    return script
+    return redis_script(get_redis(), _SCRIPT)
 
 
 def _headers(response):

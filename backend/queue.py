@@ -16,6 +16,7 @@ __all__ = [
     "init_app",
     "redis_url",
     "get_redis",
+    "redis_script",
     "get_queue",
     "worker_connection",
     "request_drain",
@@ -166,15 +167,24 @@ redis.call("expire", KEYS[2], ARGV[1])
 if queued then return 1 end
 return 0
 """
-_nudge_scripts: dict[int, object] = {}
+_scripts: dict[tuple[int, str], object] = {}
+
+
+def redis_script(conn: redis.Redis, source: str):
+    """``source`` as a callable Lua script on ``conn``, registered once per client (redis-py
+    sends EVALSHA, and the script itself only when the server does not know it yet). The
+    entry keeps its client alive, so the client's id stays its own."""
+    key = (id(conn), source)
+    script = _scripts.get(key)
+    if script is None:
+        script = _scripts[key] = conn.register_script(source)
+    return script
 
 
 def _nudge(app: Flask, flag: str) -> bool:
     try:
         conn = get_redis(app)
-        script = _nudge_scripts.get(id(conn))
-        if script is None:
-            script = _nudge_scripts[id(conn)] = conn.register_script(_NUDGE)
+        script = redis_script(conn, _NUDGE)
         wake = DRAIN_WAKE.format(queue=app.config["RQ_QUEUE"])
         if script(keys=[flag, wake], args=[DRAIN_FLAG_TTL]):
             get_queue(app, conn).enqueue(
