@@ -71,7 +71,10 @@ def next_id(table: str, chunk: int = 100) -> int:
         pool = _pools.setdefault(key, [])
         if pool:
             return pool.pop()
-    rows = sorted(db.session.scalars(text(_NEXTVAL.format(table=table)), {"n": chunk}))
+    # Without the session's autoflush: a sequence needs nothing written first, and a flush
+    # here would write a drain batch's new runs before their final state (an UPDATE more).
+    with db.session.no_autoflush:
+        rows = sorted(db.session.scalars(text(_NEXTVAL.format(table=table)), {"n": chunk}))
     with _pools_lock:
         pool.extend(reversed(rows[1:]))
     return rows[0]
