@@ -77,6 +77,11 @@ class Note(db.Model):
     text = db.Column(db.Text, nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
+    # Never set: it tells the unit of work to INSERT a new run before its notes when one
+    # flush holds both (it orders tables by relationships, not by foreign keys). A drain
+    # batch's new runs stay pending until the batch writes them (backend.runtime.batch).
+    execution = db.relationship("WorkflowExecution")
+
 
 class OutboundMessage(db.Model):
     """Every message / email / webhook call a workflow sent (or captured in test mode)."""
@@ -107,3 +112,5 @@ class OutboundMessage(db.Model):
     # execution id + node id: a retried step never sends twice.
     idempotency_key = db.Column(db.String(191), unique=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    execution = db.relationship("WorkflowExecution")  # the flush order only: see Note

@@ -37,6 +37,10 @@ class TagChange(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
+    # Never set: a flush that holds a new run and its tag changes INSERTs the run first (the
+    # unit of work orders tables by relationships, not by foreign keys; see models.Note).
+    execution = db.relationship("WorkflowExecution")
+
 
 # -- recording --------------------------------------------------------------------------------
 # Who changes tags: the runtime says so with ``recorded_by(execution_id=...)``; inside a web

@@ -3,16 +3,24 @@ execution, step and internal effect of the batch is written in ONE transaction.
 
 Why: a checkpoint per step costs a statement and a commit (a round trip and, with
 ``synchronous_commit`` on, a WAL flush) per step; the engine itself needs ~14 µs a step. The
-drain (:mod:`backend.runtime.processing`) has claimed the batch's events and flushed their
-outcomes and the new executions (leased to this thread) in the transaction this commits, so:
+drain (:mod:`backend.runtime.processing`) has claimed the batch's events, recorded their
+outcomes and created the new executions (leased to this thread) in the transaction this
+commits, so:
 
 1. each run steps in memory up to its next wait or its end (``Run.batched``): its effects on
    contacts, tags and conversations go into the session as usual; its step rows, and on
    PostgreSQL its notes and captured messages (ids taken ahead from their sequences,
    :func:`backend.runtime.session.next_id`), are kept; its traces wait;
-2. one flush, one multi-row INSERT each of every step, note and captured message, the
-   executions' guarded UPDATEs (lease owner and step counter, as per step) as one executemany,
-   one synchronous commit -- of the events' outcomes and the new executions too;
+2. one flush, one multi-row INSERT each of every step, note and captured message, one
+   synchronous commit -- of the events' outcomes and the new executions too. On PostgreSQL a
+   new execution is still pending until this flush (its id came from the sequence), so it is
+   written ONCE, its INSERT carrying its final state: it is given its final values first
+   (:func:`_finish_pending`). One that was written earlier (SQLite, where the INSERT gives
+   the id; or a query in between flushed it) gets the guarded UPDATE (lease owner and step
+   counter, as per step), as one executemany per shape. A pending execution needs no guard:
+   no other transaction can see it. The rows that point at an execution (steps, notes, tag
+   changes, captured messages) are written after it: by the unit of work's order (their
+   models' ``execution`` relationship) or as Core INSERTs after the flush;
 3. after the commit (:func:`publish_batch`): the traces of watched workflows, then what each
    run does next (a resume job for a wait, a hand-over when its step budget ran out), then
    the runs that left the batch.
@@ -36,7 +44,7 @@ __all__ = ["write_batch", "publish_batch", "BatchFailed", "Written"]
 import dataclasses
 
 from flask import current_app
-from sqlalchemy import insert
+from sqlalchemy import insert, inspect
 
 from backend.events import emit_trace
 from backend.extensions import db
@@ -84,11 +92,29 @@ def _in_memory(created: list[WorkflowExecution], budget: int) -> tuple[list[Run]
     return runs, solo
 
 
+def _finish_pending(runs: list[Run]) -> list[Run]:
+    """Give each still-pending execution its run's final values (the flush INSERTs them);
+    return the runs whose execution was written already (they take the guarded UPDATE)."""
+    written = []
+    for run in runs:
+        ex = run.row
+        if not inspect(ex).pending:
+            written.append(run)
+            continue
+        for key, value in run.values().items():
+            if not key.startswith("b_"):
+                setattr(ex, key, value)
+    return written
+
+
 def _write(runs: list[Run]) -> None:
     """Step 2: every step and every execution of the batch, then one commit. The guarded
     UPDATEs go as one executemany per shape of row (running / waiting / finished); their
     summed row count tells whether every guard held."""
-    db.session.flush()  # the effects (tags, notes, internal events...) held by the session
+    written = _finish_pending(runs)
+    # The events' outcomes, the pending executions, the effects (tags, notes, internal
+    # events...) held by the session.
+    db.session.flush()
     conn = db.session.connection()
     rows = [row for run in runs for row in run.rows]
     if rows:
@@ -100,7 +126,7 @@ def _write(runs: list[Run]) -> None:
     for table, values in kept.items():
         conn.execute(insert(table), values)
     shapes: dict[frozenset, list[dict]] = {}
-    for run in runs:
+    for run in written:
         values = run.values()
         shapes.setdefault(frozenset(values), []).append(values)
     for group in shapes.values():

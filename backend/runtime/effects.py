@@ -25,7 +25,7 @@ from backend.channels import OutboundRequest, channel_for
 from backend.channels.capture import CAPTURE
 from backend.clock import offset
 from backend.extensions import db
-from backend.models import Contact, Conversation, EventLog, Note, WorkflowExecution
+from backend.models import Contact, Conversation, EventLog, Note
 from backend.models import utcnow as system_utcnow
 from backend.models.history import recorded_by
 from backend.runtime.frequency import cap_reason, caps, record_capped
@@ -42,8 +42,11 @@ TEST_TAG = "test"
 class DbEffects:
     """Effects of one execution (``execution_id``) acting on the database and channels."""
 
-    def __init__(self, execution_id: int, *, test_recipients_only: bool = False):
+    def __init__(
+        self, execution_id: int, *, event_id: int | None = None, test_recipients_only: bool = False
+    ):
         self.execution_id = execution_id
+        self.event_id = event_id  # the event that started the run (the cause's depth)
         self.db_error: Exception | None = None
         # Batch mode (backend.runtime.batch): a live send leaves the batch -- the outbox needs
         # the steps before it committed -- and the run is advanced step by step instead.
@@ -116,11 +119,9 @@ class DbEffects:
     def _caused(self, fn):
         """Run ``fn`` with this run as the cause of the internal events it emits."""
         if self._cause is None:
-            # From the session's identity map when the batch loaded them: no query then.
-            ex = db.session.get(WorkflowExecution, self.execution_id) if self.execution_id else None
-            event = (
-                db.session.get(EventLog, ex.event_id) if ex is not None and ex.event_id else None
-            )
+            # From the session's identity map when the batch loaded it: no query then. Not
+            # through the run's row: a drain batch's new run is not written yet.
+            event = db.session.get(EventLog, self.event_id) if self.event_id else None
             payload = event.payload if event is not None else None
             depth = ((payload or {}).get("cause") or {}).get("depth") or 0
             self._cause = {"execution_id": self.execution_id, "depth": depth + 1}

@@ -14,9 +14,9 @@ source of truth — in batches of ``EVENT_BATCH_SIZE``:
    locked where a limit reads the database), create one execution per matched workflow,
    record the outcome on the event log; no match on an open conversation's message -> the
    AI fallback;
-3. flush (the events' outcomes, the new executions), then advance the new runs together until
-   each finishes or waits, and commit all of it at once: ONE transaction per batch
-   (:mod:`backend.runtime.batch`). The runs reuse what the batch loaded (execution rows,
+3. advance the new runs together until each finishes or waits, then write and commit all of
+   it at once (the events' outcomes, the new executions with their final state, the steps):
+   ONE transaction per batch (:mod:`backend.runtime.batch`). The runs reuse what the batch loaded (execution rows,
    contacts, conversations: the drain runs in :func:`backend.runtime.session.worker_session`,
    and the batch keeps them referenced), so a run issues no read of its own before its first
    effect.
@@ -228,7 +228,9 @@ def claim_batch(limit: int | None = None, *, careful: bool = False) -> Claimed:
         batch.rates.cancel()  # the runs counted are gone: the careful pass counts its own
         return claim_batch(limit, careful=True)
     batch.rates.settle()
-    db.session.flush()  # the events' outcomes and the new executions, before any run's effect
+    # Not flushed here: the events' outcomes and the new executions are written with the
+    # runs' rows (backend.runtime.batch), so a new execution's one INSERT holds its final
+    # state (PostgreSQL; a query in between flushes them, in a correct order, earlier).
     fallback_ids = [ev.id for ev in events if (ev.fallback or {}).get("status") == "pending"]
     return Claimed(len(events), created, batch.pins, fallback_ids, batch.rates)
 

@@ -130,9 +130,10 @@ def create_execution(
 
     ``lease_owner`` defaults to this thread: the caller runs it right after committing.
     Pass :data:`DISPATCH` when it is handed to the queue instead. ``defer_insert``
-    (PostgreSQL): take the id from the sequence and leave the INSERT to the next flush, where
-    the unit of work writes a batch's executions (and the events' updates) in one go instead
-    of an INSERT, then an UPDATE of the state, per execution.
+    (PostgreSQL): take the id from the sequence and leave the INSERT to the next flush. A
+    drain batch flushes once its runs are done (:mod:`backend.runtime.batch`), so the one
+    INSERT carries the run's final state; any query before that flushes it earlier (then the
+    batch UPDATEs it), so the batch's own reads (limits counting runs) still see it.
     """
     now = utcnow()
     ex = WE(
@@ -142,6 +143,7 @@ def create_execution(
         contact_id=contact_id,
         trigger_node_id=trigger_node_id,
         status="pending",
+        step_count=0,  # a pending row has no column defaults yet, and the run reads it
         lease_owner=lease_owner or owner(),
         lease_expires_at=now + lease_length(),
         created_at=now,
@@ -255,12 +257,16 @@ class Run:
 
     def __init__(self, ex: WorkflowExecution, *, fresh: bool = False):
         self.id, self.workflow_id, self.trigger_node_id = ex.id, ex.workflow_id, ex.trigger_node_id
+        # A fresh run's row: a drain batch gives it the final values while it is pending.
+        self.row = ex if fresh else None
         self.step_count, self.status = ex.step_count, ex.status
         self.started_at = ex.started_at or utcnow()
         self.first_start = ex.started_at is None
         self.interp = interpreter_for(ex.workflow_id, ex.workflow_version)
         self.effects = DbEffects(
-            ex.id, test_recipients_only=bool(self.interp.graph.settings.get("test_recipients_only"))
+            ex.id,
+            event_id=ex.event_id,
+            test_recipients_only=bool(self.interp.graph.settings.get("test_recipients_only")),
         )
         # A run created just now (``fresh``) takes its stored state without a copy: that state
         # is already create_execution's own redacted copy, and nothing else reads it.

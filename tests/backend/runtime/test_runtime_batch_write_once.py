@@ -1,0 +1,112 @@
+"""A drain batch's new executions are written once (PostgreSQL): the INSERT carries the run's
+final state, no UPDATE follows. An execution that a query of the batch flushed earlier, or
+one written on SQLite (whose INSERT gives the id), is updated with the lease guard instead;
+either way the rows end the same."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from runtime_helpers import graph, message, setup, work
+from sqlalchemy import event, select
+
+from backend.extensions import db
+from backend.models import Note, Tag, TagChange, Workflow, WorkflowExecution
+from backend.models.history import recorded_by
+from backend.runtime.ingest import accept_events
+from backend.runtime.session import next_id
+from backend.services import contacts
+
+pytestmark = [pytest.mark.redis]
+USERS = [f"u{i}" for i in range(6)]
+
+
+@contextlib.contextmanager
+def _execution_writes():
+    """The INSERT / UPDATE statements on ``workflow_executions`` sent meanwhile (an
+    executemany counts once)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        verb, _, rest = statement.lstrip().partition(" ")
+        if verb in ("INSERT", "UPDATE") and "workflow_executions" in rest.split("(")[0]:
+            seen.append(verb)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _drain_coupons(app, **settings) -> list[str]:
+    """Drain one batch of coupon events; the statements that wrote its executions. The tag
+    the runs add exists already: a new tag's savepoint would flush the batch's runs early."""
+    setup(app, graph(**settings))
+    contacts.get_or_create_tag("coupon_sent")
+    for user in USERS:
+        contacts.add_tag(contacts.get_or_create_contact(user, {"first_name": "Sara"}), "interested")
+    db.session.commit()
+    accept_events([message("a coupon please", user) for user in USERS])
+    with _execution_writes() as writes:
+        work(app)
+    return writes
+
+
+def _check_runs_finished() -> None:
+    db.session.expire_all()
+    runs = db.session.scalars(select(WorkflowExecution).order_by(WorkflowExecution.id)).all()
+    assert [(r.status, r.step_count, r.lease_owner) for r in runs] == [
+        ("succeeded", 5, None)
+    ] * len(USERS)
+    for run in runs:
+        assert run.state["status"] == "succeeded"
+        assert set(run.state["context"]["nodes"]) >= {"send", "tag", "note"}
+        assert run.started_at is not None and run.finished_at >= run.started_at
+        assert run.duration_ms >= 0
+
+
+def test_a_new_run_is_written_once_with_its_final_state(app):
+    writes = _drain_coupons(app)
+    if db.engine.dialect.name == "postgresql":
+        assert writes == ["INSERT"]  # the batch's runs, one executemany, final values
+    else:  # SQLite: each INSERT gives an id (then the state is written), the guarded UPDATE
+        assert writes.count("INSERT") == len(USERS) and writes[-1] == "UPDATE"
+    _check_runs_finished()
+
+
+def test_a_run_a_query_wrote_early_is_updated_under_the_guard(app):
+    """A reentry limit counts the contact's runs: the query flushes the runs the batch
+    created so far (so the count sees them), and those are then updated, not inserted again."""
+    writes = _drain_coupons(app, reentry="once_per_hours", reentry_hours=1)
+    assert "UPDATE" in writes
+    _check_runs_finished()
+
+
+def test_one_flush_writes_a_new_run_before_the_rows_that_point_at_it(app):
+    """The unit of work orders INSERTs by relationships only: a pending run and its note and
+    tag change in one flush must still reach PostgreSQL run first (foreign keys)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("ids taken ahead: PostgreSQL only")
+    setup(app, graph())
+    contacts.add_tag(contacts.get_or_create_contact("u1"), "vip")  # the tag exists
+    contact = contacts.get_or_create_contact("u0")
+    db.session.commit()
+    workflow = db.session.scalar(select(Workflow))
+    vip = db.session.scalar(select(Tag).filter_by(name="vip"))
+    assert contact.tags == []  # loaded now: the append below sends no query (no autoflush)
+    run_id = next_id(WorkflowExecution.__tablename__)
+    db.session.add(Note(contact_id=contact.id, execution_id=run_id, text="n"))
+    with recorded_by(execution_id=run_id):
+        contact.tags.append(vip)
+    db.session.add(
+        WorkflowExecution(
+            id=run_id, workflow_id=workflow.id, trigger_node_id="trigger", contact_id=contact.id
+        )
+    )
+    db.session.commit()  # one flush: the run, its note and its tag change
+    assert db.session.scalar(select(Note.execution_id)) == run_id
+    assert db.session.scalar(select(TagChange.execution_id).filter_by(contact_id=contact.id)) == (
+        run_id
+    )
