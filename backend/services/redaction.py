@@ -27,7 +27,6 @@ __all__ = [
     "install_log_scrubber",
 ]
 
-import functools
 import logging
 import re
 import threading
@@ -46,12 +45,22 @@ _SECRET_KEY = re.compile(
 
 def is_secret_key(key: object) -> bool:
     """Whether a mapping key names a secret (``token``, ``X-Api-Key``, ``password``...)."""
-    return isinstance(key, str) and _secret_name(key)
+    return _secret(key)
 
 
-@functools.lru_cache(maxsize=4096)
-def _secret_name(key: str) -> bool:
-    return bool(_SECRET_KEY.search(key))
+_secret_keys: dict = {}  # key -> is it secret; the few hundred keys a process meets
+
+
+def _secret(key) -> bool:
+    """:func:`is_secret_key`, remembered per key: a dict lookup per key instead of a regex
+    search (or two calls through a cache). Emptied when it grows past 4096 keys."""
+    found = _secret_keys.get(key)
+    if found is None:
+        found = isinstance(key, str) and _SECRET_KEY.search(key) is not None
+        if len(_secret_keys) >= 4096:
+            _secret_keys.clear()
+        _secret_keys[key] = found
+    return found
 
 
 MIN_SECRET_LENGTH = 6  # shorter values ("1", "true") would mask half of every text
@@ -108,21 +117,66 @@ def _dirty_text(text: str) -> bool:
     return "\u27e6cred:" in text or (pattern is not None and pattern.search(text) is not None)
 
 
+# Why the walks below look the way they do: every execution state and step record goes
+# through them, ~90 values per run, most of them numbers and short strings. So a leaf is
+# handled in its container's loop (no call per number or string), types are compared exactly
+# first (subclasses take the isinstance path after), and a key's verdict is remembered.
+_EMPTY = (None, "")  # a secret-looking key with one of these values is left as it is
+_PLAIN = frozenset({int, float, bool, type(None)})  # leaves with nothing to mask
+_MAX_DEPTH = 50  # deeper values are returned as they are (and not searched)
+
+
 def redact(value: Any, _depth: int = 0) -> Any:
     """A copy of ``value`` with the values of secret-looking keys replaced by ``***`` (and
     credential values masked, markers made readable, in every string)."""
-    if _depth > 50:
+    if _depth > _MAX_DEPTH:
+        return value
+    kind = type(value)
+    if kind is dict:
+        return _redact_dict(value, _depth)
+    if kind is str:
+        return scrub_text(value) if _dirty_text(value) else value
+    if kind is list or kind is tuple:
+        return _redact_list(value, _depth)
+    if kind in _PLAIN:
         return value
     if isinstance(value, str):
         return scrub_text(value) if _dirty_text(value) else value
     if isinstance(value, dict):
-        return {
-            k: (MASK if is_secret_key(k) and v not in (None, "") else redact(v, _depth + 1))
-            for k, v in value.items()
-        }
+        return _redact_dict(value, _depth)
     if isinstance(value, list | tuple):
-        return [redact(v, _depth + 1) for v in value]
+        return _redact_list(value, _depth)
     return value
+
+
+def _redact_dict(value, depth: int) -> dict:
+    out = {}
+    deeper = depth < _MAX_DEPTH  # else the values are kept as they are
+    for k, v in value.items():
+        if _secret(k) and v not in _EMPTY:
+            out[k] = MASK
+        elif not deeper or type(v) in _PLAIN:
+            out[k] = v
+        elif type(v) is str:
+            out[k] = scrub_text(v) if _dirty_text(v) else v
+        else:
+            out[k] = redact(v, depth + 1)
+    return out
+
+
+def _redact_list(value, depth: int) -> list:
+    if depth >= _MAX_DEPTH:
+        return list(value)
+    out = []
+    for v in value:
+        kind = type(v)
+        if kind in _PLAIN:
+            out.append(v)
+        elif kind is str:
+            out.append(scrub_text(v) if _dirty_text(v) else v)
+        else:
+            out.append(redact(v, depth + 1))
+    return out
 
 
 def has_secret(value: Any, _depth: int = 0) -> bool:
@@ -131,13 +185,49 @@ def has_secret(value: Any, _depth: int = 0) -> bool:
     >>> has_secret({"a": [{"b": 1}]}), has_secret({"a": [{"token": "t"}]})
     (False, True)
     """
-    if _depth > 50:
+    if _depth > _MAX_DEPTH:
+        return False
+    kind = type(value)
+    if kind is dict:
+        return _dict_has_secret(value, _depth)
+    if kind is list or kind is tuple:
+        return _list_has_secret(value, _depth)
+    if kind is str:
+        return _dirty_text(value)
+    if kind in _PLAIN:
         return False
     if isinstance(value, dict):
-        return any(
-            (is_secret_key(k) and v not in (None, "")) or has_secret(v, _depth + 1)
-            for k, v in value.items()
-        )
+        return _dict_has_secret(value, _depth)
     if isinstance(value, list | tuple):
-        return any(has_secret(v, _depth + 1) for v in value)
+        return _list_has_secret(value, _depth)
     return isinstance(value, str) and _dirty_text(value)
+
+
+def _dict_has_secret(value, depth: int) -> bool:
+    deeper = depth < _MAX_DEPTH  # else only the keys are looked at
+    for k, v in value.items():
+        if _secret(k) and v not in _EMPTY:
+            return True
+        if not deeper or type(v) in _PLAIN:
+            continue
+        if type(v) is str:
+            if _dirty_text(v):
+                return True
+        elif has_secret(v, depth + 1):
+            return True
+    return False
+
+
+def _list_has_secret(value, depth: int) -> bool:
+    if depth >= _MAX_DEPTH:
+        return False
+    for v in value:
+        kind = type(v)
+        if kind in _PLAIN:
+            continue
+        if kind is str:
+            if _dirty_text(v):
+                return True
+        elif has_secret(v, depth + 1):
+            return True
+    return False
