@@ -38,6 +38,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 
+from backend import json_codec
 from backend.extensions import db
 
 
@@ -67,9 +68,11 @@ POOL_SIZE = 10
 
 def engine_options(config: dict) -> dict:
     """SQLAlchemy engine options for ``config``'s database (timeouts for PostgreSQL)."""
+    # JSON columns through orjson (backend.json_codec: why, and what stays as it was).
+    codec = {"json_serializer": json_codec.dumps, "json_deserializer": json_codec.loads}
     if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        return {"pool_pre_ping": True}
-    options = {}  # no pool_pre_ping: _checkout pings only a connection that may be stale
+        return {"pool_pre_ping": True, **codec}
+    options = dict(codec)  # no pool_pre_ping: _checkout pings only a connection that may be stale
     connect = int(config["DB_CONNECT_TIMEOUT_SECONDS"])
     statement_ms = int(config["DB_STATEMENT_TIMEOUT_MS"])
     options["pool_timeout"] = connect + 2
