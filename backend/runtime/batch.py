@@ -15,12 +15,14 @@ commits, so:
    synchronous commit -- of the events' outcomes and the new executions too. On PostgreSQL a
    new execution is still pending until this flush (its id came from the sequence), so it is
    written ONCE, its INSERT carrying its final state: it is given its final values first
-   (:func:`_finish_pending`). One that was written earlier (SQLite, where the INSERT gives
-   the id; or a query in between flushed it) gets the guarded UPDATE (lease owner and step
-   counter, as per step), as one executemany per shape. A pending execution needs no guard:
-   no other transaction can see it. The rows that point at an execution (steps, notes, tag
-   changes, captured messages) are written after it: by the unit of work's order (their
-   models' ``execution`` relationship) or as Core INSERTs after the flush;
+   (:func:`_finish_pending`). One that was written earlier (a query in between flushed it)
+   gets the guarded UPDATE (lease owner and step counter, as per step), as one executemany
+   per shape. A pending execution needs no guard: no other transaction can see it. SQLite
+   keeps the two writes for every run (an INSERT when the run is created, the UPDATE here):
+   it has no sequence to take an id from ahead, and the gain sought was the scaled mode's.
+   The rows that point at an execution (steps, notes, tag changes, captured messages) are
+   written after it: by the unit of work's order (their models' ``execution`` relationship)
+   or as Core INSERTs after the flush;
 3. after the commit (:func:`publish_batch`): the traces of watched workflows, then what each
    run does next (a resume job for a wait, a hand-over when its step budget ran out), then
    the runs that left the batch.

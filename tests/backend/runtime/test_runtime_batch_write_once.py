@@ -76,6 +76,30 @@ def test_a_new_run_is_written_once_with_its_final_state(app):
     _check_runs_finished()
 
 
+def test_a_run_written_once_then_rolled_back_is_written_again_by_the_retry(app, monkeypatch):
+    """The batch's flush writes its runs with their final state, then the transaction fails:
+    nothing of it stays, and the batch done again (two steps) leaves each run once."""
+    from backend.runtime import batch
+
+    real = batch._write
+    failed = []
+
+    def write_then_fail(runs):
+        if not failed:
+            failed.append(len(runs))
+            batch._finish_pending(runs)
+            db.session.flush()  # the runs' INSERTs reach the database...
+            raise RuntimeError("...and the transaction fails")
+        return real(runs)
+
+    monkeypatch.setattr(batch, "_write", write_then_fail)
+    _drain_coupons(app)
+    assert failed == [len(USERS)]
+    _check_runs_finished()
+    events = db.session.scalars(select(WorkflowExecution.event_id)).all()
+    assert len(events) == len(set(events)) == len(USERS)  # one run per event
+
+
 def test_a_run_a_query_wrote_early_is_updated_under_the_guard(app):
     """A reentry limit counts the contact's runs: the query flushes the runs the batch
     created so far (so the count sees them), and those are then updated, not inserted again."""
