@@ -145,9 +145,7 @@ def test_a_key_stored_before_is_a_duplicate_in_a_group(app, api, monkeypatch):
     assert db.session.scalar(select(func.count()).select_from(EventLog)) == 3
 
 
-def test_a_failed_commit_fails_its_group_and_the_next_request_goes_through(
-    app, api, monkeypatch
-):
+def test_a_failed_commit_fails_its_group_and_the_next_request_goes_through(app, api, monkeypatch):
     held = Held(app, monkeypatch, fail_next=True)
     answers = _post_all(
         app,
