@@ -6,6 +6,7 @@ from flask import Flask
 
 from backend.config import INSTANCE, ROOT, load_config
 from backend.extensions import csrf, db
+from backend.json_provider import FastJSONProvider
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -16,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(INSTANCE),
     )
+    app.json = FastJSONProvider(app)  # orjson writes the answers (same JSON, less CPU)
     app.config.update(load_config(config))
 
     # The parts load here, not at the top: a worker or a script importing `backend.models` or the

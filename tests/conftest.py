@@ -77,10 +77,12 @@ def app(app_session):
     redis.Redis.from_url(app_session.config["REDIS_URL"]).flushdb()
     with app_session.app_context():
         yield app_session
+        from backend import api_limit
         from backend.extensions import db
         from backend.runtime import discovery, interpreters
 
         db.session.remove()
+        api_limit.reset()  # its leases were counted in the Redis the next test flushes
         # The next test reuses workflow ids on truncated tables: no cached graph may survive.
         discovery.reset()
         interpreters.reset()

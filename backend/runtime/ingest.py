@@ -31,6 +31,7 @@ from backend.errors import ServiceError
 from backend.extensions import db
 from backend.models import EventLog, EventType, insert_for
 from backend.queue import request_drain
+from backend.runtime.event_group import Outcome, commit_together
 from backend.services.redaction import redact
 from graph_engine import GraphError, event_from_payload
 
@@ -166,33 +167,56 @@ def accept_single(
     :func:`accept_events`; raises :class:`IngestError` for bad input (nothing is stored then).
     ``workflow_id`` / ``trigger_node_id`` address one trigger, as for :func:`accept_event`.
 
-    Why not :func:`accept_event` (whose callers may add to the event's transaction): the INSERT
-    runs alone in autocommit, so one round trip stores *and commits* the row (no BEGIN, no
-    COMMIT; ``synchronous_commit`` stays on, so it is durable when the answer arrives), and
-    no ORM object is built for a body of four fields.
+    Why not :func:`accept_event` (whose callers may add to the event's transaction): the row
+    is committed with those of the requests posting at the same moment in this process
+    (:mod:`backend.runtime.event_group`: one multi-row INSERT in autocommit, so one round trip
+    stores *and commits* them; ``synchronous_commit`` stays on, so each is durable when its
+    answer leaves), and no ORM object is built for a body of four fields.
     """
     values = _row(payload, source, workflow_id, trigger_node_id)
-    key = values["idempotency_key"]
-    with db.engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        stored = conn.execute(_insert_returning("id", "status"), values).first()
-        created = stored is not None
-        if not created:
-            stored = conn.execute(_BY_KEY, {"key": key}).first()
-    if stored is None:  # pragma: no cover - the conflicting row vanished (retention)
-        raise IngestError(f"event {key!r} conflicts with a row that is gone", "event_id")
-    if created:
-        request_drain()
-    event_id, status = stored
+    outcome = commit_together(values, _commit_rows)
     return {
-        "event_id": event_id,
-        "status": status,
-        "duplicate": not created,
-        "idempotency_key": key,
+        "event_id": outcome.event_id,
+        "status": outcome.status,
+        "duplicate": not outcome.created,
+        "idempotency_key": values["idempotency_key"],
     }
 
 
-_BY_KEY = select(EventLog.id, EventLog.status).where(EventLog.idempotency_key == bindparam("key"))
+def _commit_rows(rows: list[dict]) -> list[Outcome | IngestError]:
+    """Store and commit ``rows`` (one statement; a key taken before, or by an earlier row of
+    the list, stores nothing), then dispatch them; one :class:`Outcome` per row, in order."""
+    fresh: dict[str, dict] = {}
+    for values in rows:
+        fresh.setdefault(values["idempotency_key"], values)
+    params = list(fresh.values())
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        statement = _insert_returning("idempotency_key", "id", "status")
+        # one row as a plain INSERT: as a list it would take the executemany path, which costs more
+        inserted = conn.execute(statement, params[0] if len(params) == 1 else params)
+        stored = created = {key: (id_, status) for key, id_, status in inserted}
+        if len(created) < len(fresh):
+            taken = [key for key in fresh if key not in created]
+            stored = {
+                **created,
+                **{k: (i, s) for k, i, s in conn.execute(_BY_KEYS, {"keys": taken})},
+            }
+    if created:
+        request_drain()
+    return [_outcome(values, stored, created, fresh) for values in rows]
+
+
+def _outcome(values: dict, stored: dict, created: dict, fresh: dict) -> Outcome | IngestError:
+    key = values["idempotency_key"]
+    if key not in stored:  # pragma: no cover - the conflicting row vanished (retention)
+        return IngestError(f"event {key!r} conflicts with a row that is gone", "event_id")
+    return Outcome(*stored[key], created=key in created and fresh[key] is values)
+
+
+_BY_KEYS = select(EventLog.idempotency_key, EventLog.id, EventLog.status).where(
+    EventLog.idempotency_key.in_(bindparam("keys", expanding=True))
+)
 _inserts: dict[tuple, object] = {}
 
 

@@ -1,7 +1,8 @@
-"""The API's rate limit (backend.api_limit): a cached token's call is counted and its access
-version read in one Redis round trip; revocation still shows on the next call, the limit and its
-429 and headers are the ones Flask-Limiter gave, and a revoked token's calls count against the
-caller's address, not the former owner."""
+"""The API's rate limit (backend.api_limit): a busy bucket's calls are taken from Redis in
+leases and counted out locally, the access version read with them and again once it is
+VERSION_MAX_AGE old; revocation in this process shows on the next call, the limit and its 429
+and headers are the ones Flask-Limiter gave, and a revoked token's calls count against the
+caller's address, not the former owner. The leases' clock is the test's."""
 
 from __future__ import annotations
 
@@ -36,13 +37,70 @@ def _bucket(app, name: str, amount: int) -> int | None:
     return None if value is None else int(value)
 
 
-def test_a_cached_tokens_call_costs_one_round_trip(editor, app, monkeypatch):
-    monkeypatch.setitem(app.config, "API_RATE_LIMIT_PER_MINUTE", 100)
+class Clock:
+    def __init__(self, monkeypatch):
+        from backend import api_limit
+
+        self.now = 1000.0
+        monkeypatch.setattr(api_limit, "_now", lambda: self.now)
+
+
+def test_a_busy_bucket_takes_its_calls_in_leases(editor, app, monkeypatch):
+    from backend.api_limit import LEASE_SHARE, MAX_LEASE
+
+    amount = MAX_LEASE * LEASE_SHARE
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT_PER_MINUTE", amount)
+    Clock(monkeypatch)
     assert editor.get("/workflows/").status_code == 200  # the token is looked up, then cached
     with round_trips(monkeypatch) as sent:
+        answers = [editor.get("/workflows/") for _ in range(30)]
+    assert {a.status_code for a in answers} == {200}
+    # leases of 2, 4, 8 and 16 calls, each taken (with the access version) in one round trip
+    assert len(sent) == 4 and all(b"EVALSHA" in command for command in sent)
+    assert _bucket(app, f"user:{editor.user.id}", amount) == 1 + 2 + 4 + 8 + 16
+    remaining = [int(a.headers["X-RateLimit-Remaining"]) for a in answers]
+    assert remaining == [amount - n for n in range(2, 32)]  # exact within this process
+
+
+def test_a_small_limit_is_counted_call_by_call(editor, app, monkeypatch):
+    from backend.api_limit import LEASE_SHARE
+
+    amount = 2 * LEASE_SHARE - 1
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT_PER_MINUTE", amount)
+    Clock(monkeypatch)
+    editor.get("/workflows/")
+    with round_trips(monkeypatch) as sent:
+        for _ in range(3):
+            assert editor.get("/workflows/").status_code == 200
+    assert len(sent) == 3 and _bucket(app, f"user:{editor.user.id}", amount) == 4
+
+
+def test_the_access_version_is_read_again_once_it_is_old(editor, app, monkeypatch):
+    """Another process's access change (here: a user deactivated in plain SQL, and the
+    version bumped as that process's commit does) applies within VERSION_MAX_AGE."""
+    from sqlalchemy import text
+
+    from backend.api_limit import VERSION_MAX_AGE
+    from backend.extensions import db
+    from backend.token_cache import VERSION_KEY
+
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT_PER_MINUTE", 100_000)
+    clock = Clock(monkeypatch)
+    for _ in range(4):  # the token cached; a lease of 2 taken, then one of 4
         assert editor.get("/workflows/").status_code == 200
-    assert len(sent) == 1 and b"EVALSHA" in sent[0]
-    assert _bucket(app, f"user:{editor.user.id}", 100) == 2
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE users SET is_active_user = false WHERE id = :id"), {"id": editor.user.id}
+        )
+    redis.Redis.from_url(app.config["REDIS_URL"]).incr(VERSION_KEY)
+    with round_trips(monkeypatch) as sent:
+        assert editor.get("/workflows/").status_code == 200  # the version read just now holds
+    assert sent == []
+    clock.now += VERSION_MAX_AGE
+    taken = _bucket(app, f"user:{editor.user.id}", 100_000)
+    db.session.rollback()  # the test shares the requests' session: drop its loaded user
+    assert editor.get("/workflows/").status_code == 401
+    assert _bucket(app, f"user:{editor.user.id}", 100_000) < taken  # its calls given back
 
 
 def test_revocation_shows_on_the_next_call_and_counts_against_the_address(editor, app, monkeypatch):
@@ -50,6 +108,7 @@ def test_revocation_shows_on_the_next_call_and_counts_against_the_address(editor
     from backend.models import ApiToken, utcnow
 
     monkeypatch.setitem(app.config, "API_RATE_LIMIT_PER_MINUTE", 10)
+    Clock(monkeypatch)
     assert [editor.get("/workflows/").status_code for _ in range(3)] == [200] * 3
     token = db.session.query(ApiToken).filter_by(user_id=editor.user.id).one()
     token.revoked_at = utcnow()

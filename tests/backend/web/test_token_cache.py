@@ -64,8 +64,14 @@ def test_a_role_change_applies_to_the_next_call(editor):
     assert editor.get("/workflows/").status_code == 200
 
 
-def test_deactivation_in_another_process_applies_to_the_next_call(app, editor):
+def test_deactivation_in_another_process_applies_within_the_version_max_age(
+    app, editor, monkeypatch
+):
+    from backend import api_limit
     from backend.extensions import db
+
+    now = [1000.0]
+    monkeypatch.setattr(api_limit, "_now", lambda: now[0])
 
     assert editor.get("/workflows/").status_code == 200
     assert editor.get("/workflows/").status_code == 200
@@ -82,4 +88,5 @@ def test_deactivation_in_another_process_applies_to_the_next_call(app, editor):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
     db.session.rollback()  # the test shares the requests' session: drop its loaded user
+    now[0] += api_limit.VERSION_MAX_AGE  # the access version read before is now too old
     assert editor.get("/workflows/").status_code == 401
