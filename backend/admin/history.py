@@ -53,7 +53,13 @@ def steps_table(view, context, model, name) -> Markup:
     )
 
 
-class OutboundMessageView(ReadOnlyView):
+class _HistoryView(ReadOnlyView):
+    # The models' ``execution`` relationship only orders the unit of work's INSERTs (see
+    # models.Note); the details page keeps showing what it showed before it.
+    column_details_exclude_list = ("execution",)
+
+
+class OutboundMessageView(_HistoryView):
     column_list = (
         "id",
         "created_at",
@@ -72,14 +78,14 @@ class OutboundMessageView(ReadOnlyView):
     column_default_sort = ("id", True)
 
 
-class NoteView(ReadOnlyView):
+class NoteView(_HistoryView):
     column_list = ("id", "created_at", "text", "contact_id", "conversation_id", "execution_id")
     column_filters = ("contact_id", "conversation_id", "execution_id")
     column_searchable_list = ("text",)
     column_default_sort = ("id", True)
 
 
-class TagChangeView(ReadOnlyView):
+class TagChangeView(_HistoryView):
     column_list = (
         "id",
         "created_at",

@@ -37,6 +37,24 @@ def test_execution_detail_shows_steps_as_a_table(app, admin, client):
     assert "<td>send</td>" in page and "<td>action.send_message</td>" in page
 
 
+def test_history_details_pages_show_no_execution_relationship_row(app, admin, client):
+    """The models' ``execution`` relationship is for the flush order only (models.Note)."""
+    from backend.extensions import db
+    from backend.models import Note, OutboundMessage, TagChange
+
+    coupon_run(app)
+    _login(client)
+    for view, model in (
+        ("note", Note),
+        ("outboundmessage", OutboundMessage),
+        ("tagchange", TagChange),
+    ):
+        row_id = db.session.scalar(select(model.id).limit(1))
+        page = client.get(f"/admin/{view}/details/?id={row_id}").get_data(as_text=True)
+        assert page.count("<td>") > 0, view
+        assert "<b>Execution</b>" not in page, view
+
+
 def test_viewer_cannot_open_history_views(viewer, client):
     _login(client, "viewer@example.com")
     for view in ("outboundmessage", "note", "tagchange"):
