@@ -6,6 +6,7 @@ Imported as ``support`` (``tests/`` is on ``sys.path`` under pytest; benches add
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -112,6 +113,25 @@ def drop_pg_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def sql_statements():
+    """The SQL statements the app sends inside the block, as text (an executemany counts once)."""
+    from sqlalchemy import event
+
+    from backend.extensions import db
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def make_app(database_url: str, redis_url: str, **overrides):

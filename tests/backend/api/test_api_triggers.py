@@ -171,19 +171,15 @@ def test_trigger_test_uses_contact_for_user_filters(api):
 
 
 def test_process_event_commits_in_one_statement_before_answering(api, app):
-    from sqlalchemy import event, func, select
+    from sqlalchemy import func, select
+    from support import sql_statements
 
     from backend.extensions import db
     from backend.models import EventLog
 
     assert api.post("/triggers/process_event/", {**MESSAGE, "event_id": "warm"}).status_code == 202
-    seen: list[str] = []
-    record = lambda _c, _cur, statement, *_a: seen.append(statement)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sql_statements() as seen:
         answer = api.post("/triggers/process_event/", {**MESSAGE, "event_id": "one-trip"})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert answer.status_code == 202 and answer.json["duplicate"] is False
     assert len(seen) == 1 and seen[0].startswith("INSERT INTO event_logs")
     with db.engine.connect() as other:  # committed: another connection sees the row

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
-from support import Api
+from support import Api, sql_statements
 
 from backend.extensions import db
 from backend.models import EventLog
@@ -95,14 +95,7 @@ def _until(condition) -> None:
 
 def test_events_posted_together_share_one_commit(app, api, monkeypatch):
     held = Held(app, monkeypatch)
-    inserts: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.startswith("INSERT INTO event_logs"):
-            inserts.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sql_statements() as sent:
         answers = _post_all(
             app,
             api.token,
@@ -114,8 +107,7 @@ def test_events_posted_together_share_one_commit(app, api, monkeypatch):
             },
             held,
         )
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    inserts = [s for s in sent if s.startswith("INSERT INTO event_logs")]
 
     assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 202)
     assert held.calls[0] == ["g-1"] and sorted(held.calls[1]) == ["g-2", "g-3", "g-3"]

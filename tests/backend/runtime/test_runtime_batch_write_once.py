@@ -9,7 +9,8 @@ import contextlib
 
 import pytest
 from runtime_helpers import graph, message, setup, work
-from sqlalchemy import event, select
+from sqlalchemy import select
+from support import sql_statements
 
 from backend.extensions import db
 from backend.models import Note, Tag, TagChange, Workflow, WorkflowExecution
@@ -24,20 +25,15 @@ USERS = [f"u{i}" for i in range(6)]
 
 @contextlib.contextmanager
 def _execution_writes():
-    """The INSERT / UPDATE statements on ``workflow_executions`` sent meanwhile (an
-    executemany counts once)."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
+    """The INSERT / UPDATE statements on ``workflow_executions`` sent in the block (an
+    executemany counts once), filled in when it ends."""
+    with sql_statements() as sent:
+        seen: list[str] = []
+        yield seen
+    for statement in sent:
         verb, _, rest = statement.lstrip().partition(" ")
         if verb in ("INSERT", "UPDATE") and "workflow_executions" in rest.split("(")[0]:
             seen.append(verb)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _drain_coupons(app, **settings) -> list[str]:

@@ -4,34 +4,16 @@ takes effect on the very next call."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from support import sql_statements as statements
 
 pytestmark = [pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@contextlib.contextmanager
-def statements():
-    """The SQL statements the app runs inside the block."""
-    from backend.extensions import db
-
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_repeated_call_does_not_look_the_token_up(editor):
