@@ -47,14 +47,13 @@ Flush = Callable[[list[dict]], list[Outcome | Exception]]
 
 
 class _Slot:
-    __slots__ = ("values", "ready", "lead", "outcome", "error")
+    __slots__ = ("values", "ready", "lead", "outcome")
 
     def __init__(self, values: dict):
         self.values = values
         self.ready = threading.Event()
         self.lead = False  # set with ``ready`` when this request is to commit the next group
-        self.outcome: Outcome | Exception | None = None
-        self.error: BaseException | None = None
+        self.outcome: Outcome | BaseException | None = None  # an error is raised to the request
 
 
 class _Group:
@@ -88,7 +87,7 @@ class _Group:
                 slot.outcome = outcome
         except BaseException as exc:  # every request of the group answers it
             for slot in group:
-                slot.error = exc
+                slot.outcome = exc
         finally:
             with self.lock:
                 successor = self.queued[0] if self.queued else None
@@ -104,9 +103,7 @@ class _Group:
 
 
 def _answer(slot: _Slot) -> Outcome:
-    if slot.error is not None:
-        raise slot.error
-    if isinstance(slot.outcome, Exception):
+    if isinstance(slot.outcome, BaseException):
         raise slot.outcome
     assert slot.outcome is not None
     return slot.outcome
