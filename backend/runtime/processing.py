@@ -16,10 +16,10 @@ source of truth — in batches of ``EVENT_BATCH_SIZE``:
    AI fallback;
 3. advance the new runs together until each finishes or waits, then write and commit all of
    it at once (the events' outcomes, the new executions with their final state, the steps):
-   ONE transaction per batch (:mod:`backend.runtime.batch`). The runs reuse what the batch loaded (execution rows,
-   contacts, conversations: the drain runs in :func:`backend.runtime.session.worker_session`,
-   and the batch keeps them referenced), so a run issues no read of its own before its first
-   effect.
+   ONE transaction per batch (:mod:`backend.runtime.batch`). The runs reuse what the batch
+   loaded (execution rows, contacts, conversations: the drain runs in
+   :func:`backend.runtime.session.worker_session`, and the batch keeps them referenced), so a
+   run issues no read of its own before its first effect.
 
 Why one transaction: a commit costs a round trip and, with ``synchronous_commit`` on, a WAL
 flush; the batch's events and its runs' steps need not be two. A crash (or any error) before
