@@ -1,4 +1,5 @@
-"""Flask CLI commands (``flask --app backend <command>``, or the ``flowmarket`` console script).
+"""Flask CLI commands (``flask --app backend <command>``, ``python -m backend <command>`` or the
+``flowmarket`` console script: :func:`main`).
 
 ``init-workflow-system``   seed the standard event types (idempotent)
 ``setup-sample-workflows`` create and activate the two standard example workflows (idempotent)
@@ -20,7 +21,6 @@ import secrets
 import sys
 
 import click
-from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
 from backend import create_app
@@ -105,7 +105,13 @@ def init_app(app) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The ``flowmarket`` console script: ``flask --app backend`` with our commands."""
+    """``flowmarket COMMAND`` (the console script) and ``python -m backend COMMAND`` (what
+    ``make run`` runs): the app's own commands (``serve``, ``worker``, ``create-user``...).
 
-    cli = FlaskGroup(create_app=lambda: create_app())
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="flowmarket")
+    Why not ``flask --app backend``: before it runs a command, the Flask CLI imports the
+    commands of every installed Flask extension, and Flask-Migrate's bring Alembic, Mako and
+    Pygments (~10 MB) into the process, where a long-lived ``serve`` would keep them. The
+    migrations by hand stay ``flask --app backend db ...``."""
+    app = create_app()
+    with app.app_context():
+        app.cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="flowmarket")

@@ -16,13 +16,16 @@ from __future__ import annotations
 __all__ = ["init_app"]
 
 import logging
+import multiprocessing
 import os
 import sys
+import traceback
 
 import click
 from flask import Flask, current_app
 
 from backend.api import hooks
+from backend.extensions import db
 from backend.schema import upgrade
 from backend.services.bootstrap import ensure_first_admin, seed_event_types, setup_sample_workflows
 
@@ -46,6 +49,41 @@ def _setup() -> list[str]:
     return [message] if message else []
 
 
+def _setup_apart() -> list[str]:
+    """:func:`_setup` in a forked child process, which ends with it.
+
+    Why: the migrations bring Alembic, Mako and Pygments into the process that runs them, with
+    what running them allocates (~10 MB). In a child, none of it stays in the long-lived
+    ``serve``. A failure is raised here, with the child's traceback."""
+    fork = multiprocessing.get_context("fork")
+    receive, send = fork.Pipe(duplex=False)
+    child = fork.Process(target=_setup_child, args=(send,), name="flowmarket-setup")
+    child.start()
+    send.close()  # the child's end: EOF here once the child is gone
+    try:
+        outcome = receive.recv()
+    except EOFError:  # it died without a word
+        outcome = ("failed", f"exit code {child.exitcode}", "")
+    child.join()
+    if outcome[0] != "done" or child.exitcode != 0:
+        _, cause, details = outcome
+        raise click.ClickException(f"setup failed: {cause}\n\n{details}")
+    return outcome[1]
+
+
+def _setup_child(send) -> None:
+    db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    try:
+        outcome = ("done", _setup())
+    except Exception as exc:  # noqa: BLE001 - everything goes back to the parent, which raises it
+        headline = (str(exc).strip().splitlines() or [""])[0]
+        outcome = ("failed", f"{type(exc).__name__}: {headline}", traceback.format_exc())
+    send.send(outcome)
+    send.close()
+    if outcome[0] != "done":
+        sys.exit(1)
+
+
 def _embedded_worker_wanted(app: Flask) -> bool:
     setting = str(app.config.get("EMBEDDED_WORKER", "auto")).lower()
     if setting in ("on", "1", "true", "yes"):
@@ -67,7 +105,8 @@ def serve(host, port, no_setup):
 
     app = current_app._get_current_object()
     host, port = host or app.config["HOST"], port or app.config["PORT"]
-    lines = [] if no_setup else _setup()
+    app.config.update(HOST=host, PORT=port)  # what the setup's sign-in line says
+    lines = [] if no_setup else _setup_apart()
     redis_where = redis_url(app)  # starts the embedded Redis when REDIS_URL is unset
     embedded = EmbeddedWorker(app).start() if _embedded_worker_wanted(app) else None
     click.echo(

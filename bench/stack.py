@@ -168,9 +168,16 @@ class Tree:
         self.spawn("web", [*argv, "backend:create_app()"])
         wait_for(lambda: healthy(self.web_port), 60, "the web server")
 
+    def command(self, *args: str) -> list[str]:
+        """The tree's own command line for ``args`` (``serve``, ``worker``): as ``make run``
+        starts it, ``python -m backend`` where the tree has it, else the Flask CLI."""
+        if (self.root / "backend" / "__main__.py").exists():
+            return [self.python, "-m", "backend", *args]
+        return [self.python, "-m", "flask", "--app", "backend", *args]
+
     def start_workers(self, n: int) -> None:
         for _ in range(n):
-            self.spawn("worker", [self.python, "-m", "flask", "--app", "backend", "worker"])
+            self.spawn("worker", self.command("worker"))
 
     def sql(self, query: str, *params):
         import psycopg

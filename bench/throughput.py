@@ -2,9 +2,10 @@
 
 The load comes from ``wrk`` (C, its own process; installed with apt when missing) posting
 events through ``bench/post_events.lua`` to the web app under gunicorn (as the tree's
-``gunicorn.conf.py`` configures it); PostgreSQL and a private redis-server; 1 and then 2
-``flask --app backend worker`` processes. Every process is tagged through its environment, so
-CPU seconds (``/proc/<pid>/stat``) and memory are summed per kind: web, worker, PostgreSQL (the bench database's backends), Redis.
+``gunicorn.conf.py`` configures it); PostgreSQL and a private redis-server; 1 and then 2 worker
+processes (``python -m backend worker``, or the Flask CLI in a tree without it). Every process
+is tagged through its environment, so CPU seconds (``/proc/<pid>/stat``) and memory are summed
+per kind: web, worker, PostgreSQL (the bench database's backends), Redis.
 
     .venv/bin/python bench/throughput.py [--seconds 5] [--workers 1,2] [--ref main]
 
@@ -16,7 +17,7 @@ CPU seconds (``/proc/<pid>/stat``) and memory are summed per kind: web, worker, 
    process kind over the burst and its drain; peak memory of web + workers;
 2. latency at half that rate (paced by wrk's ``delay``): event received -> run finished;
 3. ingestion alone (workers stopped): single events, and the batch endpoint when there is one;
-4. ``flask --app backend serve`` with the embedded defaults (``make run``): idle memory of every
+4. ``serve`` with the embedded defaults, as ``make run`` starts it: idle memory of every
    process it starts (embedded Redis included), then SIGINT: seconds to stop and what is left.
 """
 
@@ -188,15 +189,15 @@ def _has_batch_endpoint(tree: Tree, token: str, path: str) -> bool:
 
 
 def make_run(tree: Tree, settle: float) -> dict:
-    """``flask serve`` on the embedded defaults: idle memory of all it starts, clean stop."""
+    """``serve`` on the embedded defaults: idle memory of all it starts, clean stop."""
     instance = Path(tempfile.mkdtemp(prefix="flowmarket-serve-"))
     port, log = free_port(), instance / "serve.log"
     over = {k: None for k in tree.config}  # no DATABASE_URL, no REDIS_URL: the defaults
     over["INSTANCE_PATH"] = str(instance)
-    argv = [tree.python, "-m", "flask", "--app", "backend", "serve", "--port", str(port)]
+    argv = tree.command("serve", "--port", str(port))
     proc, started = tree.spawn("serve", argv, stdout=log, **over), []
     try:
-        wait_for(lambda: healthy(port), 120, "flask serve")
+        wait_for(lambda: healthy(port), 120, "serve")
         time.sleep(settle)
         started = tree.pids("serve") + _embedded_redis(log)
         rss, pss = procs.memory_mb(started)
@@ -294,7 +295,7 @@ def print_tables(title: str, res: dict) -> None:
     print(f"ingestion alone: {ing['single_rps']:.0f} events/s single, {batch} events/s batch")
     s = res["serve"]
     print(
-        f"make run (flask serve, embedded): idle {s['rss']:.0f} MB RSS ({s['pss']:.0f} PSS) "
+        f"make run (serve, embedded): idle {s['rss']:.0f} MB RSS ({s['pss']:.0f} PSS) "
         f"in {s['procs']} processes; SIGINT -> stopped in {s['stop_s']:.1f} s, "
         f"{s['left']} left"
     )

@@ -119,3 +119,80 @@ def test_flask_binary_and_console_script(tmp_path):
     assert token.startswith("fm_") and " " not in token
     script = [sys.executable, "-c", "from backend.cli import main; main()", "init-workflow-system"]
     assert "created" in run(script)
+
+
+def test_python_m_backend_runs_the_commands_without_loading_flask_migrate(tmp_path):
+    """``python -m backend`` (what ``make run`` starts) runs the app's commands without the
+    Flask CLI's extension discovery: Alembic is not imported by it (``serve`` keeps its memory)."""
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/m.db",
+    }
+    probe = (
+        "import sys, runpy; sys.argv = ['backend', '--help']\n"
+        "try:\n    runpy.run_module('backend', run_name='__main__')\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('alembic loaded:', 'alembic' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "serve" in out.stdout and "create-user" in out.stdout
+    assert "alembic loaded: False" in out.stdout
+
+
+SETUP_APART = """
+import sys
+from backend import create_app
+from backend.runtime_cli import _setup_apart
+from backend.extensions import db
+from sqlalchemy import inspect
+app = create_app()
+with app.app_context():
+    lines = _setup_apart()
+    print("tables:", sorted(inspect(db.engine).get_table_names())[:3] != [])
+    print("first admin:", any("first admin" in line for line in lines))
+    print("alembic here:", "alembic" in sys.modules)
+"""
+
+
+def test_serve_setup_runs_in_a_child_that_takes_the_migrations_with_it(tmp_path):
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/s.db",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", SETUP_APART],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "tables: True" in out.stdout  # migrated, by the child
+    assert "first admin: True" in out.stdout  # its lines came back
+    assert "alembic here: False" in out.stdout  # and Alembic did not stay in this process
+
+
+def test_serve_setup_failure_names_the_cause_and_exits_non_zero(tmp_path):
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": "postgresql://127.0.0.1:1/unreachable",  # nothing listens on port 1
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "backend", "serve", "--port", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1
+    first = out.stderr.strip().splitlines()[0]
+    assert first.startswith("Error: setup failed: ") and "OperationalError" in first, first
+    assert "Traceback" in out.stderr  # the child's own, for the details

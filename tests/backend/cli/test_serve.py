@@ -1,4 +1,4 @@
-"""``flask --app backend serve`` as ``make run`` starts it: the production server, live traces
+"""``python -m backend serve`` as ``make run`` starts it: the production server, live traces
 over a WebSocket, and a clean stop (every process it started gone, no traceback).
 
 A real subprocess on the embedded defaults (SQLite + embedded Redis + the in-process worker)
@@ -106,7 +106,7 @@ def served(tmp_path):
     port, log = free_port(), tmp_path / "serve.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(INSTANCE_PATH=str(tmp_path / "instance"), EMBEDDED_WORKER="auto")
-    argv = [sys.executable, "-m", "flask", "--app", "backend", "serve", "--port", str(port)]
+    argv = [sys.executable, "-m", "backend", "serve", "--port", str(port)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
