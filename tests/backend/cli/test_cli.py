@@ -159,11 +159,8 @@ with app.app_context():
 
 
 def test_serve_setup_runs_in_a_child_that_takes_the_migrations_with_it(tmp_path):
-    env = {
-        **os.environ,
-        "INSTANCE_PATH": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path}/s.db",
-    }
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # the embedded defaults
+    env.update(INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/s.db")
     out = subprocess.run(
         [sys.executable, "-c", SETUP_APART],
         cwd=ROOT,
@@ -176,6 +173,8 @@ def test_serve_setup_runs_in_a_child_that_takes_the_migrations_with_it(tmp_path)
     assert "tables: True" in out.stdout  # migrated, by the child
     assert "first admin: True" in out.stdout  # its lines came back
     assert "alembic here: False" in out.stdout  # and Alembic did not stay in this process
+    # Activating the samples started the embedded redis-server in the child: it stopped it.
+    assert _running_in(tmp_path) == []
 
 
 def test_serve_setup_failure_names_the_cause_and_exits_non_zero(tmp_path):
@@ -196,3 +195,46 @@ def test_serve_setup_failure_names_the_cause_and_exits_non_zero(tmp_path):
     first = out.stderr.strip().splitlines()[0]
     assert first.startswith("Error: setup failed: ") and "OperationalError" in first, first
     assert "Traceback" in out.stderr  # the child's own, for the details
+
+
+EMBEDDED_REDIS = """
+from backend import create_app
+from backend.queue import get_redis
+app = create_app()
+with app.app_context():
+    client = get_redis()
+    client.ping()
+    print("socket:", client.connection_pool.connection_kwargs["path"])
+"""
+
+
+def test_a_process_that_started_the_embedded_redis_stops_it_when_it_exits(tmp_path):
+    """A command on the embedded defaults (create-api-token, a test run...) leaves no
+    redis-server behind, though its client is still connected when it exits."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/r.db")
+    out = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_REDIS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "socket:" in out.stdout  # it did start one
+    assert _running_in(tmp_path) == []
+    assert (tmp_path / "redis.rdb").exists()  # it saved on the way out
+
+
+def _running_in(folder: Path) -> list[str]:
+    """The processes working in ``folder``: the embedded redis-server works in the instance
+    folder (its data's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == folder:
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return found
