@@ -23,7 +23,8 @@ class EventLog(db.Model):
 
     __tablename__ = "event_logs"
     __table_args__ = (
-        db.Index("ix_event_logs_status_received", "status", "received_at"),
+        # The drain claims the oldest received events by id (see the migration claim_index).
+        db.Index("ix_event_logs_status_id", "status", "id"),
         db.Index("ix_event_logs_type_received", "event_type", "received_at"),
     )
 
