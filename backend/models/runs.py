@@ -56,6 +56,9 @@ class WorkflowExecution(db.Model):
         db.Index("ix_executions_status_resume", "status", "resume_at"),
         db.Index("ix_executions_workflow_created", "workflow_id", "created_at"),
         db.Index("ix_executions_contact_workflow", "contact_id", "workflow_id", "created_at"),
+        # A contact's runs in one state (its waiting ones: goals, the batch's rows, frequency
+        # caps), without reading the contact's whole history; also the contact's runs alone.
+        db.Index("ix_executions_contact_status", "contact_id", "status"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -67,10 +70,11 @@ class WorkflowExecution(db.Model):
         db.Integer, db.ForeignKey("event_logs.id", ondelete="SET NULL"), index=True
     )
     contact_id = db.Column(
-        db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
-    )  # goals, explain and contact pages look runs up by contact
+        db.Integer, db.ForeignKey("contacts.id", ondelete="SET NULL")
+    )  # goals, explain and contact pages look runs up by contact (ix_executions_contact_status)
     trigger_node_id = db.Column(db.String(100), nullable=False)
-    status = db.Column(db.String(16), nullable=False, default="pending", index=True)
+    # No index of its own: ix_executions_status_lease and ix_executions_status_resume lead with it.
+    status = db.Column(db.String(16), nullable=False, default="pending")
     state = db.Column(JSONType)  # graph_engine RunState.to_dict(), checkpointed after every step
     step_count = db.Column(db.Integer, nullable=False, default=0)
     lease_owner = db.Column(db.String(100))
