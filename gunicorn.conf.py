@@ -2,7 +2,7 @@
 is started from the repository root (``gunicorn`` alone serves ``backend:create_app()``).
 
 One worker process with threads (``gthread``, the server Flask-SocketIO supports without
-eventlet or gevent; one thread per open WebSocket), as ``flask --app backend serve`` runs it:
+eventlet or gevent; one thread per open WebSocket), as ``python -m backend serve`` runs it:
 each process is a whole copy of the app (~100 MB), and one process keeps up with the ingestion
 a worker drains (bench/throughput.py). Scale out with more such servers behind a proxy with
 sticky sessions (Socket.IO goes through the Redis message queue). The app is not preloaded in

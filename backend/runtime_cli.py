@@ -1,12 +1,14 @@
-"""Runtime commands: ``flask --app backend serve`` / ``worker`` / ``sweep``.
+"""Runtime commands: ``python -m backend serve`` / ``worker`` / ``sweep`` (``flask --app backend``
+runs them too).
 
 ``serve`` is command one of the README (``make run``): it applies the migrations, seeds the
 event types and sample workflows, creates the first admin when there is no user, and serves
 the app with Socket.IO on ``HOST:PORT`` under gunicorn's threaded worker (:mod:`backend.server`).
 Without ``REDIS_URL`` it also starts the embedded Redis and a worker thread (with RQ's scheduler
-and cron as threads), so everything works with zero setup. Ctrl-C or SIGTERM stops all of it, the embedded redis-server included.
+and cron as threads), so everything works with zero setup. Ctrl-C or SIGTERM stops all of it,
+the embedded redis-server included. The setup runs in a child process (:func:`_setup_apart`).
 
-Scaled mode: ``REDIS_URL=redis://... DATABASE_URL=postgresql://... flask --app backend worker``
+Scaled mode: ``REDIS_URL=redis://... DATABASE_URL=postgresql://... python -m backend worker``
 in N processes (any machines), the web app under ``serve`` (or any WSGI server) with
 ``EMBEDDED_WORKER=off``.
 """
