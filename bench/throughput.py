@@ -7,10 +7,12 @@ processes (``python -m backend worker``, or the Flask CLI in a tree without it).
 is tagged through its environment, so CPU seconds (``/proc/<pid>/stat``) and memory are summed
 per kind: web, worker, PostgreSQL (the bench database's backends), Redis.
 
-    .venv/bin/python bench/throughput.py [--seconds 5] [--workers 1,2] [--ref main]
+    .venv/bin/python bench/throughput.py [--seconds 5] [--workers 1,2] [--ref main [--repeat 2]]
 
 ``--ref REF`` runs the same bench (this file) on another commit, checked out in a temporary
-``git worktree``, right after this tree, and prints both tables and the ratio. Phases per tree:
+``git worktree``, right after this tree, and prints both tables and the ratio; ``--repeat N``
+runs the pair N times, swapping the order every other time, and prints each pair's ratio and
+their median (this machine's speed drifts during a run of several minutes). Phases per tree:
 
 1. per worker count: a burst of single-event POSTs for ``--seconds``; events/s end to end =
    events / (last run finished - first event received), from the database; CPU per event per
@@ -29,6 +31,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -305,46 +308,76 @@ def args_batch(res: dict) -> int:
     return res.get("batch", 100)
 
 
-def print_ratio(new: dict, ref: dict) -> None:
-    print("\nratio this / ref")
-    for a, b in zip(new["rows"], ref["rows"], strict=False):
+def print_ratio(pairs: list[tuple[dict, dict]]) -> None:
+    """The ratios of each pair of runs (this tree, the ref) and, over several, their median."""
+    print(
+        "\nratio this / ref"
+        + (f", {len(pairs)} pairs of runs, then the median" if len(pairs) > 1 else "")
+    )
+    eps = [
+        [a["eps"] / b["eps"] for a, b in zip(new["rows"], ref["rows"], strict=False)]
+        for new, ref in pairs
+    ]
+    new, ref = pairs[0]
+    for i, (a, b) in enumerate(zip(new["rows"], ref["rows"], strict=False)):
+        each = [ratios[i] for ratios in eps]
+        shown = " / ".join(f"x{r:.2f}" for r in each)
+        median = f"; median x{statistics.median(each):.2f}" if len(each) > 1 else ""
         print(
-            f"  {a['workers']} worker(s): events/s x{a['eps'] / b['eps']:.2f}, "
-            f"p99 {a['paced']['p99']:.0f} vs {b['paced']['p99']:.0f} ms"
+            f"  {a['workers']} worker(s): events/s {shown}{median}, "
+            f"p99 {a['paced']['p99']:.0f} vs {b['paced']['p99']:.0f} ms (first pair)"
         )
     if len(new["rows"]) > 1:
+        scale = [
+            (n["rows"][1]["eps"] / n["rows"][0]["eps"], r["rows"][1]["eps"] / r["rows"][0]["eps"])
+            for n, r in pairs
+        ]
         print(
-            f"  1 -> 2 workers: this x{new['rows'][1]['eps'] / new['rows'][0]['eps']:.2f}, "
-            f"ref x{ref['rows'][1]['eps'] / ref['rows'][0]['eps']:.2f}"
+            "  1 -> 2 workers: this "
+            + " / ".join(f"x{t:.2f}" for t, _ in scale)
+            + ", ref "
+            + " / ".join(f"x{r:.2f}" for _, r in scale)
         )
 
 
 def with_ref(args) -> None:
-    """This tree, then ``args.ref`` in a temporary worktree, each in a child process."""
+    """This tree and ``args.ref`` (a temporary worktree), each in a child process, ``--repeat``
+    times, the order swapped every other time (this, ref, ref, this, ...), so a drift of the
+    machine's speed during the runs does not favour one side."""
     tmp = Path(tempfile.mkdtemp(prefix="flowmarket-ref-"))
     subprocess.run(
         ["git", "-C", str(HERE), "worktree", "add", "--detach", str(tmp / "tree"), args.ref],
         check=True,
         capture_output=True,
     )
+    pairs: list[tuple[dict, dict]] = []
     try:
-        results = []
-        for root in (HERE, tmp / "tree"):
-            out = tmp / f"{len(results)}.json"
-            argv = [sys.executable, __file__, "--root", str(root), "--json", str(out)]
-            argv += _passthrough(args)
-            print(f"==> bench on {root}", file=sys.stderr, flush=True)
-            subprocess.run(argv, check=True)
-            results.append(json.loads(out.read_text()))
+        for i in range(args.repeat):
+            roots = (HERE, tmp / "tree") if i % 2 == 0 else (tmp / "tree", HERE)
+            result = {}
+            for root in roots:
+                out = tmp / f"{i}-{root.name}.json"
+                argv = [sys.executable, __file__, "--root", str(root), "--json", str(out)]
+                argv += _passthrough(args)
+                print(
+                    f"==> bench on {root} (run {i + 1} of {args.repeat})",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                subprocess.run(argv, check=True)
+                result[root] = json.loads(out.read_text())
+            pairs.append((result[HERE], result[tmp / "tree"]))
     finally:
         subprocess.run(
             ["git", "-C", str(HERE), "worktree", "remove", "--force", str(tmp / "tree")],
             check=False,
         )
         shutil.rmtree(tmp, ignore_errors=True)
-    print_tables("this tree", results[0])
-    print_tables(f"--ref {args.ref}", results[1])
-    print_ratio(*results)
+    for i, (new, ref) in enumerate(pairs):
+        run = f", run {i + 1}" if len(pairs) > 1 else ""
+        print_tables(f"this tree{run}", new)
+        print_tables(f"--ref {args.ref}{run}", ref)
+    print_ratio(pairs)
 
 
 def _passthrough(args) -> list[str]:
@@ -378,6 +411,9 @@ def main() -> None:
     parser.add_argument("--batch-seconds", type=float, default=2, help="burst of batches")
     parser.add_argument("--settle", type=float, default=3, help="seconds before idle readings")
     parser.add_argument("--ref", help="also bench this git ref (temporary worktree)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="with --ref: pairs of runs (median of the ratios)"
+    )
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
