@@ -121,23 +121,27 @@ def test_flask_binary_and_console_script(tmp_path):
     assert "created" in run(script)
 
 
+def _python(tmp_path: Path, *args: str, database_url: str | None = None):
+    """``python *args`` on the embedded defaults (no REDIS_URL) in the instance ``tmp_path``."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(
+        INSTANCE_PATH=str(tmp_path), DATABASE_URL=database_url or f"sqlite:///{tmp_path}/t.db"
+    )
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
 def test_python_m_backend_runs_the_commands_without_loading_flask_migrate(tmp_path):
     """``python -m backend`` (what ``make run`` starts) runs the app's commands without the
     Flask CLI's extension discovery: Alembic is not imported by it (``serve`` keeps its memory)."""
-    env = {
-        **os.environ,
-        "INSTANCE_PATH": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path}/m.db",
-    }
     probe = (
         "import sys, runpy; sys.argv = ['backend', '--help']\n"
         "try:\n    runpy.run_module('backend', run_name='__main__')\n"
         "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
         "print('alembic loaded:', 'alembic' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    out = _python(tmp_path, "-c", probe)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "serve" in out.stdout and "create-user" in out.stdout
     assert "alembic loaded: False" in out.stdout
@@ -159,16 +163,7 @@ with app.app_context():
 
 
 def test_serve_setup_runs_in_a_child_that_takes_the_migrations_with_it(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # the embedded defaults
-    env.update(INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/s.db")
-    out = subprocess.run(
-        [sys.executable, "-c", SETUP_APART],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = _python(tmp_path, "-c", SETUP_APART)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "tables: True" in out.stdout  # migrated, by the child
     assert "first admin: True" in out.stdout  # its lines came back
@@ -178,19 +173,8 @@ def test_serve_setup_runs_in_a_child_that_takes_the_migrations_with_it(tmp_path)
 
 
 def test_serve_setup_failure_names_the_cause_and_exits_non_zero(tmp_path):
-    env = {
-        **os.environ,
-        "INSTANCE_PATH": str(tmp_path),
-        "DATABASE_URL": "postgresql://127.0.0.1:1/unreachable",  # nothing listens on port 1
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "backend", "serve", "--port", "1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    unreachable = "postgresql://127.0.0.1:1/unreachable"  # nothing listens on port 1
+    out = _python(tmp_path, "-m", "backend", "serve", "--port", "1", database_url=unreachable)
     assert out.returncode == 1
     first = out.stderr.strip().splitlines()[0]
     assert first.startswith("Error: setup failed: ") and "OperationalError" in first, first
@@ -211,16 +195,7 @@ with app.app_context():
 def test_a_process_that_started_the_embedded_redis_stops_it_when_it_exits(tmp_path):
     """A command on the embedded defaults (create-api-token, a test run...) leaves no
     redis-server behind, though its client is still connected when it exits."""
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/r.db")
-    out = subprocess.run(
-        [sys.executable, "-c", EMBEDDED_REDIS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = _python(tmp_path, "-c", EMBEDDED_REDIS)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "socket:" in out.stdout  # it did start one
     assert _running_in(tmp_path) == []
