@@ -25,9 +25,25 @@ from backend.runtime.clock import utcnow
 Run = WorkflowExecution
 
 
+_parsed: dict[str, dict[str, int]] = {}  # the setting's text -> its caps (a few texts at most)
+
+
 def caps() -> dict[str, int]:
-    """The configured caps by kind (``{}`` when off or unreadable)."""
+    """The configured caps by kind (``{}`` when off or unreadable). Asked twice per send:
+    the setting's text is parsed once, not each time (off, it was a ``ValueError`` each
+    time). The answer is shared: read it, do not change it."""
     raw = current_app.config.get("FREQUENCY_CAPS") or ""
+    if not isinstance(raw, str):
+        return _parse(raw)
+    found = _parsed.get(raw)
+    if found is None:
+        if len(_parsed) >= 64:  # a setting changed many times (tests): start again
+            _parsed.clear()
+        found = _parsed[raw] = _parse(raw)
+    return found
+
+
+def _parse(raw) -> dict[str, int]:
     try:
         value = json.loads(raw) if isinstance(raw, str) else dict(raw)
     except ValueError:
