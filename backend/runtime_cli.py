@@ -65,11 +65,12 @@ def _setup_apart() -> list[str]:
     try:
         outcome = receive.recv()
     except EOFError:  # it died without a word
-        outcome = ("failed", f"exit code {child.exitcode}", "")
+        outcome = ("died",)
     child.join()
+    if outcome[0] == "failed":
+        raise click.ClickException(f"setup failed: {outcome[1]}\n\n{outcome[2]}")
     if outcome[0] != "done" or child.exitcode != 0:
-        _, cause, details = outcome
-        raise click.ClickException(f"setup failed: {cause}\n\n{details}")
+        raise click.ClickException(f"setup failed: its process ended with code {child.exitcode}")
     return outcome[1]
 
 

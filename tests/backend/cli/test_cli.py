@@ -213,3 +213,23 @@ def _running_in(folder: Path) -> list[str]:
         except OSError:
             continue
     return found
+
+
+SETUP_DIES = """
+import os
+import click
+from backend import create_app, runtime_cli
+runtime_cli._setup = lambda: os._exit(3)  # the child dies without a word
+app = create_app()
+with app.app_context():
+    try:
+        runtime_cli._setup_apart()
+    except click.ClickException as exc:
+        print("raised:", exc.message)
+"""
+
+
+def test_serve_setup_child_that_dies_without_a_word_is_a_failure(tmp_path):
+    out = _python(tmp_path, "-c", SETUP_DIES)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "raised: setup failed: its process ended with code 3" in out.stdout
