@@ -43,8 +43,19 @@ def _pg() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def _sql(statement) -> str:
-    return str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+def _explained(statement, params: dict):
+    """How this database runs ``statement`` with ``params``: PostgreSQL's plan, run
+    (EXPLAIN ANALYZE, rolled back), or SQLite's list of steps."""
+    expanded = statement.compile(db.engine).construct_expanded_state(params)
+    conn = db.session.connection()
+    if _pg():
+        sql = f"EXPLAIN (ANALYZE, FORMAT JSON) {expanded.statement}"
+        raw = conn.exec_driver_sql(sql, expanded.parameters).scalar()
+        db.session.rollback()
+        return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    positional = tuple(expanded.parameters[name] for name in expanded.positiontup)
+    rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {expanded.statement}", positional)
+    return [row[-1] for row in rows]
 
 
 def _scanned(plan: dict, table: str | None = None) -> int:
@@ -60,20 +71,10 @@ def _scanned(plan: dict, table: str | None = None) -> int:
 def test_the_claim_reads_only_the_rows_it_takes(app):
     _fill()
     if _pg():
-        claim = batch_rows._CLAIM_LOCKED.compile(db.engine)
-        plan = (
-            db.session.connection()
-            .exec_driver_sql(
-                f"EXPLAIN (ANALYZE, FORMAT JSON) {claim}", {**claim.params, "limit": 20}
-            )
-            .scalar()
-        )
-        plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-        db.session.rollback()
+        plan = _explained(batch_rows._CLAIM_LOCKED, {"limit": 20})
         assert _scanned(plan) <= 40, json.dumps(plan, indent=1)  # 20 taken, not thousands read
     else:
-        claim = _sql(batch_rows._RECEIVED.limit(20))
-        steps = [row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {claim}"))]
+        steps = _explained(batch_rows._MARK_PROCESSING, {"limit": 20})
         assert any("ix_event_logs_status_id" in step for step in steps), steps
         assert not any("TEMP B-TREE" in step for step in steps), steps  # no sort of them all
 
@@ -116,22 +117,9 @@ def _history() -> list[str]:
 
 
 def test_a_batch_finds_its_contacts_waiting_runs_without_their_history(app):
-    users = _history()
-    compiled = batch_rows._CONTACTS.compile(db.engine)
-    expanded = compiled.construct_expanded_state({"users": users})
-    query, params = expanded.statement, expanded.parameters
+    explained = _explained(batch_rows._CONTACTS, {"users": _history()})
     if _pg():
-        plan = (
-            db.session.connection()
-            .exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {query}", params)
-            .scalar()
-        )
-        plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-        db.session.rollback()
         # One waiting run: not the contact's 3,000 finished ones, nor the 20,000 of others.
-        assert _scanned(plan, "workflow_executions") <= 10, json.dumps(plan, indent=1)
+        assert _scanned(explained, "workflow_executions") <= 10, json.dumps(explained, indent=1)
     else:
-        positional = tuple(params[name] for name in expanded.positiontup)
-        rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {query}", positional)
-        steps = [row[-1] for row in rows]
-        assert any("ix_executions_contact_status" in step for step in steps), steps
+        assert any("ix_executions_contact_status" in step for step in explained), explained
