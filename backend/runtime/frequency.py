@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = ["cap_reason", "record_capped", "caps"]
 
+import functools
 import json
 from datetime import timedelta
 
@@ -25,22 +26,17 @@ from backend.runtime.clock import utcnow
 Run = WorkflowExecution
 
 
-_parsed: dict[str, dict[str, int]] = {}  # the setting's text -> its caps (a few texts at most)
-
-
 def caps() -> dict[str, int]:
     """The configured caps by kind (``{}`` when off or unreadable). Asked twice per send:
     the setting's text is parsed once, not each time (off, it was a ``ValueError`` each
     time). The answer is shared: read it, do not change it."""
     raw = current_app.config.get("FREQUENCY_CAPS") or ""
-    if not isinstance(raw, str):
-        return _parse(raw)
-    found = _parsed.get(raw)
-    if found is None:
-        if len(_parsed) >= 64:  # a setting changed many times (tests): start again
-            _parsed.clear()
-        found = _parsed[raw] = _parse(raw)
-    return found
+    return _parsed(raw) if isinstance(raw, str) else _parse(raw)
+
+
+@functools.lru_cache(maxsize=64)  # a setting's few texts (tests change it often)
+def _parsed(raw: str) -> dict[str, int]:
+    return _parse(raw)
 
 
 def _parse(raw) -> dict[str, int]:
