@@ -11,18 +11,18 @@ commits, so:
    contacts, tags and conversations go into the session as usual; its step rows, and on
    PostgreSQL its notes and captured messages (ids taken ahead from their sequences,
    :func:`backend.runtime.session.next_id`), are kept; its traces wait;
-2. one flush, one multi-row INSERT each of every step, note and captured message, one
-   synchronous commit -- of the events' outcomes and the new executions too. On PostgreSQL a
-   new execution is still pending until this flush (its id came from the sequence), so it is
-   written ONCE, its INSERT carrying its final state: it is given its final values first
-   (:func:`_finish_pending`). One that was written earlier (a query in between flushed it)
-   gets the guarded UPDATE (lease owner and step counter, as per step), as one executemany
-   per shape. A pending execution needs no guard: no other transaction can see it. SQLite
-   keeps the two writes for every run (an INSERT when the run is created, the UPDATE here):
-   it has no sequence to take an id from ahead, and the gain sought was the scaled mode's.
-   The rows that point at an execution (steps, notes, tag changes, captured messages) are
-   written after it: by the unit of work's order (their models' ``execution`` relationship)
-   or as Core INSERTs after the flush;
+2. one bulk INSERT of the new executions, one flush, one bulk INSERT each of every step,
+   note and captured message, one synchronous commit -- of the events' outcomes too. The bulk
+   INSERTs are binary COPYs on PostgreSQL (:mod:`backend.runtime.bulk`). On PostgreSQL a new
+   execution is still pending until then (its id came from the sequence), so it is written
+   ONCE, with its run's final values, by :func:`_insert_pending`, which then hands it to the
+   session as the stored row it is. One that was written earlier (a query in between flushed
+   it) gets the guarded UPDATE (lease owner and step counter, as per step), as one
+   executemany per shape. A pending execution needs no guard: no other transaction can see
+   it. SQLite keeps the two writes for every run (an INSERT when the run is created, the
+   UPDATE here): it has no sequence to take an id from ahead, and the gain sought was the
+   scaled mode's. The rows that point at an execution (steps, notes, tag changes, captured
+   messages) are written after it: by the flush or the bulk INSERTs that follow it;
 3. after the commit (:func:`publish_batch`): the traces of watched workflows, then what each
    run does next (a resume job for a wait, a hand-over when its step budget ran out), then
    the runs that left the batch.
@@ -46,11 +46,13 @@ __all__ = ["write_batch", "publish_batch", "BatchFailed", "Written"]
 import dataclasses
 
 from flask import current_app
-from sqlalchemy import insert, inspect
+from sqlalchemy import inspect
+from sqlalchemy.orm import make_transient_to_detached
 
 from backend.events import emit_trace
 from backend.extensions import db
 from backend.models import WorkflowExecution
+from backend.runtime.bulk import insert_rows
 from backend.runtime.runner import (
     CHECKPOINT_GUARD,
     STEP_INSERT,
@@ -94,39 +96,51 @@ def _in_memory(created: list[WorkflowExecution], budget: int) -> tuple[list[Run]
     return runs, solo
 
 
-def _finish_pending(runs: list[Run]) -> list[Run]:
-    """Give each still-pending execution its run's final values (the flush INSERTs them);
-    return the runs whose execution was written already (they take the guarded UPDATE)."""
-    written = []
+def _insert_pending(runs: list[Run], conn) -> list[Run]:
+    """INSERT each still-pending execution with its run's final values (one bulk INSERT per
+    shape of row, not the unit of work's executemany), then let the session hold it as the
+    stored row it now is; return the runs whose execution was written already (they take the
+    guarded UPDATE)."""
+    written, shapes, stored = [], {}, []
     for run in runs:
         ex = run.row
         if not inspect(ex).pending:
             written.append(run)
             continue
-        for key, value in run.values().items():
-            if not key.startswith("b_"):
-                setattr(ex, key, value)
+        row = {name: ex.__dict__[key] for key, name in _COLUMNS if key in ex.__dict__}
+        row.update((k, v) for k, v in run.values().items() if not k.startswith("b_"))
+        shapes.setdefault(frozenset(row), []).append(row)
+        stored.append((ex, row))
+    for rows in shapes.values():
+        insert_rows(conn, WorkflowExecution.__table__, rows)
+    for ex, row in stored:
+        db.session.expunge(ex)
+        for key, name in _COLUMNS:
+            if name in row:
+                ex.__dict__[key] = row[name]
+        make_transient_to_detached(ex)  # its values are what the row holds: nothing to flush
+        db.session.add(ex)
     return written
+
+
+_COLUMNS = [(attr.key, attr.columns[0].name) for attr in inspect(WorkflowExecution).column_attrs]
 
 
 def _write(runs: list[Run]) -> None:
     """Step 2: every step and every execution of the batch, then one commit. The guarded
     UPDATEs go as one executemany per shape of row (running / waiting / finished); their
     summed row count tells whether every guard held."""
-    written = _finish_pending(runs)
-    # The events' outcomes, the pending executions, the effects (tags, notes, internal
-    # events...) held by the session.
-    db.session.flush()
     conn = db.session.connection()
-    rows = [row for run in runs for row in run.rows]
-    if rows:
-        conn.execute(STEP_INSERT, rows)
+    written = _insert_pending(runs, conn)
+    # The events' outcomes, the effects (tags, notes, internal events...) held by the session.
+    db.session.flush()
+    insert_rows(conn, STEP_INSERT.table, [row for run in runs for row in run.rows])
     kept: dict = {}  # the runs' notes and captured messages, by table
     for run in runs:
         for table, values in (run.effects.kept or {}).items():
             kept.setdefault(table, []).extend(values)
     for table, values in kept.items():
-        conn.execute(insert(table), values)
+        insert_rows(conn, table, values)
     shapes: dict[frozenset, list[dict]] = {}
     for run in written:
         values = run.values()

@@ -9,7 +9,7 @@ import contextlib
 
 import pytest
 from runtime_helpers import graph, message, setup, work
-from sqlalchemy import select
+from sqlalchemy import func, select
 from support import sql_statements
 
 from backend.extensions import db
@@ -25,14 +25,14 @@ USERS = [f"u{i}" for i in range(6)]
 
 @contextlib.contextmanager
 def _execution_writes():
-    """The INSERT / UPDATE statements on ``workflow_executions`` sent in the block (an
-    executemany counts once), filled in when it ends."""
+    """The INSERT / COPY / UPDATE statements on ``workflow_executions`` sent in the block (an
+    executemany or a COPY counts once), filled in when it ends."""
     with sql_statements() as sent:
         seen: list[str] = []
         yield seen
     for statement in sent:
         verb, _, rest = statement.lstrip().partition(" ")
-        if verb in ("INSERT", "UPDATE") and "workflow_executions" in rest.split("(")[0]:
+        if verb in ("INSERT", "COPY", "UPDATE") and "workflow_executions" in rest.split("(")[0]:
             seen.append(verb)
 
 
@@ -66,7 +66,7 @@ def _check_runs_finished() -> None:
 def test_a_new_run_is_written_once_with_its_final_state(app):
     writes = _drain_coupons(app)
     if db.engine.dialect.name == "postgresql":
-        assert writes == ["INSERT"]  # the batch's runs, one executemany, final values
+        assert writes == ["COPY"]  # the batch's runs, one bulk INSERT, final values
     else:  # SQLite: each INSERT gives an id (then the state is written), the guarded UPDATE
         assert writes.count("INSERT") == len(USERS) and writes[-1] == "UPDATE"
     _check_runs_finished()
@@ -83,8 +83,10 @@ def test_a_run_written_once_then_rolled_back_is_written_again_by_the_retry(app, 
     def write_then_fail(runs):
         if not failed:
             failed.append(len(runs))
-            batch._finish_pending(runs)
+            batch._insert_pending(runs, db.session.connection())
             db.session.flush()  # the runs' INSERTs reach the database...
+            stored = db.session.scalar(select(func.count(WorkflowExecution.id)))
+            assert stored == len(USERS), stored
             raise RuntimeError("...and the transaction fails")
         return real(runs)
 
