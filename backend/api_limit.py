@@ -108,7 +108,7 @@ def _amount() -> int:
 def bucket() -> str:
     """The bucket of this call: the resolved user, else the client address."""
     try:
-        user = auth.current_principal()
+        user = auth.current_caller()
     except (ServiceError, SQLAlchemyError):  # an unknown token (or no database): the address
         user = None
     return f"user:{user.id}" if user is not None else f"addr:{auth.client_address()}"

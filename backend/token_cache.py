@@ -41,7 +41,7 @@ class Entry:
     """What a token resolved to, and under which access version."""
 
     version: bytes | None
-    user: User  # detached snapshot: merged into each request's session, never modified
+    user: User  # detached snapshot: read as it is, or merged into a session; never modified
     fresh_until: datetime  # last_used_at + the touch interval
 
 
@@ -66,14 +66,15 @@ def version() -> bytes | None | bool:
         return False
 
 
-def lookup(key: tuple, current: bytes | None | bool, session) -> User | None:
-    """The user behind ``key`` (engine, token hash) merged into ``session``, if still trusted."""
+def lookup(key: tuple, current: bytes | None | bool) -> User | None:
+    """The user behind ``key`` (engine, token hash), if still trusted: a detached snapshot,
+    shared by every request of the process (read it, or merge it into a session)."""
     entry = _entries.get(key)
     if entry is None or current is False or entry.version != current:
         return None
     if utcnow() >= entry.fresh_until:
         return None
-    return session.merge(entry.user, load=False)
+    return entry.user
 
 
 def owner(key: tuple | None) -> int | None:

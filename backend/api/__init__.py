@@ -15,7 +15,7 @@ from flask import has_request_context, request
 
 from backend.api import errors
 from backend.api.spec import IdConverter
-from backend.auth import current_principal
+from backend.auth import current_caller
 from backend.extensions import csrf
 from backend.models.history import use_author_provider
 
@@ -59,7 +59,7 @@ def _tag_author() -> dict:
     path = request.path
     source = "api" if path.startswith(PREFIX) else "admin" if path.startswith("/admin") else "web"
     try:
-        user = current_principal()
+        user = current_caller()
     except Exception:  # noqa: BLE001 - an unauthenticated write is still recorded
         user = None
     return {"source": source, "user_id": getattr(user, "id", None)}

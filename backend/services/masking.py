@@ -23,7 +23,7 @@ __all__ = ["mask_secrets", "visible"]
 import re
 from typing import Any
 
-from backend.auth import current_principal
+from backend.auth import current_caller
 from backend.services.redaction import MASK, scrub_text
 
 _NAME = (
@@ -72,5 +72,5 @@ def mask_secrets(value: Any, _depth: int = 0) -> Any:
 
 def visible(value: Any) -> Any:
     """``value`` as the calling user may see it: as is for editors, masked for viewers."""
-    user = current_principal()
+    user = current_caller()
     return value if user is not None and user.has_role("editor") else mask_secrets(value)
