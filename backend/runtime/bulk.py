@@ -68,10 +68,11 @@ def _as_sqlalchemy(conn, exc: psycopg.Error, plan: _Plan) -> DBAPIError:
 
 
 class _Plan:
-    """How rows with one set of keys go into one table: the COPY statement (and its text), the
-    columns' type oids, and per column a function giving its value from a row."""
+    """How rows with one set of keys go into one table: the COPY statement (bytes, rendered
+    once: psycopg would render a composed one at every call) and its text, the columns' type
+    oids, and per column a function giving its value from a row."""
 
-    def __init__(self, statement, text: str, oids: list[int], fills: list[Callable]):
+    def __init__(self, statement: bytes, text: str, oids: list[int], fills: list[Callable]):
         self.statement, self.text, self.oids, self.fills = statement, text, oids, fills
 
 
@@ -86,13 +87,14 @@ def _plan(conn, table: Table, keys: frozenset) -> _Plan:
     if plan is None:
         oids = _column_oids(conn, table)
         columns = [c for c in table.columns if c.name in keys or _python_default(c)]
+        raw = conn.connection.driver_connection
         statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             sql.Identifier(table.name),
             sql.SQL(", ").join(sql.Identifier(c.name) for c in columns),
         )
         fills = [_fill(c, conn.dialect, present=c.name in keys) for c in columns]
-        text = statement.as_string(conn.connection.driver_connection)
-        plan = _Plan(statement, text, [oids[c.name] for c in columns], fills)
+        types = [oids[c.name] for c in columns]
+        plan = _Plan(statement.as_bytes(raw), statement.as_string(raw), types, fills)
         with _lock:
             _plans[key] = plan
     return plan
