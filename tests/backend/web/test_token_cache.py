@@ -23,6 +23,29 @@ def test_a_repeated_call_does_not_look_the_token_up(editor):
     assert not [s for s in seen if "api_tokens" in s]
 
 
+def test_a_cached_caller_is_checked_as_it_is_and_attached_only_when_asked(app, editor):
+    """The checks (role, rate limit) read the cache's snapshot without a session; a view that
+    asks for the user as a row gets it in its own session, not the shared snapshot."""
+    from backend import auth
+    from backend.extensions import db
+
+    assert editor.get("/workflows/").status_code == 200  # the token is cached now
+    headers = {"Authorization": f"Bearer {editor.token}"}
+    callers = []
+    for _ in range(2):
+        with app.test_request_context("/api/v1/workflows/", headers=headers):
+            caller = auth.current_caller()
+            assert caller.id == editor.user.id and caller not in db.session
+            auth.authorize("editor")
+            assert auth.current_caller() is caller  # nothing was attached by the check
+            row = auth.current_principal()
+            assert row is not caller and row in db.session and row.id == caller.id
+            assert auth.current_principal() is row and auth.current_caller() is row
+            callers.append(caller)
+            db.session.remove()
+    assert callers[0] is callers[1]  # one snapshot, shared, never modified
+
+
 def test_bulk_revocation_stops_a_cached_token_at_once(editor):
     from backend.extensions import db
     from backend.models import ApiToken, utcnow
