@@ -295,21 +295,24 @@ class Run:
             return
         emit_trace(kind, {"id": self.id, "workflow_id": self.workflow_id}, **data)
 
-    def _state_value(self, record) -> dict:
-        """The state to store, with no secret in it. Only the step's own context entries can
-        have changed (its output, ``user``, ``conversation``): while none of them holds a
-        secret-looking key the state is stored without a copy (it is serialised right away),
-        otherwise it is redacted as a whole, as before."""
-        state = self.state
+    def _track_secrets(self, record) -> None:
+        """Whether the state is still clean after ``record``'s step: only the step's own
+        context entries can have changed (its output, ``user``, ``conversation``)."""
         if self.clean and record is not None:
-            ctx = state.context
+            ctx = self.state.context
             for key, seen in self._seen.items():
                 if ctx.get(key) is not seen and has_secret(ctx.get(key)):
                     self.clean = False
                 self._seen[key] = ctx.get(key)
             if has_secret(ctx.get("nodes", {}).get(record.node_id)):
                 self.clean = False
-        raw = {f: getattr(state, f) for f in _STATE_FIELDS}
+
+    def _state_value(self, record) -> dict:
+        """The state to store, with no secret in it: while no step put a secret-looking key in
+        it the state is stored without a copy (it is serialised right away), otherwise it is
+        redacted as a whole, as before."""
+        self._track_secrets(record)
+        raw = {f: getattr(self.state, f) for f in _STATE_FIELDS}
         return raw if self.clean else redact(raw)
 
     def values(self, record=None) -> dict:
@@ -345,7 +348,7 @@ class Run:
         """Write state (+ the step record) in one transaction, guarded by lease and counter.
         Batch mode: keep the step row for the batch's single write instead."""
         if self.batched:
-            self._state_value(record)  # follows the secret check step by step
+            self._track_secrets(record)  # step by step; the state is built once, at the end
             if record is not None:
                 self.rows.append(_step_row(self.id, self.step_count + 1, record))
                 self.step_count += 1
