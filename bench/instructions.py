@@ -19,6 +19,7 @@ run at a time (they do not disturb each other's counts). A run takes a few minut
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -44,7 +45,8 @@ def count(tree: Path, events: int, size: int) -> int:
     argv += [str(HERE / ".venv/bin/python"), str(tree / "bench/drain.py"), "--only", "postgresql"]
     argv += ["--rounds", "1", "--sizes", str(size), "--events", str(events)]
     argv += ["--warmup", str(WARMUP)]
-    done = subprocess.run(argv, cwd=tree, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict and set orders every run
+    done = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode or not found:
         raise RuntimeError(f"drain under valgrind failed in {tree}:\n{done.stderr[-3000:]}")
