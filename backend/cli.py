@@ -5,6 +5,10 @@
 ``setup-sample-workflows`` create and activate the two standard example workflows (idempotent)
 ``create-user EMAIL --role admin|editor|viewer [--password PW]``
 ``create-api-token EMAIL [--name NAME]``  prints the token alone on its last line (shown once)
+
+(``setup``, ``serve``, ``worker`` and ``sweep``: :mod:`backend.runtime_cli`.) On a database that
+is not set up yet, these commands say to run ``setup`` first instead of failing with a
+traceback.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ __all__ = [
     "setup_sample_workflows",
 ]
 
+import functools
 import secrets
 import sys
 
 import click
+from psycopg import errors as pg_errors
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from backend import create_app
 from backend.extensions import db
@@ -34,7 +41,34 @@ from backend.services.bootstrap import (
 )
 
 
+def _needs_tables(command):
+    """``command``, with a missing table (a database never set up) told as what to do."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as exc:
+            if not _schema_missing(exc.orig):
+                raise
+            db.session.rollback()
+            raise click.ClickException(
+                "the database is not set up (or not migrated): run `python -m backend setup` "
+                f"first ({str(exc.orig).splitlines()[0]})"
+            ) from None
+
+    return wrapper
+
+
+def _schema_missing(error: Exception) -> bool:
+    """Whether the driver's ``error`` says a table or column is missing."""
+    if isinstance(error, pg_errors.UndefinedTable | pg_errors.UndefinedColumn):
+        return True
+    return str(error).startswith(("no such table", "no such column"))  # SQLite
+
+
 @click.command("init-workflow-system")
+@_needs_tables
 def init_workflow_system_command():
     """Seed the standard event types (MESSAGE_RECEIVED, USER_CREATED, ...)."""
     created = seed_event_types()
@@ -43,6 +77,7 @@ def init_workflow_system_command():
 
 @click.command("setup-sample-workflows")
 @click.option("--no-activate", is_flag=True, help="Leave the samples as drafts.")
+@_needs_tables
 def setup_sample_workflows_command(no_activate: bool):
     """Create the coupon-request and welcome-new-users workflows (skips existing ones)."""
     created = setup_sample_workflows(activate=not no_activate)
@@ -56,6 +91,7 @@ def setup_sample_workflows_command(no_activate: bool):
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
 @click.option("--password", help="Default: a generated one, printed once.")
+@_needs_tables
 def create_user_command(email: str, role: str, password: str | None):
     """Create a user account."""
     generated = password is None
@@ -72,6 +108,7 @@ def create_user_command(email: str, role: str, password: str | None):
 @click.command("create-api-token")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True, help="A label to tell tokens apart.")
+@_needs_tables
 def create_api_token_command(email: str, name: str):
     """Issue an API token for a user; the token is printed once, alone on the last line."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
@@ -84,6 +121,7 @@ def create_api_token_command(email: str, name: str):
 
 
 @click.command("create-first-admin")
+@_needs_tables
 def create_first_admin_command():
     """Create an admin with a generated password when the database has no user yet."""
     message = ensure_first_admin()

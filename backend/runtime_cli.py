@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(setup_command)
     app.cli.add_command(serve)
     app.cli.add_command(worker)
     app.cli.add_command(sweep_command)
@@ -103,6 +104,15 @@ def _embedded_worker_wanted(app: Flask) -> bool:
     return not app.config.get("REDIS_URL")
 
 
+@click.command("setup")
+def setup_command():
+    """Migrate the database, seed the event types and sample workflows, and make sure someone
+    can sign in: what serve does first (idempotent)."""
+    for line in _setup_apart():
+        click.echo(line)
+    click.echo("The database is ready.")
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Default: HOST (127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Default: PORT (8000).")
@@ -127,7 +137,7 @@ def serve(host, port, no_setup):
         click.echo(line)
     if not lines:
         click.echo(
-            f"Sign in at http://{host}:{port}/login (new users: flask --app backend "
+            f"Sign in at http://{host}:{port}/login (new users: python -m backend "
             "create-user EMAIL --role editor)."
         )
     click.echo("Stop with Ctrl-C.")

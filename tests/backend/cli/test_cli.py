@@ -233,3 +233,24 @@ def test_serve_setup_child_that_dies_without_a_word_is_a_failure(tmp_path):
     out = _python(tmp_path, "-c", SETUP_DIES)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "raised: setup failed: its process ended with code 3" in out.stdout
+
+
+def test_a_fresh_instance_is_told_to_run_setup_then_setup_makes_it_ready(tmp_path):
+    """Before any ``serve``: a command that needs the tables says what to do (no traceback);
+    ``setup`` migrates, seeds and creates the first admin, then the command works."""
+    create = ("-m", "backend", "create-user", "me@example.com", "--password", "password123")
+    before = _python(tmp_path, *create)
+    assert before.returncode == 1
+    assert "Traceback" not in before.stderr
+    assert "run `python -m backend setup` first" in before.stderr, before.stderr
+
+    setup = _python(tmp_path, "-m", "backend", "setup")
+    assert setup.returncode == 0, setup.stderr[-2000:]
+    assert "first admin" in setup.stdout and "The database is ready." in setup.stdout
+    again = _python(tmp_path, "-m", "backend", "setup")  # idempotent
+    assert again.returncode == 0 and "first admin" not in again.stdout, again.stderr[-2000:]
+
+    after = _python(tmp_path, *create)
+    assert after.returncode == 0, after.stderr[-2000:]
+    assert "created viewer me@example.com" in after.stdout
+    assert _running_in(tmp_path) == []  # setup's embedded redis-server did not stay behind
