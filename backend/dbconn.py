@@ -25,6 +25,8 @@ from __future__ import annotations
 __all__ = [
     "engine_options",
     "init_app",
+    "may_be_stale",
+    "mark_idle",
     "BoundedConnection",
     "PING_AFTER_IDLE_SECONDS",
     "POOL_SIZE",
@@ -115,7 +117,20 @@ PING_AFTER_IDLE_SECONDS = 5.0
 
 def _checkin(dbapi_connection, _record) -> None:
     if dbapi_connection is not None:
-        dbapi_connection.idle_since = time.monotonic()
+        mark_idle(dbapi_connection)
+
+
+def mark_idle(connection: BoundedConnection) -> None:
+    """``connection`` (psycopg's) goes idle now: the pool does this when it takes one back; a
+    caller that keeps a connection out of the pool between uses does it after each use."""
+    connection.idle_since = time.monotonic()
+
+
+def may_be_stale(connection: BoundedConnection) -> bool:
+    """Whether ``connection`` (psycopg's, idle since :func:`mark_idle`) may have died while
+    idle, so it must not be used without a ping: the pool's check, for a caller that keeps a
+    connection out of the pool between uses."""
+    return _maybe_stale(connection)
 
 
 def _checkout(dialect, connection: BoundedConnection) -> None:

@@ -153,3 +153,42 @@ def test_a_failed_commit_fails_its_group_and_the_next_request_goes_through(app, 
     assert keys == {"f-1"}  # the failed group stored nothing, so a retry is safe
     retry = api.post(PATH, _message("f-2"))
     assert retry.status_code == 202 and retry.json["duplicate"] is False
+
+
+def _terminate(pid: int) -> None:
+    """End the PostgreSQL backend ``pid`` and wait until it is gone."""
+    with db.engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        query = f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}"
+        _until(lambda: other.exec_driver_sql(query).scalar() == 0)
+
+
+def test_the_group_commit_keeps_its_connection_and_replaces_one_that_died(app, api, monkeypatch):
+    """PostgreSQL: groups reuse one connection; one whose server side ended while it was idle
+    is replaced before use (as the pool would), and one that fails in use is dropped: its
+    group answers 503, the next goes through."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the group commit keeps a connection on PostgreSQL only")
+    from backend import dbconn
+
+    assert api.post(PATH, _message("h-1")).status_code == 202
+    held = app.extensions[ingest._HELD]
+    pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert api.post(PATH, _message("h-2")).status_code == 202
+    assert app.extensions[ingest._HELD] is held  # the same connection, kept
+
+    _terminate(pid)
+    raw = held.connection.driver_connection
+    _until(lambda: dbconn.may_be_stale(raw))  # its socket has the server's goodbye
+    assert api.post(PATH, _message("h-3")).status_code == 202  # replaced before use
+    replacement = app.extensions[ingest._HELD]
+    assert replacement is not held
+
+    # A connection that dies unnoticed fails its group once, and is not used again.
+    monkeypatch.setattr(ingest, "may_be_stale", lambda _raw: False)
+    _terminate(replacement.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+    failed = api.post(PATH, _message("h-4"))
+    assert failed.status_code == 503, failed.json
+    assert api.post(PATH, _message("h-4")).status_code == 202
+    keys = set(db.session.scalars(select(EventLog.idempotency_key)))
+    assert keys == {"h-1", "h-2", "h-3", "h-4"}
