@@ -3,11 +3,12 @@
 Why COPY: a drain batch writes every step of its runs (five per run of the coupon workflow),
 its notes and its captured messages as new rows. An executemany through psycopg's pipeline
 costs Python work per row (the query converted, every parameter dumped, a result read back);
-binary COPY sends all rows as one stream, each row formatted by psycopg's C code. Measured on
-``step_executions`` rows (/tmp/b/rows.py in the session of 2026-12-04, CPU of this process per
-statement): 20 rows 1,170-1,250 µs as an executemany, 335-395 µs by COPY; 4 rows 415-470 µs
-and 290-305 µs. PostgreSQL checks constraints and fires triggers for COPY as for INSERT, and a
-failure rolls the transaction back the same way.
+binary COPY sends all rows as one stream, each row formatted by psycopg's C code. The drain's
+instructions per event, 2246b49 against 6bc07a0, before COPY (``bench/instructions.py``;
+the new executions are written by COPY too): batches of 4, 6.76 M against 7.92 M; of 20,
+5.03 M against 5.94 M; of 1 (two round trips per COPY against one), 14.7 M against 16.2 M.
+PostgreSQL checks constraints and fires triggers for COPY as for INSERT, and a failure rolls
+the transaction back the same way.
 
 What the INSERT did on the way that COPY does not, done here: a column missing from the rows
 gets its Python-side default (``default=utcnow``, ``default=dict``...), and a column whose
