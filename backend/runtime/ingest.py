@@ -191,18 +191,20 @@ def _commit_rows(rows: list[dict]) -> list[Outcome | IngestError]:
     fresh: dict[str, dict] = {}
     for values in rows:
         fresh.setdefault(values["idempotency_key"], values)
-    if db.engine.dialect.name == "postgresql":
-        with _held_connection() as conn:
-            created = _insert_new(list(fresh.values()), conn)
-            stored = created | _existing(set(fresh) - set(created), conn)
-    else:
-        with db.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            created = _insert_new(list(fresh.values()), conn)
-            stored = created | _existing(set(fresh) - set(created), conn)
+    pg = db.engine.dialect.name == "postgresql"
+    with _held_connection() if pg else _autocommit() as conn:
+        created = _insert_new(list(fresh.values()), conn)
+        stored = created | _existing(set(fresh) - set(created), conn)
     if created:
         request_drain()
     return [_outcome(values, stored, created, fresh) for values in rows]
+
+
+@contextlib.contextmanager
+def _autocommit():
+    """A pooled connection in autocommit, for one group."""
+    with db.engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 _HELD = "flowmarket_ingest_connection"
