@@ -126,16 +126,9 @@ def mark_idle(connection: BoundedConnection) -> None:
     connection.idle_since = time.monotonic()
 
 
-def may_be_stale(connection: BoundedConnection) -> bool:
-    """Whether ``connection`` (psycopg's, idle since :func:`mark_idle`) may have died while
-    idle, so it must not be used without a ping: the pool's check, for a caller that keeps a
-    connection out of the pool between uses."""
-    return _maybe_stale(connection)
-
-
 def _checkout(dialect, connection: BoundedConnection) -> None:
     """Ping ``connection`` if it may be stale; a failed ping makes the pool connect afresh."""
-    if not _maybe_stale(connection):
+    if not may_be_stale(connection):
         return
     try:
         dialect.do_ping(connection)
@@ -143,8 +136,10 @@ def _checkout(dialect, connection: BoundedConnection) -> None:
         raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
-def _maybe_stale(connection: BoundedConnection) -> bool:
-    """Whether ``connection`` idled too long or heard from the server while idle.
+def may_be_stale(connection: BoundedConnection) -> bool:
+    """Whether ``connection`` (psycopg's, idle since :func:`mark_idle`) idled too long or
+    heard from the server while idle, so it must not be used without a ping: the pool's check
+    at checkout, and the check of a caller that keeps a connection out of the pool.
 
     An idle connection never has anything to read: a readable socket means the server closed
     it (EOF, a reset) or said why it is about to (``FATAL: terminating connection``).

@@ -101,23 +101,22 @@ def _insert_pending(runs: list[Run], conn) -> list[Run]:
     shape of row, not the unit of work's executemany), then let the session hold it as the
     stored row it now is; return the runs whose execution was written already (they take the
     guarded UPDATE)."""
-    written, shapes, stored = [], {}, []
+    written, shapes, pending = [], {}, []
     for run in runs:
         ex = run.row
         if not inspect(ex).pending:
             written.append(run)
             continue
+        for key, value in run.values().items():
+            if not key.startswith("b_"):
+                setattr(ex, key, value)
         row = {name: ex.__dict__[key] for key, name in _COLUMNS if key in ex.__dict__}
-        row.update((k, v) for k, v in run.values().items() if not k.startswith("b_"))
         shapes.setdefault(frozenset(row), []).append(row)
-        stored.append((ex, row))
+        pending.append(ex)
     for rows in shapes.values():
         insert_rows(conn, WorkflowExecution.__table__, rows)
-    for ex, row in stored:
+    for ex in pending:
         db.session.expunge(ex)
-        for key, name in _COLUMNS:
-            if name in row:
-                ex.__dict__[key] = row[name]
         make_transient_to_detached(ex)  # its values are what the row holds: nothing to flush
         db.session.add(ex)
     return written

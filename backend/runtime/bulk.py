@@ -125,20 +125,17 @@ def _python_default(column) -> bool:
 
 
 def _fill(column, dialect, *, present: bool) -> Callable[[dict], object]:
-    """A function giving ``column``'s value from a row: the row's own (through the type's bind
-    step where it has one), else the column's default."""
-    name = column.name
-    if present:
-        if isinstance(column.type, TypeDecorator):
-            bind = column.type.process_bind_param
-            return lambda row: bind(row[name], dialect)
-        return lambda row: row[name]
-    default = column.default
-    if default.is_scalar:
-        value = default.arg
-        return lambda row: value
-    make = default.arg  # SQLAlchemy's wrapper: it takes the execution context
-    value_of = column.type.process_bind_param if isinstance(column.type, TypeDecorator) else None
-    if value_of is None:
-        return lambda row: make(None)
-    return lambda row: value_of(make(None), dialect)
+    """A function giving ``column``'s value from a row: the row's own, else the column's
+    default (SQLAlchemy wraps a callable one to take an execution context); through the
+    type's bind step where it has one."""
+    name, default = column.name, column.default
+
+    def value(row):
+        if present:
+            return row[name]
+        return default.arg if default.is_scalar else default.arg(None)
+
+    if not isinstance(column.type, TypeDecorator):
+        return value
+    bind = column.type.process_bind_param
+    return lambda row: bind(value(row), dialect)
