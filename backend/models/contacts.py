@@ -41,7 +41,7 @@ class Contact(db.Model):
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     tags = db.relationship("Tag", secondary=contact_tags, order_by="Tag.name", lazy="selectin")
-    # Written by backend.services.tag_history when ``tags`` changes; never loaded whole.
+    # Written by backend.models.history when ``tags`` changes; never loaded whole.
     tag_changes = db.relationship("TagChange", lazy="write_only", passive_deletes=True)
 
     @property

@@ -1,15 +1,14 @@
 """Tag changes: every tag added to or removed from a contact, for the contact's timeline.
 
-Rows are written by :mod:`backend.services.tag_history` from the ORM's collection events on
-``Contact.tags``, so every path that changes tags (workflow actions, the contacts API, the
-admin) is recorded the same way, in the same transaction as the change itself.
+Rows are written here from the ORM's collection events on ``Contact.tags`` (the contacts API,
+the admin, anything else that changes the collection), in the same transaction as the change
+itself. The runtime's tag actions change tags by statements that tolerate a concurrent worker
+and write their own rows, with the run's ``execution_id`` (:mod:`backend.runtime.effects`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from sqlalchemy import event, insert, select
 
@@ -43,29 +42,16 @@ class TagChange(db.Model):
 
 
 # -- recording --------------------------------------------------------------------------------
-# Who changes tags: the runtime says so with ``recorded_by(execution_id=...)``; inside a web
-# request the caller is the signed-in user (API or admin); anything else is "other".
-_changed_by: ContextVar[dict | None] = ContextVar("tag_changed_by", default=None)
-
-
-@contextmanager
-def recorded_by(*, execution_id: int | None = None, source: str = "runtime"):
-    """Attribute the tag changes made inside the block to a run (or another ``source``)."""
-    token = _changed_by.set({"execution_id": execution_id, "source": source})
-    try:
-        yield
-    finally:
-        _changed_by.reset(token)
-
-
-# The web layer says who the signed-in caller is (``backend.api.init_app`` installs it): models
-# sit below the API and auth, so they ask through this hook instead of importing them.
+# Who changes tags through the collection: inside a web request the signed-in user (API or
+# admin); anything else is "other". The web layer says who the signed-in caller is
+# (``backend.api.init_app`` installs it): models sit below the API and auth, so they ask
+# through this hook instead of importing them.
 _author_provider: Callable[[], dict] | None = None
 
 
 def use_author_provider(provider: Callable[[], dict] | None) -> None:
-    """Install the function answering ``{"source", "user_id"?}`` for changes made outside a
-    ``recorded_by`` block (``None``: every such change is ``"other"``)."""
+    """Install the function answering ``{"source", "user_id"?}`` for the changes it records
+    (``None``: every change is ``"other"``)."""
     global _author_provider
     _author_provider = provider
 
@@ -75,7 +61,7 @@ def _request_author() -> dict:
 
 
 def _record(contact, tag, action: str) -> None:
-    author = _changed_by.get() or _request_author()
+    author = _request_author()
     contact.tag_changes.add(TagChange(tag=tag.name, action=action, created_at=utcnow(), **author))
 
 
@@ -92,7 +78,7 @@ def _tag_removed(contact, tag, initiator):
 @event.listens_for(Tag, "before_delete")
 def _tag_deleted(mapper, connection, tag):
     """Deleting a tag removes it from every contact (by cascade): record those removals too."""
-    author = _changed_by.get() or _request_author()
+    author = _request_author()
     ids = connection.scalars(
         select(contact_tags.c.contact_id).where(contact_tags.c.tag_id == tag.id)
     )

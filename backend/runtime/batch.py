@@ -66,12 +66,16 @@ from backend.runtime.runner import (
 from backend.runtime.session import ids_ahead, worker_session
 
 
-def _run_in_memory(ex: WorkflowExecution, budget: int) -> Run:
+def _batched_run(ex: WorkflowExecution) -> Run:
     run = Run(ex, fresh=True)
     run.batched = run.effects.batched = True
     if ids_ahead():
         run.effects.kept = {}
     run.deferred = []
+    return run
+
+
+def _step_in_memory(run: Run, budget: int) -> Run:
     if run.first_start:
         run.trace("run_started", trigger_node_id=run.trigger_node_id)
     step_run(run, budget)
@@ -85,13 +89,15 @@ def _in_memory(created: list[WorkflowExecution], budget: int) -> tuple[list[Run]
     a savepoint then) and it is advanced step by step after the batch, as before. Without
     them nothing leaves the batch and no savepoint is needed."""
     if current_app.config.get("OUTBOUND_MODE") != "live":
-        return [_run_in_memory(ex, budget) for ex in created], []
+        return [_step_in_memory(_batched_run(ex), budget) for ex in created], []
     runs, solo = [], []
     for ex in created:
+        run = _batched_run(ex)
         try:
             with db.session.begin_nested():
-                runs.append(_run_in_memory(ex, budget))
+                runs.append(_step_in_memory(run, budget))
         except LeftBatch:
+            run.effects.forget_tags()
             solo.append(ex.id)
     return runs, solo
 

@@ -25,12 +25,12 @@ from backend.channels import OutboundRequest, channel_for
 from backend.channels.capture import CAPTURE
 from backend.clock import offset
 from backend.extensions import db
-from backend.models import Contact, Conversation, EventLog, Note
+from backend.models import Contact, Conversation, EventLog, Note, TagChange
 from backend.models import utcnow as system_utcnow
-from backend.models.history import recorded_by
 from backend.runtime.frequency import cap_reason, caps, record_capped
 from backend.runtime.session import next_id
 from backend.services import contacts as contact_service
+from backend.services import internal_events
 from backend.services.internal_events import caused_by
 from graph_engine import EffectError, Outbound, run_code
 
@@ -55,6 +55,7 @@ class DbEffects:
         # Batch mode on PostgreSQL: rows (notes, captured messages) kept for the batch's one
         # write, by table, their ids taken ahead from the sequences (see :meth:`_keep`).
         self.kept: dict | None = None
+        self.tagged: list[Contact] = []  # contacts whose tags this run changed
         self.mode = current_app.config.get("OUTBOUND_MODE", "capture")
         # The workflow's "test recipients only" switch: live only for contacts tagged ``test``.
         self.test_recipients_only = test_recipients_only
@@ -139,8 +140,10 @@ class DbEffects:
     def add_tag(self, contact: dict, tag: str) -> dict:
         def run():
             row = self._contact(contact)
-            with recorded_by(execution_id=self.execution_id):
-                contact_service.add_tag(row, tag)
+            if tag not in row.tag_names:
+                added = contact_service.link_tag(row, contact_service.get_or_create_tag(tag))
+                if added:
+                    self._tag_changed(row, tag, "added")
             return contact_service.contact_to_context(row)
 
         return self._caused(run)
@@ -148,11 +151,38 @@ class DbEffects:
     def remove_tag(self, contact: dict, tag: str) -> dict:
         def run():
             row = self._contact(contact)
-            with recorded_by(execution_id=self.execution_id):
-                contact_service.remove_tag(row, tag)
+            if contact_service.unlink_tag(row, tag):
+                self._tag_changed(row, tag, "removed")
             return contact_service.contact_to_context(row)
 
         return self._caused(run)
+
+    def _tag_changed(self, row: Contact, tag: str, action: str) -> None:
+        """Record a tag change this run made (not a concurrent worker): its history row and
+        its internal event (see :func:`backend.services.contacts.link_tag`)."""
+        self.tagged.append(row)
+        values = {
+            "contact_id": row.id,
+            "tag": tag,
+            "action": action,
+            "source": "runtime",
+            "execution_id": self.execution_id,
+            "user_id": None,
+            "created_at": system_utcnow(),
+        }
+        if self.kept is not None:
+            self._keep(TagChange.__table__, values)
+        else:
+            db.session.add(TagChange(**values))
+        internal_events.tag_changed(row, tag, added=action == "added")
+
+    def forget_tags(self) -> None:
+        """This run's changes were rolled back (a savepoint): the contacts it tagged read
+        their tags again. Their loaded ``tags`` were set as committed, which a rollback does
+        not expire."""
+        for row in self.tagged:
+            if row in db.session:
+                db.session.expire(row, ["tags"])
 
     def update_user(self, contact: dict, changes: dict) -> dict:
         def run():

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.extensions import db
-from backend.models import Contact, Conversation, Tag, iso
+from backend.models import Contact, Conversation, Tag, contact_tags, iso
+from backend.models.base import insert_for
 
 # Keys of an event's data that describe the user, and the contact attribute each fills.
 _USER_KEYS = {
@@ -144,3 +146,48 @@ def remove_tag(contact: Contact, name: str) -> bool:
     before = len(contact.tags)
     contact.tags = [t for t in contact.tags if t.name != name]
     return len(contact.tags) != before
+
+
+# -- tag changes that tolerate a concurrent writer (the runtime's) -----------------------------
+# Why not ``contact.tags.append`` in the runtime: the unit of work INSERTs the link row, and when
+# another worker tagged the same contact since this one loaded it (two messages of one customer
+# in two drain batches at once), that INSERT fails on the primary key and the whole batch is
+# rolled back and done again run by run. These two statements wait for the other transaction
+# instead, then change nothing. They bypass the collection's ORM events, so the caller records
+# the change (history, internal event) only when it happened. The contact's loaded ``tags``
+# become what the database now holds, as its committed state: no flush writes them again.
+# Neither flushes the session first (as ``_lookup``): the contact and the tag are stored rows
+# already, and a drain batch's pending rows go with the batch's own flush.
+
+
+def link_tag(contact: Contact, tag: Tag) -> bool:
+    """Tag ``contact`` (loaded, without ``tag`` among its ``tags``) by ``INSERT ... ON
+    CONFLICT DO NOTHING``; True if this transaction added the row."""
+    stmt = (
+        insert_for(db.session.get_bind(), contact_tags)
+        .on_conflict_do_nothing()
+        .returning(contact_tags.c.tag_id)
+    )
+    with db.session.no_autoflush:
+        added = db.session.execute(stmt, {"contact_id": contact.id, "tag_id": tag.id}).first()
+    set_committed_value(contact, "tags", sorted([*contact.tags, tag], key=lambda t: t.name))
+    return added is not None
+
+
+def unlink_tag(contact: Contact, name: str) -> bool:
+    """Untag ``contact`` by ``DELETE ... RETURNING``; True if this transaction removed the
+    row (False when the loaded contact did not have the tag, or a concurrent writer removed
+    it first)."""
+    tag = next((t for t in contact.tags if t.name == name), None)
+    if tag is None:
+        return False
+    link = contact_tags.c
+    stmt = (
+        delete(contact_tags)
+        .where(link.contact_id == contact.id, link.tag_id == tag.id)
+        .returning(link.tag_id)
+    )
+    with db.session.no_autoflush:
+        removed = db.session.execute(stmt).first()
+    set_committed_value(contact, "tags", [t for t in contact.tags if t is not tag])
+    return removed is not None

@@ -6,7 +6,10 @@ A tag added to or removed from a contact, and a conversation changing status, em
 made the change: a workflow action, ``PATCH /contacts/<id>/``, the admin. How:
 
 1. ORM attribute events on ``Contact.tags`` and ``Conversation.status`` queue the change on
-   the session (every path that changes them goes through the ORM);
+   the session (the API and the admin change them through the ORM). The runtime tags and
+   untags with statements that tolerate a concurrent worker
+   (:func:`backend.services.contacts.link_tag`) and calls :func:`tag_changed` itself, which
+   writes the event at once;
 2. after each flush the queued events are inserted into the event log (status ``received``) on
    the flush's own connection: they commit or roll back with the change itself;
 3. after the commit a drain is requested, so the events are processed like any other --
@@ -24,7 +27,7 @@ that trigger each other (or themselves) cannot loop forever.
 
 from __future__ import annotations
 
-__all__ = ["init_app", "caused_by", "INTERNAL_TYPES"]
+__all__ = ["init_app", "caused_by", "tag_changed", "INTERNAL_TYPES"]
 
 import uuid
 from contextlib import contextmanager
@@ -56,16 +59,28 @@ def caused_by(cause: dict):
         _cause.reset(token)
 
 
-def _queue(target, event_type: str, data: dict, contact=None, conversation=None) -> None:
-    session = object_session(target) or db.session()
-    item = {
+def _item(event_type: str, data: dict, contact=None, conversation=None) -> dict:
+    return {
         "event_type": event_type,
         "data": data,
         "contact": contact,
         "conversation": conversation,
         "cause": _cause.get() or {"depth": 0},
     }
-    session.info.setdefault(_KEY, []).append(item)
+
+
+def _queue(target, event_type: str, data: dict, contact=None, conversation=None) -> None:
+    session = object_session(target) or db.session()
+    session.info.setdefault(_KEY, []).append(_item(event_type, data, contact, conversation))
+
+
+def tag_changed(contact: Contact, tag: str, added: bool) -> None:
+    """Emit ``TAG_ADDED`` / ``TAG_REMOVED`` for a change made without the ORM's collection
+    events (:func:`backend.services.contacts.link_tag`), written now on the session's
+    connection: no flush may follow to write a queued one (nothing else may be dirty)."""
+    session = object_session(contact) or db.session()
+    event_type = "TAG_ADDED" if added else "TAG_REMOVED"
+    _store(session, [_item(event_type, {"tag": tag}, contact=contact)])
 
 
 def _tag_added(contact, tag, initiator):
@@ -130,8 +145,11 @@ def _row(session, item: dict) -> dict:
 
 def _after_flush(session, flush_context):
     items = session.info.pop(_KEY, None)
-    if not items:
-        return
+    if items:
+        _store(session, items)
+
+
+def _store(session, items: list[dict]) -> None:
     rows = [_row(session, item) for item in items]
     for index in _quiet(session, rows) if _quiet is not None else ():
         rows[index].update(status="processed", processed_at=rows[index]["received_at"])
