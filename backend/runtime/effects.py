@@ -125,8 +125,9 @@ class DbEffects:
 
     # -- contacts -----------------------------------------------------------------------------
 
-    def _caused(self, fn):
-        """Run ``fn`` with this run as the cause of the internal events it emits."""
+    def _as_cause(self) -> dict:
+        """This run as the cause of the internal events its changes emit (taken once, when a
+        change first emits one)."""
         if self._cause is None:
             # From the session's identity map when the batch loaded it: no query then. Not
             # through the run's row: a drain batch's new run is not written yet.
@@ -134,7 +135,11 @@ class DbEffects:
             payload = event.payload if event is not None else None
             depth = ((payload or {}).get("cause") or {}).get("depth") or 0
             self._cause = {"execution_id": self.execution_id, "depth": depth + 1}
-        with caused_by(self._cause):
+        return self._cause
+
+    def _caused(self, fn):
+        """Run ``fn`` with this run as the cause of the internal events it emits."""
+        with caused_by(self._as_cause()):
             return self._guard(fn)
 
     def add_tag(self, contact: dict, tag: str) -> dict:
@@ -146,7 +151,7 @@ class DbEffects:
                     self._tag_changed(row, tag, "added")
             return contact_service.contact_to_context(row)
 
-        return self._caused(run)
+        return self._guard(run)
 
     def remove_tag(self, contact: dict, tag: str) -> dict:
         def run():
@@ -155,7 +160,7 @@ class DbEffects:
                 self._tag_changed(row, tag, "removed")
             return contact_service.contact_to_context(row)
 
-        return self._caused(run)
+        return self._guard(run)
 
     def _tag_changed(self, row: Contact, tag: str, action: str) -> None:
         """Record a tag change this run made (not a concurrent worker): its history row and
@@ -174,7 +179,8 @@ class DbEffects:
             self._keep(TagChange.__table__, values)
         else:
             db.session.add(TagChange(**values))
-        internal_events.tag_changed(row, tag, added=action == "added")
+        with caused_by(self._as_cause()):
+            internal_events.tag_changed(row, tag, added=action == "added")
 
     def forget_tags(self) -> None:
         """This run's changes were rolled back (a savepoint): the contacts it tagged read
