@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from support import sql_statements
 
 from backend.extensions import db
-from backend.models import Note, TagChange, Workflow, WorkflowExecution
+from backend.models import EventLog, Note, TagChange, Workflow, WorkflowExecution
 from backend.runtime.ingest import accept_events
 from backend.runtime.session import next_id
 from backend.services import contacts
@@ -131,3 +131,33 @@ def test_one_flush_writes_a_new_run_before_the_rows_that_point_at_it(app):
     assert db.session.scalar(select(TagChange.execution_id).filter_by(contact_id=contact.id)) == (
         run_id
     )
+
+
+def test_the_events_outcomes_are_one_statement_for_the_batch(app):
+    """Each event records what processing it found (its contact, the runs it started, its
+    status, when, how many attempts): one UPDATE for the whole batch, not one per event."""
+    setup(app, graph())
+    for user in USERS:
+        contacts.add_tag(contacts.get_or_create_contact(user, {"first_name": "Sara"}), "interested")
+    db.session.commit()
+    accept_events([message("a coupon please", user) for user in USERS])
+    with sql_statements() as sent:
+        work(app)
+    outcomes = [s for s in sent if s.startswith("UPDATE event_logs") and "matched_workflows" in s]
+    assert len(outcomes) == 1, outcomes
+    db.session.expire_all()
+    messages = select(EventLog).filter_by(event_type="MESSAGE_RECEIVED").order_by(EventLog.id)
+    events = db.session.scalars(messages).all()
+    assert len(events) == len(USERS)
+    runs = {r.event_id: r for r in db.session.scalars(select(WorkflowExecution))}
+    for ev in events:
+        assert (ev.status, ev.attempts, ev.error) == ("processed", 1, None)
+        assert ev.processed_at >= ev.received_at
+        assert ev.contact_id == runs[ev.id].contact_id is not None
+        assert ev.matched_workflows == [
+            {
+                "workflow_id": runs[ev.id].workflow_id,
+                "node_id": "trigger",
+                "execution_id": runs[ev.id].id,
+            }
+        ]
