@@ -8,15 +8,13 @@ conversations and workflows in a few queries instead of a few per event. The dra
 
 from __future__ import annotations
 
-__all__ = ["claim", "BatchRows", "write_outcomes"]
+__all__ = ["claim", "BatchRows"]
 
 from collections import Counter
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
-from backend import json_codec
 from backend.extensions import db
 from backend.models import (
     Contact,
@@ -64,49 +62,6 @@ _ACTIVE_WORKFLOW = select(Workflow.id, Workflow.version, Workflow.name).where(
 )
 
 
-#: What processing an event records on it (its outcome), written for the whole batch at once.
-OUTCOME = ("contact_id", "matched_workflows", "status", "processed_at", "error", "attempts")
-_EVENTS = EventLog.__table__
-# PostgreSQL: the batch's outcomes in one statement, one array per column.
-_OUTCOMES_PG = text(
-    f"UPDATE {_EVENTS.name} AS e SET contact_id = v.contact_id,"
-    " matched_workflows = v.matched::jsonb, status = v.status, processed_at = v.processed_at,"
-    " error = v.error, attempts = v.attempts"
-    " FROM unnest(CAST(:id AS integer[]), CAST(:contact_id AS integer[]),"
-    " CAST(:matched_workflows AS text[]), CAST(:status AS text[]),"
-    " CAST(:processed_at AS timestamptz[]), CAST(:error AS text[]),"
-    " CAST(:attempts AS integer[]))"
-    " AS v(id, contact_id, matched, status, processed_at, error, attempts) WHERE e.id = v.id"
-)
-_OUTCOMES = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id == bindparam("b_id"))
-    .values({name: bindparam(name) for name in OUTCOME})
-)
-
-
-def write_outcomes(outcomes: dict[int, dict]) -> None:
-    """Write the events' outcomes (by event id, as :meth:`BatchRows.outcome` kept them) in
-    the current transaction: on PostgreSQL one ``UPDATE ... FROM unnest(...)``, elsewhere one
-    executemany.
-
-    Why not the ORM's flush: it builds an UPDATE per event (its history, its parameters,
-    one pipelined execution each), ~7% of a drain's CPU at batches of 20 (py-spy on
-    bench/drain.py)."""
-    if not outcomes:
-        return
-    conn = db.session.connection()
-    if conn.dialect.name != "postgresql":
-        conn.execute(_OUTCOMES, [{"b_id": key, **row} for key, row in outcomes.items()])
-        return
-    columns: dict[str, list] = {"id": list(outcomes), **{name: [] for name in OUTCOME}}
-    for row in outcomes.values():
-        for name in OUTCOME:
-            columns[name].append(row[name])
-    columns["matched_workflows"] = [json_codec.dumps(m) for m in columns["matched_workflows"]]
-    conn.execute(_OUTCOMES_PG, columns)
-
-
 def claim(limit: int) -> list[EventLog]:
     """Up to ``limit`` ``received`` events, oldest first, taken by this transaction: locked
     (PostgreSQL, skipping those another worker holds) or marked ``processing`` (SQLite)."""
@@ -132,12 +87,10 @@ class BatchRows:
     of those contacts with a waiting run (only they can reach a goal), loaded with them;
     ``rates``: the per-contact rate limit, counted for the whole batch at once
     (:class:`backend.runtime.limits.ContactRates`); ``pins``: rows to keep referenced while the
-    runs advance; ``locked``: contact ids this transaction holds a row lock on; ``outcomes``:
-    what processing recorded on each event, for :func:`write_outcomes`."""
+    runs advance; ``locked``: contact ids this transaction holds a row lock on."""
 
     def __init__(self, events: list[EventLog]):
         self.pins: list = []
-        self.outcomes: dict[int, dict] = {}
         self.locked: set = set()
         self._workflows: dict = {}
         self.contacts, self.waiting = self._load_contacts(events)
@@ -186,14 +139,6 @@ class BatchRows:
         )
         db.session.execute(stmt, list(rows.values()))
         self.conversations.update(_conversations(rows))
-
-    def outcome(self, ev: EventLog, **values) -> None:
-        """Record ``ev``'s outcome (some of :data:`OUTCOME`; the rest as ``ev`` holds them):
-        set on ``ev`` as its stored values -- the ORM flushes nothing for it -- and kept for
-        :func:`write_outcomes`, which the batch's commit must be preceded by."""
-        for key, value in values.items():
-            set_committed_value(ev, key, value)
-        self.outcomes[ev.id] = {key: getattr(ev, key) for key in OUTCOME}
 
     def workflow(self, workflow_id: int):
         """The workflow's ``id, version, name`` as this transaction sees it if it is active,

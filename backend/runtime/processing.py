@@ -48,7 +48,7 @@ from backend.models import EventLog
 from backend.queue import hold_drain_flag, request_drain, wait_for_nudge
 from backend.runtime import adapters, discovery, fallback, goals, limits
 from backend.runtime.batch import BatchFailed, publish_batch, write_batch
-from backend.runtime.batch_rows import BatchRows, claim, write_outcomes
+from backend.runtime.batch_rows import BatchRows, claim
 from backend.runtime.clock import utcnow
 from backend.runtime.interpreters import interpreter_for
 from backend.runtime.runner import advance, create_execution
@@ -147,15 +147,10 @@ def _process_one(ev: EventLog, batch: BatchRows) -> list:
         entries, created = _start_runs(ev, specs, context, contact, batch)
     if contact is not None and contact.id in batch.waiting:
         goals.exit_reached_goals(contact.id, context, ev.id)
-    batch.outcome(
-        ev,
-        contact_id=contact.id if contact else None,
-        matched_workflows=entries,
-        status="processed",
-        processed_at=utcnow(),
-        error=None,
-        attempts=(ev.attempts or 0) + 1,
-    )
+    ev.contact_id = contact.id if contact else None  # set with the rest: one UPDATE
+    ev.matched_workflows = entries
+    ev.status, ev.processed_at, ev.error = "processed", utcnow(), None
+    ev.attempts = (ev.attempts or 0) + 1
     if not specs:
         fallback.prepare(ev, conversation)
     return created
@@ -185,13 +180,12 @@ def _process_all(events: list[EventLog], batch: BatchRows, careful: bool) -> lis
             with db.session.begin_nested():
                 created += _process_one(ev, batch)
         except _EVENT_ERRORS as exc:
-            batch.outcome(
-                ev,
-                status="failed",
-                error=f"{type(exc).__name__}: {exc}",
-                processed_at=utcnow(),
-                attempts=(ev.attempts or 0) + 1,
+            ev.status, ev.error, ev.processed_at = (
+                "failed",
+                f"{type(exc).__name__}: {exc}",
+                utcnow(),
             )
+            ev.attempts = (ev.attempts or 0) + 1
             batch.locked = set(prefetched)  # the savepoint's rollback released its own locks
             log.warning("event %s failed: %s", ev.id, exc)
     return created
@@ -234,11 +228,9 @@ def claim_batch(limit: int | None = None, *, careful: bool = False) -> Claimed:
         batch.rates.cancel()  # the runs counted are gone: the careful pass counts its own
         return claim_batch(limit, careful=True)
     batch.rates.settle()
-    # The events' outcomes, one statement for the batch. Not flushed here: the new executions
-    # are written with the runs' rows (backend.runtime.batch), so a new execution's one INSERT
-    # holds its final state (PostgreSQL; a query in between flushes them, in a correct order,
-    # earlier).
-    write_outcomes(batch.outcomes)
+    # Not flushed here: the events' outcomes and the new executions are written with the
+    # runs' rows (backend.runtime.batch), so a new execution's one INSERT holds its final
+    # state (PostgreSQL; a query in between flushes them, in a correct order, earlier).
     fallback_ids = [ev.id for ev in events if (ev.fallback or {}).get("status") == "pending"]
     return Claimed(len(events), created, batch.pins, fallback_ids, batch.rates)
 
