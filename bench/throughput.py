@@ -270,7 +270,8 @@ def print_tables(title: str, res: dict) -> None:
     print(f"\n{title} ({res['commit']})")
     print(
         "workers | events/s | ingest req/s | p50 ms | p95 ms | p99 ms (at half load, rate) |"
-        " CPU ms/event web / worker / postgres / redis | peak MB web+workers RSS (PSS)"
+        " CPU ms/event web / worker / postgres / redis (cores busy) |"
+        " peak MB web+workers RSS (PSS)"
     )
     for r in res["rows"]:
         p, c = r["paced"], r["cpu_ms"]
@@ -278,7 +279,8 @@ def print_tables(title: str, res: dict) -> None:
             f"{r['workers']:>7} | {r['eps']:>8.1f} | {r['ingest_rps']:>12.1f} | {p['p50']:>6.1f} | "
             f"{p['p95']:>6.1f} | {p['p99']:>6.1f} ({p['rate']:.0f}/s) | "
             f"{c['web']:.1f} / {c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} "
-            f"= {sum(c.values()):.1f} | {r['peak_rss']:.0f} ({r['peak_pss']:.0f})"
+            f"= {sum(c.values()):.1f} ({cores_busy(r):.2f}) | "
+            f"{r['peak_rss']:.0f} ({r['peak_pss']:.0f})"
         )
     for r in res["rows"]:
         if "batched" in r:
@@ -302,6 +304,13 @@ def print_tables(title: str, res: dict) -> None:
         f"in {s['procs']} processes; SIGINT -> stopped in {s['stop_s']:.1f} s, "
         f"{s['left']} left"
     )
+
+
+def cores_busy(row: dict) -> float:
+    """CPU seconds per second of the burst, all four kinds of process together: how many of
+    the machine's cores the stack kept busy. Adding a worker cannot raise events/s by more
+    than the idle cores allow: ``os.cpu_count() / cores_busy`` at most."""
+    return sum(row["cpu_ms"].values()) * row["eps"] / 1000
 
 
 def args_batch(res: dict) -> int:
@@ -332,11 +341,14 @@ def print_ratio(pairs: list[tuple[dict, dict]]) -> None:
             (n["rows"][1]["eps"] / n["rows"][0]["eps"], r["rows"][1]["eps"] / r["rows"][0]["eps"])
             for n, r in pairs
         ]
+        bound = [os.cpu_count() / cores_busy(n["rows"][0]) for n, _ in pairs]
         print(
             "  1 -> 2 workers: this "
             + " / ".join(f"x{t:.2f}" for t, _ in scale)
             + ", ref "
             + " / ".join(f"x{r:.2f}" for _, r in scale)
+            + f"; the most {os.cpu_count()} cores allowed this tree: "
+            + " / ".join(f"x{b:.2f}" for b in bound)
         )
 
 
