@@ -134,6 +134,44 @@ def sql_statements():
         event.remove(db.engine, "before_cursor_execute", record)
 
 
+def wait_for_lock_waiter(url: str, timeout: float = 30.0) -> None:
+    """Return once a backend of ``url``'s database waits for a lock (another transaction's
+    row); fail after ``timeout`` s. Polls ``pg_stat_activity``: the outcome, not a delay."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).fetchone()[0]
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no transaction ever waited for the lock")
+
+
+def behind_a_lock(url: str, statement: str, params: tuple, fn) -> None:
+    """Run ``fn`` in a thread while another transaction holds what ``statement`` changed in
+    ``url``'s database; that transaction commits once something waits for its lock; returns
+    when ``fn`` has ended."""
+    import threading
+
+    import psycopg
+
+    other = psycopg.connect(url)
+    other.execute(statement, params)
+    thread = threading.Thread(target=fn)
+    thread.start()
+    try:
+        wait_for_lock_waiter(url)
+    finally:
+        other.commit()
+        other.close()
+        thread.join(60)
+
+
 def make_app(database_url: str, redis_url: str, **overrides):
     from backend import create_app
 

@@ -8,14 +8,11 @@ tag change undone with it, and the contact's tags read again for the batch's oth
 
 from __future__ import annotations
 
-import threading
-import time
-
-import psycopg
 import pytest
 from channel_servers import BotApi
 from runtime_helpers import linear, setup, work
 from sqlalchemy import func, select
+from support import behind_a_lock
 
 from backend.extensions import db
 from backend.models import EventLog, TagChange, WorkflowExecution, contact_tags
@@ -24,20 +21,6 @@ from backend.runtime.ingest import accept_events
 from backend.services import contacts
 
 pytestmark = [pytest.mark.redis]
-
-
-def _wait_for_lock_waiter(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            ).fetchone()[0]
-            if waiting:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the run's tag change never waited for the other transaction")
 
 
 def _recorded() -> tuple[int, int]:
@@ -64,11 +47,10 @@ def test_a_tag_another_worker_changes_meanwhile_is_waited_for_not_a_conflict(app
     before = _recorded()
 
     url = db.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
-    other = psycopg.connect(url)  # the other worker's batch, mid-transaction
     if action == "add_tag":
-        other.execute("INSERT INTO contact_tags VALUES (%s, %s, now())", (contact_id, vip.id))
+        other = "INSERT INTO contact_tags VALUES (%s, %s, now())", (contact_id, vip.id)
     else:
-        other.execute("DELETE FROM contact_tags WHERE contact_id = %s", (contact_id,))
+        other = "DELETE FROM contact_tags WHERE contact_id = %s", (contact_id,)
     result: dict = {}
 
     def this_run():
@@ -80,14 +62,7 @@ def test_a_tag_another_worker_changes_meanwhile_is_waited_for_not_a_conflict(app
                 db.session.rollback()
                 result["error"] = exc
 
-    thread = threading.Thread(target=this_run)
-    thread.start()
-    try:
-        _wait_for_lock_waiter(url)
-    finally:
-        other.commit()
-        other.close()
-        thread.join(60)
+    behind_a_lock(url, *other, this_run)  # the other worker's batch, mid-transaction
     assert "error" not in result, result.get("error")
     assert ("vip" in result["user"]["tags"]) == (action == "add_tag")
     db.session.expire_all()
