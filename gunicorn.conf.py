@@ -2,8 +2,9 @@
 is started from the repository root (``gunicorn`` alone serves ``backend:create_app()``).
 
 One worker process with threads (``gthread``, the server Flask-SocketIO supports without
-eventlet or gevent; one thread per open WebSocket), as ``python -m backend serve`` runs it:
-each process is a whole copy of the app (~100 MB), and one process keeps up with the ingestion
+eventlet or gevent; one thread per open WebSocket; ``backend.server.LingeringWorker``: its
+threads wait a moment for a keep-alive connection's next request), as ``python -m backend
+serve`` runs it: each process is a whole copy of the app (~100 MB), and one process keeps up with the ingestion
 a worker drains (bench/throughput.py). Scale out with more such servers behind a proxy with
 sticky sessions (Socket.IO goes through the Redis message queue). The app is not preloaded in
 the arbiter: it would only add a second copy to the arbiter's own memory.
@@ -12,7 +13,7 @@ the arbiter: it would only add a second copy to the arbiter's own memory.
 import os
 
 wsgi_app = "backend:create_app()"
-worker_class = "gthread"
+worker_class = "backend.server.LingeringWorker"
 workers = int(os.environ.get("WEB_PROCESSES", 1))
 threads = int(os.environ.get("WEB_THREADS", 32))
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', 8000)}"

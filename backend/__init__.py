@@ -1,16 +1,26 @@
-"""The Flask application: ``create_app`` reads like the table of contents of the server."""
+"""The Flask application: ``create_app`` reads like the table of contents of the server.
+
+Importing the package loads nothing else: gunicorn's arbiter imports ``backend.server`` for its
+worker class (``gunicorn.conf.py``) and must not hold a copy of Flask, SQLAlchemy and the
+settings (~60 MB) that only its worker uses.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from backend.config import INSTANCE, ROOT, load_config
-from backend.extensions import csrf, db
-from backend.json_provider import FastJSONProvider
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. ``config`` overrides settings read from the environment (tests use it)."""
+    from flask import Flask
+
+    from backend.config import INSTANCE, ROOT, load_config
+    from backend.extensions import csrf, db
+    from backend.json_provider import FastJSONProvider
+
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
