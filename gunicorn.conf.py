@@ -2,12 +2,13 @@
 is started from the repository root (``gunicorn`` alone serves ``backend:create_app()``).
 
 One worker process with threads (``gthread``, the server Flask-SocketIO supports without
-eventlet or gevent; one thread per open WebSocket; ``backend.server.LingeringWorker``: its
-threads wait a moment for a keep-alive connection's next request), as ``python -m backend
-serve`` runs it: each process is a whole copy of the app (~100 MB), and one process keeps up with the ingestion
-a worker drains (bench/throughput.py). Scale out with more such servers behind a proxy with
-sticky sessions (Socket.IO goes through the Redis message queue). The app is not preloaded in
-the arbiter: it would only add a second copy to the arbiter's own memory.
+eventlet or gevent; one thread per open WebSocket), as ``python -m backend serve`` runs it,
+with its threads waiting a moment for a keep-alive connection's next request
+(``backend.server.LingeringWorker``). Each process is a whole copy of the app (~100 MB), and
+one process keeps up with the ingestion a worker drains (bench/throughput.py). Scale out with
+more such servers behind a proxy with sticky sessions (Socket.IO goes through the Redis message
+queue). The app is not preloaded in the arbiter: it would only add a second copy to the
+arbiter's own memory.
 """
 
 import os
