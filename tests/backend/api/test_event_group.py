@@ -156,8 +156,11 @@ def test_a_failed_commit_fails_its_group_and_the_next_request_goes_through(app, 
 
 
 def _terminate(pid: int) -> None:
-    """End the PostgreSQL backend ``pid`` and wait until it is gone."""
-    with db.engine.connect() as other:
+    """End the PostgreSQL backend ``pid`` and wait until it is gone. Each look is a
+    transaction of its own: a transaction reads ``pg_stat_activity`` once and keeps what it
+    saw, so under load (the backend still there at the first look) one transaction waited in
+    vain."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
         other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
         query = f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}"
         _until(lambda: other.exec_driver_sql(query).scalar() == 0)
