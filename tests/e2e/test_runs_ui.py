@@ -157,6 +157,9 @@ def test_a_viewer_cannot_retry_an_editor_can(page, story, editor_api, live_serve
     page.goto(f"/workflows/{story['workflow']}/runs/{story['run']}")
     expect(page.locator("#run-status")).to_have_text("cancelled")
     assert page.locator("#run-retry").count() == 0
+    # Leave the run page first: signed out under it, its next request gets a 401 and
+    # sends the tab to /login?next=..., which can overtake the sign-in below.
+    page.goto("about:blank")
     page.context.clear_cookies()
     sign_in(page, "editor@example.com")  # noqa: F405
     page.goto(f"/workflows/{story['workflow']}/runs/{story['run']}")
