@@ -92,7 +92,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "RUN_LEASE_SECONDS": _int("RUN_LEASE_SECONDS", 60),
         "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 5),
         "EVENT_GRACE_SECONDS": _int("EVENT_GRACE_SECONDS", 10),
-        "EVENT_BATCH_SIZE": _int("EVENT_BATCH_SIZE", 20),
+        # Events one drain claims and commits together. Under a backlog every batch is full,
+        # so this sets how often a batch's fixed cost (~10 statements, a commit) is paid.
+        "EVENT_BATCH_SIZE": _int("EVENT_BATCH_SIZE", 50),
         # A drain job that found the log empty waits this long for the next event's nudge
         # before it ends (backend.runtime.processing.drain); 0: it ends at once.
         "DRAIN_LINGER_SECONDS": float(os.environ.get("DRAIN_LINGER_SECONDS", 1.0)),

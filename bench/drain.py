@@ -11,10 +11,10 @@ not timed) and then times :func:`backend.runtime.processing.drain` until the log
   counted with SQLAlchemy's engine events;
 - the best of ``--rounds`` rounds (the least disturbed by other load), after a warm-up round.
 
-    .venv/bin/python bench/drain.py [--events 400] [--rounds 5] [--sizes 20,4] [--profile]
+    .venv/bin/python bench/drain.py [--events 400] [--rounds 5] [--sizes 50,4] [--profile]
 
-``--sizes``: events stored before each drain, so the batch size (20 = ``EVENT_BATCH_SIZE``,
-a backlog; 4 = events trickling in, as in bench/throughput.py's burst with one worker).
+``--sizes``: events stored before each drain, so the batch size (50 = ``EVENT_BATCH_SIZE``,
+a backlog; 4 = events trickling in).
 ``--profile`` prints the top functions of one more PostgreSQL round (cProfile: cumulative,
 then own time).
 """
@@ -164,7 +164,7 @@ def main(argv=None) -> None:
     parser.add_argument("--events", type=int, default=400, help="events per round")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (best of)")
     parser.add_argument(
-        "--sizes", default="20,4", help="events stored before each drain (the batch sizes)"
+        "--sizes", default="50,4", help="events stored before each drain (the batch sizes)"
     )
     parser.add_argument("--warmup", type=int, help="events of the warm-up round (--events)")
     parser.add_argument("--profile", action="store_true", help="cProfile one PostgreSQL round")

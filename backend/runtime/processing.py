@@ -213,7 +213,7 @@ def claim_batch(limit: int | None = None, *, careful: bool = False) -> Claimed:
     A batch is first tried without a savepoint per event; if an event fails, the batch rolls
     back and is done again ``careful``-ly.
     """
-    limit = limit or current_app.config.get("EVENT_BATCH_SIZE", 20)
+    limit = limit or current_app.config["EVENT_BATCH_SIZE"]
     db.session.expire_all()  # contacts are re-read (and locked) fresh for every batch
     events = claim(limit)
     if not events:
@@ -291,7 +291,7 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
     later one queues a new job."""
     if linger is None:
         linger = float(current_app.config.get("DRAIN_LINGER_SECONDS", 0) or 0)
-    limit = current_app.config.get("EVENT_BATCH_SIZE", 20)
+    limit = current_app.config["EVENT_BATCH_SIZE"]
     deadline, total, last_look = time.monotonic() + max_seconds, 0, False
     hold_drain_flag(True)
     with worker_session():

@@ -77,13 +77,10 @@ def test_a_full_batch_lets_another_worker_help(app, monkeypatch):
     setup(app, linear(NOTE))
     for user in "abcde":
         accept_event({"event_type": "PING", "user_id": user})
-    app.config["EVENT_BATCH_SIZE"] = 2
+    monkeypatch.setitem(app.config, "EVENT_BATCH_SIZE", 2)
     held = []
     monkeypatch.setattr(processing, "hold_drain_flag", held.append)
-    try:
-        assert processing.drain(linger=0) == 5
-    finally:
-        app.config["EVENT_BATCH_SIZE"] = 20
+    assert processing.drain(linger=0) == 5
     # held at the start, dropped after each full batch (2, 2), held again after the 1, and
     # dropped before the last look at the empty log
     assert held == [True, False, False, True, False]
