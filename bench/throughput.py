@@ -16,7 +16,9 @@ their median (this machine's speed drifts during a run of several minutes). Phas
 
 1. per worker count: a burst of single-event POSTs for ``--seconds``; events/s end to end =
    events / (last run finished - first event received), from the database; CPU per event per
-   process kind over the burst and its drain; peak memory of web + workers;
+   process kind over the burst and its drain; peak memory of web + workers; runs per write:
+   the runs over the transactions that last wrote them (their rows' ``xmin``), so with
+   batches how many events a drain took at a time (1: a commit per run, or per step);
 2. latency at half that rate (paced by wrk's ``delay``): event received -> run finished;
 3. ingestion alone (workers stopped): single events, and the batch endpoint when there is one;
 4. ``serve`` with the embedded defaults, as ``make run`` starts it: idle memory of every
@@ -106,16 +108,19 @@ def run_stats(tree: Tree, after_event: int) -> dict:
 
     with psycopg.connect(tree.pg_url) as conn:
         rows = conn.execute(
-            "SELECT e.received_at, x.finished_at, x.status FROM event_logs e"
+            "SELECT e.received_at, x.finished_at, x.status, x.xmin::text FROM event_logs e"
             " JOIN workflow_executions x ON x.event_id = e.id"
             " WHERE e.id > %s AND e.event_type = 'MESSAGE_RECEIVED'",
             (after_event,),
         ).fetchall()
-    lat = sorted((f - r).total_seconds() * 1000 for r, f, _ in rows)
-    span = (max(f for _, f, _ in rows) - min(r for r, _, _ in rows)).total_seconds()
+    lat = sorted((f - r).total_seconds() * 1000 for r, f, *_ in rows)
+    span = (max(f for _, f, *_ in rows) - min(r for r, *_ in rows)).total_seconds()
     return {
         "runs": len(rows),
-        "succeeded": sum(1 for *_, s in rows if s == "succeeded"),
+        # The transactions that last wrote the runs (a row's xmin): with batches, how many
+        # events a worker's drain took at a time.
+        "writes": len({xmin for *_, xmin in rows}),
+        "succeeded": sum(1 for _, _, s, _ in rows if s == "succeeded"),
         "span": span,
         "p50": _pct(lat, 0.5),
         "p95": _pct(lat, 0.95),
@@ -271,7 +276,7 @@ def print_tables(title: str, res: dict) -> None:
     print(
         "workers | events/s | ingest req/s | p50 ms | p95 ms | p99 ms (at half load, rate) |"
         " CPU ms/event web / worker / postgres / redis (cores busy) |"
-        " peak MB web+workers RSS (PSS)"
+        " peak MB web+workers RSS (PSS) | runs per write"
     )
     for r in res["rows"]:
         p, c = r["paced"], r["cpu_ms"]
@@ -280,7 +285,7 @@ def print_tables(title: str, res: dict) -> None:
             f"{p['p95']:>6.1f} | {p['p99']:>6.1f} ({p['rate']:.0f}/s) | "
             f"{c['web']:.1f} / {c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} "
             f"= {sum(c.values()):.1f} ({cores_busy(r):.2f}) | "
-            f"{r['peak_rss']:.0f} ({r['peak_pss']:.0f})"
+            f"{r['peak_rss']:.0f} ({r['peak_pss']:.0f}) | {r['runs'] / max(r['writes'], 1):.1f}"
         )
     for r in res["rows"]:
         if "batched" in r:
@@ -288,7 +293,8 @@ def print_tables(title: str, res: dict) -> None:
             print(
                 f"{r['workers']} worker(s), events posted {args_batch(res)} per request: "
                 f"{b['eps']:.1f} events/s end to end; CPU ms/event {c['web']:.1f} / "
-                f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f}"
+                f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f}; "
+                f"{b['runs'] / max(b['writes'], 1):.1f} runs per write"
             )
     idle = res["rows"][0]["idle"]
     print(
