@@ -293,8 +293,8 @@ def print_tables(title: str, res: dict) -> None:
             print(
                 f"{r['workers']} worker(s), events posted {args_batch(res)} per request: "
                 f"{b['eps']:.1f} events/s end to end; CPU ms/event {c['web']:.1f} / "
-                f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f}; "
-                f"{b['runs'] / max(b['writes'], 1):.1f} runs per write"
+                f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f} "
+                f"({cores_busy(b):.2f}); {b['runs'] / max(b['writes'], 1):.1f} runs per write"
             )
     idle = res["rows"][0]["idle"]
     print(
@@ -356,6 +356,18 @@ def print_ratio(pairs: list[tuple[dict, dict]]) -> None:
             + f"; the most {os.cpu_count()} cores allowed this tree: "
             + " / ".join(f"x{b:.2f}" for b in bound)
         )
+        batched = [n["rows"][:2] for n, _ in pairs if all("batched" in r for r in n["rows"][:2])]
+        if batched:
+            print(
+                "  1 -> 2 workers, events posted in batches: this "
+                + " / ".join(
+                    f"x{two['batched']['eps'] / one['batched']['eps']:.2f}" for one, two in batched
+                )
+                + f"; the most {os.cpu_count()} cores allowed: "
+                + " / ".join(
+                    f"x{os.cpu_count() / cores_busy(one['batched']):.2f}" for one, _ in batched
+                )
+            )
 
 
 def with_ref(args) -> None:
