@@ -152,14 +152,17 @@ def wait_for_lock_waiter(url: str, timeout: float = 30.0) -> None:
     raise AssertionError("no transaction ever waited for the lock")
 
 
-def behind_a_lock(url: str, statement: str, params: tuple, fn) -> None:
+def behind_a_lock(statement: str, params: tuple, fn) -> None:
     """Run ``fn`` in a thread while another transaction holds what ``statement`` changed in
-    ``url``'s database; that transaction commits once something waits for its lock; returns
-    when ``fn`` has ended."""
+    the app's PostgreSQL database; that transaction commits once something waits for its
+    lock; returns when ``fn`` has ended."""
     import threading
 
     import psycopg
 
+    from backend.extensions import db
+
+    url = db.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
     other = psycopg.connect(url)
     other.execute(statement, params)
     thread = threading.Thread(target=fn)

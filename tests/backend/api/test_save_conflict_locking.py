@@ -24,7 +24,6 @@ def test_a_save_racing_another_one_gets_409_not_an_overwrite(app, api):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks: PostgreSQL only (SQLite serialises writers itself)")
     wf = api.post("/workflows/", {"name": "Race", "graph": simple_graph()}).json
-    url = db.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
     result = {}
 
     def save():
@@ -32,6 +31,6 @@ def test_a_save_racing_another_one_gets_409_not_an_overwrite(app, api):
         result["response"] = api.put(f"/workflows/{wf['id']}/", body)
 
     # Another editor's save, mid-transaction, holding the row.
-    behind_a_lock(url, "UPDATE workflows SET version = 2 WHERE id = %s", (wf["id"],), save)
+    behind_a_lock("UPDATE workflows SET version = 2 WHERE id = %s", (wf["id"],), save)
     assert result["response"].status_code == 409
     assert result["response"].json["current_version"] == 2

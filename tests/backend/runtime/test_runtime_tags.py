@@ -46,7 +46,6 @@ def test_a_tag_another_worker_changes_meanwhile_is_waited_for_not_a_conflict(app
     run_id, contact_id = run.id, contact.id
     before = _recorded()
 
-    url = db.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
     if action == "add_tag":
         other = "INSERT INTO contact_tags VALUES (%s, %s, now())", (contact_id, vip.id)
     else:
@@ -62,7 +61,7 @@ def test_a_tag_another_worker_changes_meanwhile_is_waited_for_not_a_conflict(app
                 db.session.rollback()
                 result["error"] = exc
 
-    behind_a_lock(url, *other, this_run)  # the other worker's batch, mid-transaction
+    behind_a_lock(*other, this_run)  # the other worker's batch, mid-transaction
     assert "error" not in result, result.get("error")
     assert ("vip" in result["user"]["tags"]) == (action == "add_tag")
     db.session.expire_all()
@@ -102,12 +101,18 @@ def test_a_run_records_its_own_tag_changes_once(app):
     assert db.session.scalar(select(func.count()).select_from(contact_tags)) == 0
 
 
-def test_a_run_leaving_the_batch_undoes_its_tag_for_the_batch_s_other_runs(app):
+def test_a_run_leaving_the_batch_undoes_its_tag_for_the_batch_s_other_runs(app, monkeypatch):
     """One event, two workflows: the first run tags the contact then sends live, so it leaves
     the batch and its savepoint undoes the tag; the second run, in the batch after it, must
     see the contact untagged and tag it itself. Advanced on its own, the first finds the tag."""
     bot = BotApi("1:t")
-    app.config.update(OUTBOUND_MODE="live", TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_BASE=bot.url)
+    settings = {
+        "OUTBOUND_MODE": "live",
+        "TELEGRAM_BOT_TOKEN": bot.token,
+        "TELEGRAM_API_BASE": bot.url,
+    }
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
     try:
         tag = {"id": "tag", "type": "action.add_tag", "params": {"tag": "vip"}}
         send = {"id": "send", "type": "action.send_message", "params": {"text": "hi"}}
@@ -117,11 +122,6 @@ def test_a_run_leaving_the_batch_undoes_its_tag_for_the_batch_s_other_runs(app):
         accept_events([{"event_type": "PING", "user_id": "c1"}])
         work(app)
     finally:
-        app.config.update(
-            OUTBOUND_MODE="capture",
-            TELEGRAM_BOT_TOKEN="",
-            TELEGRAM_API_BASE="https://api.telegram.org",
-        )
         bot.close()
     db.session.expire_all()
     runs = db.session.scalars(select(WorkflowExecution).order_by(WorkflowExecution.id)).all()
