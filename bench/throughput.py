@@ -285,7 +285,7 @@ def print_tables(title: str, res: dict) -> None:
             f"{p['p95']:>6.1f} | {p['p99']:>6.1f} ({p['rate']:.0f}/s) | "
             f"{c['web']:.1f} / {c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} "
             f"= {sum(c.values()):.1f} ({cores_busy(r):.2f}) | "
-            f"{r['peak_rss']:.0f} ({r['peak_pss']:.0f}) | {r['runs'] / max(r['writes'], 1):.1f}"
+            f"{r['peak_rss']:.0f} ({r['peak_pss']:.0f}) | {runs_per_write(r):.1f}"
         )
     for r in res["rows"]:
         if "batched" in r:
@@ -294,7 +294,7 @@ def print_tables(title: str, res: dict) -> None:
                 f"{r['workers']} worker(s), events posted {args_batch(res)} per request: "
                 f"{b['eps']:.1f} events/s end to end; CPU ms/event {c['web']:.1f} / "
                 f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f} "
-                f"({cores_busy(b):.2f}); {b['runs'] / max(b['writes'], 1):.1f} runs per write"
+                f"({cores_busy(b):.2f}); {runs_per_write(b):.1f} runs per write"
             )
     idle = res["rows"][0]["idle"]
     print(
@@ -317,6 +317,11 @@ def cores_busy(row: dict) -> float:
     the machine's cores the stack kept busy. Adding a worker cannot raise events/s by more
     than the idle cores allow: ``os.cpu_count() / cores_busy`` at most."""
     return sum(row["cpu_ms"].values()) * row["eps"] / 1000
+
+
+def runs_per_write(row: dict) -> float:
+    """Runs over the transactions that last wrote them: a drain's batch size, on average."""
+    return row["runs"] / max(row["writes"], 1)
 
 
 def args_batch(res: dict) -> int:
