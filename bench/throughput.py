@@ -19,6 +19,9 @@ their median (this machine's speed drifts during a run of several minutes). Phas
    process kind over the burst and its drain; peak memory of web + workers; runs per write:
    the runs over the transactions that last wrote them (their rows' ``xmin``), so with
    batches how many events a drain took at a time (1: a commit per run, or per step);
+   then (``--backlog N``) N events stored at once, in one transaction with one nudge, while
+   the workers are idle, and drained: events/s from the first run created to the last
+   finished, so what more workers add to the drain without the web on the same cores;
 2. latency at half that rate (paced by wrk's ``delay``): event received -> run finished;
 3. ingestion alone (workers stopped): single events, and the batch endpoint when there is one;
 4. ``serve`` with the embedded defaults, as ``make run`` starts it: idle memory of every
@@ -164,6 +167,28 @@ def burst(tree: Tree, token: str, seconds: float, batch: int = 0) -> dict:
     }
 
 
+def backlog(tree: Tree, events: int) -> dict | None:
+    """``events`` stored at once (one transaction, one nudge: what a large import, or the
+    sweeper after an outage, leaves) while the workers are idle, then drained: events/s from
+    the first run created to the last finished, CPU ms per event. None: the tree cannot store
+    them so (before issue 12)."""
+    mark = last_event(tree)
+    before = {k: procs.cpu_seconds(tree.pids(k)) for k in KINDS}
+    if not tree.store_events(events):
+        return None
+    wait_for(lambda: drained(tree), 900, "the drain", interval=0.2)
+    after = {k: procs.cpu_seconds(tree.pids(k)) for k in KINDS}
+    runs, span, writes = tree.sql(
+        "SELECT count(*), extract(epoch FROM max(x.finished_at) - min(x.created_at)),"
+        " count(DISTINCT x.xmin::text) FROM event_logs e"
+        " JOIN workflow_executions x ON x.event_id = e.id"
+        " WHERE e.id > %s AND e.event_type = 'MESSAGE_RECEIVED'",
+        mark,
+    )
+    cpu = {k: procs.cpu_delta(before[k], after[k]) * 1000 / max(runs, 1) for k in KINDS}
+    return {"runs": runs, "writes": writes, "eps": runs / float(span), "cpu_ms": cpu}
+
+
 def paced(tree: Tree, token: str, rate: float, seconds: float) -> dict:
     """Single events at about ``rate`` per second: latency from event received to run done."""
     mark, conns = last_event(tree), 2
@@ -244,6 +269,8 @@ def bench_tree(root: Path, args) -> dict:
             row["paced"] = paced(tree, token, row["eps"] / 2, args.paced_seconds)
             if args.batch and _has_batch_endpoint(tree, token, BATCH_PATH):
                 row["batched"] = burst(tree, token, args.batch_seconds, batch=args.batch)
+            if args.backlog:
+                row["backlog"] = backlog(tree, args.backlog)
             tree.stop("worker")
             result["rows"].append(row)
             print(f"  {n} worker(s): {row['eps']:.1f} events/s", file=sys.stderr, flush=True)
@@ -293,6 +320,15 @@ def print_tables(title: str, res: dict) -> None:
             print(
                 f"{r['workers']} worker(s), events posted {args_batch(res)} per request: "
                 f"{b['eps']:.1f} events/s end to end; CPU ms/event {c['web']:.1f} / "
+                f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f} "
+                f"({cores_busy(b):.2f}); {runs_per_write(b):.1f} runs per write"
+            )
+    for r in res["rows"]:
+        if r.get("backlog"):
+            b, c = r["backlog"], r["backlog"]["cpu_ms"]
+            print(
+                f"{r['workers']} worker(s), a backlog of {b['runs']} events stored at once: "
+                f"{b['eps']:.1f} events/s drained; CPU ms/event {c['web']:.1f} / "
                 f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f} "
                 f"({cores_busy(b):.2f}); {runs_per_write(b):.1f} runs per write"
             )
@@ -373,6 +409,25 @@ def print_ratio(pairs: list[tuple[dict, dict]]) -> None:
                     f"x{os.cpu_count() / cores_busy(one['batched']):.2f}" for one, _ in batched
                 )
             )
+        backlog = [(_scaling(n, "backlog"), _scaling(r, "backlog")) for n, r in pairs]
+        if all(this for this, _ in backlog):
+            print(
+                "  1 -> 2 workers, a backlog stored at once: this "
+                + " / ".join(f"x{this[0]:.2f}" for this, _ in backlog)
+                + ", ref "
+                + " / ".join(f"x{ref[0]:.2f}" if ref else "n/a" for _, ref in backlog)
+                + f"; the most {os.cpu_count()} cores allowed this tree: "
+                + " / ".join(f"x{this[1]:.2f}" for this, _ in backlog)
+            )
+
+
+def _scaling(res: dict, phase: str) -> tuple[float, float] | None:
+    """1 -> 2 workers in ``phase`` of one run: the ratio of events/s, and the most the idle
+    cores allowed; None when the run has no such phase."""
+    one, two = (row.get(phase) for row in res["rows"][:2])
+    if not (one and two):
+        return None
+    return two["eps"] / one["eps"], os.cpu_count() / cores_busy(one)
 
 
 def with_ref(args) -> None:
@@ -431,6 +486,8 @@ def _passthrough(args) -> list[str]:
         str(args.settle),
         "--batch-seconds",
         str(args.batch_seconds),
+        "--backlog",
+        str(args.backlog),
     ]
 
 
@@ -444,6 +501,9 @@ def main() -> None:
     parser.add_argument("--ingest-seconds", type=float, default=3)
     parser.add_argument("--batch", type=int, default=100, help="events per batch request")
     parser.add_argument("--batch-seconds", type=float, default=2, help="burst of batches")
+    parser.add_argument(
+        "--backlog", type=int, default=5000, help="events stored at once, then drained (0: none)"
+    )
     parser.add_argument("--settle", type=float, default=3, help="seconds before idle readings")
     parser.add_argument("--ref", help="also bench this git ref (temporary worktree)")
     parser.add_argument(
