@@ -22,6 +22,7 @@ __all__ = [
     "request_drain",
     "wait_for_nudge",
     "hold_drain_flag",
+    "call_for_help",
     "DRAIN_FLAG",
     "stop_embedded",
 ]
@@ -42,8 +43,9 @@ from backend.config import INSTANCE
 
 log = logging.getLogger(__name__)
 
-#: Set (NX, short TTL) when a ``process_event`` drain job is queued; the job deletes it when it
-#: starts, so a burst of events enqueues a handful of drain jobs, not one job per event.
+#: Set (NX, short TTL) when a ``process_event`` drain job is queued, and held by a drain job
+#: while it keeps up with the log (:func:`hold_drain_flag`): a nudge that finds it set queues
+#: no job, so a burst of events enqueues a handful of drain jobs, not one job per event.
 DRAIN_FLAG = "fm:drain-queued:{queue}"
 DRAIN_FLAG_TTL = 5
 #: A list every nudge pushes to (kept at one item): a drain job that lingers for more events
@@ -239,8 +241,8 @@ _nudges: dict[tuple[str, str], _Nudges] = {}
 def hold_drain_flag(hold: bool, app: Flask | None = None) -> None:
     """Hold (set, TTL refreshed) or drop the drain flag. A drain job holds it while it keeps
     up with the events, so nudges wake it (:func:`wait_for_nudge`) instead of queueing more
-    drain jobs; it drops it after a full batch (a backlog: the next nudge queues a job that
-    another worker can take) and when it ends. A Redis error is ignored: the flag's TTL and
+    drain jobs (after a full batch it queues one itself: :func:`call_for_help`), and drops it
+    when it ends. A Redis error is ignored: the flag's TTL and
     the sweeper cover it."""
     app = app or current_app
     flag = DRAIN_FLAG.format(queue=app.config["RQ_QUEUE"])
@@ -251,6 +253,39 @@ def hold_drain_flag(hold: bool, app: Flask | None = None) -> None:
             get_redis(app).delete(flag)
     except redis.RedisError as exc:
         log.warning("drain flag not %s: %s", "set" if hold else "dropped", exc)
+
+
+#: A drain job's full batch: hold the flag (the job claims again) and count the jobs waiting
+#: in the queue, in one round trip.
+_HELP = """
+redis.call("set", KEYS[1], "1", "EX", ARGV[1])
+return redis.call("llen", KEYS[2])
+"""
+
+
+def call_for_help(app: Flask | None = None) -> bool:
+    """A drain job's batch came back full (a backlog): queue one more drain job, which
+    another worker takes to claim batches beside this one, unless a job waits in the queue
+    already. So a backlog stored at once (a large batch request, an import, the sweeper after
+    an outage: one nudge for all of it) is drained by every idle worker, not by the one that
+    took that nudge, at the cost of one spare job per backlog, however long it is. The flag
+    stays held: this job claims again, so the web's nudges need queue no more jobs. True if a
+    job was queued; a Redis error is ignored (this job drains the backlog alone)."""
+    app = app or current_app
+    name = app.config["RQ_QUEUE"]
+    try:
+        conn = get_redis(app)
+        queue = get_queue(app, conn)
+        waiting = redis_script(conn, _HELP)(
+            keys=[DRAIN_FLAG.format(queue=name), queue.key], args=[DRAIN_FLAG_TTL]
+        )
+        if waiting:
+            return False
+        queue.enqueue("backend.jobs.process_event", result_ttl=0, failure_ttl=3600)
+        return True
+    except redis.RedisError as exc:
+        log.warning("no help for the backlog: %s", exc)
+        return False
 
 
 def wait_for_nudge(seconds: float, app: Flask | None = None) -> str:

@@ -45,7 +45,7 @@ from flask import current_app
 
 from backend.extensions import db
 from backend.models import EventLog
-from backend.queue import hold_drain_flag, request_drain, wait_for_nudge
+from backend.queue import call_for_help, hold_drain_flag, request_drain, wait_for_nudge
 from backend.runtime import adapters, discovery, fallback, goals, limits
 from backend.runtime.batch import BatchFailed, publish_batch, write_batch
 from backend.runtime.batch_rows import BatchRows, claim
@@ -284,11 +284,12 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
     trickle of events is drained by one job instead of a new RQ job every few events.
 
     The drain flag (:func:`backend.queue.hold_drain_flag`) is held while this keeps up, so
-    nudges wake it rather than queue jobs, and dropped after a full batch so that another
-    worker's job can help. One job lingers at a time: another that finds the log empty ends
-    and leaves the flag to it. The last to leave drops the flag *before* one last look at the
-    log: an event committed while it was up was nudged into a drain (seen by that look), any
-    later one queues a new job."""
+    nudges wake it rather than queue jobs. After a full batch (a backlog) it makes sure a job
+    waits in the queue (:func:`backend.queue.call_for_help`), so every idle worker joins in:
+    on PostgreSQL they claim batches side by side (``SKIP LOCKED``). One job lingers at a
+    time: another that finds the log empty ends and leaves the flag to it. The last to leave
+    drops the flag *before* one last look at the log: an event committed while it was up was
+    nudged into a drain (seen by that look), any later one queues a new job."""
     if linger is None:
         linger = float(current_app.config.get("DRAIN_LINGER_SECONDS", 0) or 0)
     limit = current_app.config["EVENT_BATCH_SIZE"]
@@ -304,8 +305,8 @@ def drain(max_seconds: float = 5.0, linger: float | None = None) -> int:
                 hold_drain_flag(False)
                 request_drain()
                 return total
-            if claimed == limit:  # more may be waiting: claim again, and let others help
-                hold_drain_flag(False)
+            if claimed == limit:  # more may be waiting: claim again, with help
+                call_for_help()
                 last_look = False
                 continue
             if claimed:

@@ -1,6 +1,6 @@
 """A drain job that found the log empty lingers for the next nudge instead of ending, so a
 trickle of events costs one RQ job, not one every few events; it yields to other queued jobs,
-lets another worker help when a batch comes back full, and loses no event on its way out."""
+calls another worker when a batch comes back full, and loses no event on its way out."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import threading
 import time
 
 import pytest
-from runtime_helpers import linear, setup
+from runtime_helpers import linear, setup, work
 from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import EventLog
 from backend.queue import get_queue
 from backend.runtime import processing
-from backend.runtime.ingest import accept_event
+from backend.runtime.ingest import accept_event, accept_events
 
 pytestmark = [pytest.mark.redis]
 NOTE = {"id": "note", "type": "action.add_note", "params": {"text": "seen"}}  # no internal event
@@ -73,17 +73,57 @@ def test_an_event_committed_as_the_drain_gives_up_is_not_left_behind(app, monkey
     assert _statuses() == ["processed"] * 2
 
 
-def test_a_full_batch_lets_another_worker_help(app, monkeypatch):
+def test_a_backlog_stored_at_once_is_drained_by_a_second_worker_too(app, monkeypatch):
+    """A backlog stored in one transaction comes with one nudge, so one job: after its first
+    full batch that job queues another, which a second worker takes while the first is busy."""
     setup(app, linear(NOTE))
-    for user in "abcde":
-        accept_event({"event_type": "PING", "user_id": user})
+    accept_events([{"event_type": "PING", "user_id": user} for user in "abcdef"])
+    queue = get_queue(app)
+    assert queue.count == 1
+    queue.empty()  # that job: the thread below plays it
     monkeypatch.setitem(app.config, "EVENT_BATCH_SIZE", 2)
-    held = []
-    monkeypatch.setattr(processing, "hold_drain_flag", held.append)
-    assert processing.drain(linger=0) == 5
-    # held at the start, dropped after each full batch (2, 2), held again after the 1, and
-    # dropped before the last look at the empty log
-    assert held == [True, False, False, True, False]
+    busy, go_on, drained, calls = threading.Event(), threading.Event(), [], []
+    drain_batch = processing.drain_batch
+
+    def slow_first_worker(limit=None):  # the first worker is busy after its first batch
+        if threading.current_thread() is first and calls:
+            busy.set()
+            go_on.wait(20)
+        calls.append(limit)
+        return drain_batch(limit)
+
+    def drain_job():
+        with app.app_context():
+            drained.append(processing.drain(max_seconds=60, linger=0))
+
+    monkeypatch.setattr(processing, "drain_batch", slow_first_worker)
+    first = threading.Thread(target=drain_job)
+    first.start()
+    try:
+        assert busy.wait(20)
+        assert queue.count == 1  # its batch came back full: a job waits for another worker
+        work(app)  # the second worker: that job drains the other 4 events
+        assert _statuses() == ["processed"] * 6
+    finally:
+        go_on.set()
+        first.join(20)
+    assert drained == [2] and queue.count == 0
+
+
+def test_a_long_backlog_queues_one_spare_job_a_trickle_none(app, monkeypatch):
+    setup(app, linear(NOTE))
+    queue = get_queue(app)
+    monkeypatch.setitem(app.config, "EVENT_BATCH_SIZE", 2)
+    accept_events([{"event_type": "PING", "user_id": user} for user in "abcdefg"])
+    queue.empty()  # the nudge's job: this test plays it
+    assert processing.drain(linger=0) == 7
+    assert queue.count == 1  # three full batches, one job queued for help, not three
+    work(app)  # it finds the log empty and ends
+    accept_event({"event_type": "PING", "user_id": "h"})
+    queue.empty()
+    assert processing.drain(linger=0) == 1
+    assert queue.count == 0  # less than a batch: no help needed
+    assert _statuses() == ["processed"] * 8
 
 
 def test_one_drain_lingers_at_a_time(app):
