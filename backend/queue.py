@@ -242,8 +242,7 @@ def hold_drain_flag(hold: bool, app: Flask | None = None) -> None:
     """Hold (set, TTL refreshed) or drop the drain flag. A drain job holds it while it keeps
     up with the events, so nudges wake it (:func:`wait_for_nudge`) instead of queueing more
     drain jobs (after a full batch it queues one itself: :func:`call_for_help`), and drops it
-    when it ends. A Redis error is ignored: the flag's TTL and
-    the sweeper cover it."""
+    when it ends. A Redis error is ignored: the flag's TTL and the sweeper cover it."""
     app = app or current_app
     flag = DRAIN_FLAG.format(queue=app.config["RQ_QUEUE"])
     try:

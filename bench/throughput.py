@@ -315,22 +315,17 @@ def print_tables(title: str, res: dict) -> None:
             f"{r['peak_rss']:.0f} ({r['peak_pss']:.0f}) | {runs_per_write(r):.1f}"
         )
     for r in res["rows"]:
-        if "batched" in r:
-            b, c = r["batched"], r["batched"]["cpu_ms"]
+        if r.get("batched"):
             print(
                 f"{r['workers']} worker(s), events posted {args_batch(res)} per request: "
-                f"{b['eps']:.1f} events/s end to end; CPU ms/event {c['web']:.1f} / "
-                f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f} "
-                f"({cores_busy(b):.2f}); {runs_per_write(b):.1f} runs per write"
+                f"{r['batched']['eps']:.1f} events/s end to end; {_spent(r['batched'])}"
             )
     for r in res["rows"]:
         if r.get("backlog"):
-            b, c = r["backlog"], r["backlog"]["cpu_ms"]
+            b = r["backlog"]
             print(
                 f"{r['workers']} worker(s), a backlog of {b['runs']} events stored at once: "
-                f"{b['eps']:.1f} events/s drained; CPU ms/event {c['web']:.1f} / "
-                f"{c['worker']:.1f} / {c['postgres']:.1f} / {c['redis']:.2f} = {sum(c.values()):.1f} "
-                f"({cores_busy(b):.2f}); {runs_per_write(b):.1f} runs per write"
+                f"{b['eps']:.1f} events/s drained; {_spent(b)}"
             )
     idle = res["rows"][0]["idle"]
     print(
@@ -345,6 +340,16 @@ def print_tables(title: str, res: dict) -> None:
         f"make run (serve, embedded): idle {s['rss']:.0f} MB RSS ({s['pss']:.0f} PSS) "
         f"in {s['procs']} processes; SIGINT -> stopped in {s['stop_s']:.1f} s, "
         f"{s['left']} left"
+    )
+
+
+def _spent(row: dict) -> str:
+    """A phase's CPU per event by kind of process, the cores it kept busy, runs per write."""
+    c = row["cpu_ms"]
+    return (
+        f"CPU ms/event {c['web']:.1f} / {c['worker']:.1f} / {c['postgres']:.1f} / "
+        f"{c['redis']:.2f} = {sum(c.values()):.1f} ({cores_busy(row):.2f}); "
+        f"{runs_per_write(row):.1f} runs per write"
     )
 
 
@@ -397,27 +402,18 @@ def print_ratio(pairs: list[tuple[dict, dict]]) -> None:
             + f"; the most {os.cpu_count()} cores allowed this tree: "
             + " / ".join(f"x{b:.2f}" for b in bound)
         )
-        batched = [n["rows"][:2] for n, _ in pairs if all("batched" in r for r in n["rows"][:2])]
-        if batched:
+        phases = (("batched", "events posted in batches"), ("backlog", "a backlog stored at once"))
+        for phase, label in phases:
+            ratios = [(_scaling(n, phase), _scaling(r, phase)) for n, r in pairs]
+            if not all(this for this, _ in ratios):
+                continue
             print(
-                "  1 -> 2 workers, events posted in batches: this "
-                + " / ".join(
-                    f"x{two['batched']['eps'] / one['batched']['eps']:.2f}" for one, two in batched
-                )
-                + f"; the most {os.cpu_count()} cores allowed: "
-                + " / ".join(
-                    f"x{os.cpu_count() / cores_busy(one['batched']):.2f}" for one, _ in batched
-                )
-            )
-        backlog = [(_scaling(n, "backlog"), _scaling(r, "backlog")) for n, r in pairs]
-        if all(this for this, _ in backlog):
-            print(
-                "  1 -> 2 workers, a backlog stored at once: this "
-                + " / ".join(f"x{this[0]:.2f}" for this, _ in backlog)
+                f"  1 -> 2 workers, {label}: this "
+                + " / ".join(f"x{this[0]:.2f}" for this, _ in ratios)
                 + ", ref "
-                + " / ".join(f"x{ref[0]:.2f}" if ref else "n/a" for _, ref in backlog)
+                + " / ".join(f"x{ref[0]:.2f}" if ref else "n/a" for _, ref in ratios)
                 + f"; the most {os.cpu_count()} cores allowed this tree: "
-                + " / ".join(f"x{this[1]:.2f}" for this, _ in backlog)
+                + " / ".join(f"x{this[1]:.2f}" for this, _ in ratios)
             )
 
 
