@@ -5,14 +5,14 @@
 stepped. When a run is resumed after a wait, retried after a failure (``retry/``) or taken
 over from a dead worker, :func:`refresh` reloads both from the database first, so a retried
 run sees the contact as it is *now* (the field an operator fixed, the tag another workflow
-added) and a wait's successors see the tags set while it waited. It also closes the records
-of the waits that are over: a wait step recorded ``waiting`` becomes ``succeeded`` with its
-``resumed_at`` in the output, so the run's history shows the resume.
+added) and a wait's successors see the tags set while it waited. :func:`close_waits` closes
+the records of the waits that are over: a wait step recorded ``waiting`` becomes ``succeeded``
+with its ``resumed_at`` in the output, so the run's history shows the resume.
 """
 
 from __future__ import annotations
 
-__all__ = ["refresh"]
+__all__ = ["refresh", "close_waits"]
 
 from datetime import datetime
 
@@ -37,20 +37,26 @@ def _reload_contact(state: RunState, contact_id: int | None) -> None:
             ctx["conversation"] = contact_service.conversation_to_context(row)
 
 
-def _close_waits(execution_id: int, state: RunState, now: datetime) -> None:
-    over = {
-        source
+def close_waits(run, now: datetime) -> None:
+    """Close the records of the waits whose time has come at ``now``: a wait step recorded
+    ``waiting`` becomes ``succeeded`` with its ``resumed_at``. Called before each step of a
+    resumed run, with the time that step decides by (:func:`backend.runtime.runner.step_run`),
+    so a wait's successor never runs while its record still says ``waiting``. Each wait is
+    closed once (``run.closed_waits``): the steps after it cost no query."""
+    state, closed = run.state, run.closed_waits
+    due = {
+        (source, item["not_before"])
         for item in state.frontier
         if item.get("not_before") and datetime.fromisoformat(item["not_before"]) <= now
         for source in item.get("from") or ()
-    }
-    if not over:
+    } - closed
+    if not due:
         return
     rows = db.session.scalars(
         select(StepExecution).where(
-            StepExecution.execution_id == execution_id,
+            StepExecution.execution_id == run.id,
             StepExecution.status == "waiting",
-            StepExecution.node_id.in_(over),
+            StepExecution.node_id.in_({source for source, _ in due}),
         )
     )
     for row in rows:
@@ -60,9 +66,9 @@ def _close_waits(execution_id: int, state: RunState, now: datetime) -> None:
     # write when a live channel commits its outbox row on another connection (SQLite has
     # one writer at a time).
     db.session.commit()
+    closed |= due
 
 
-def refresh(execution_id: int, contact_id: int | None, state: RunState, now: datetime) -> None:
-    """Reload the run's contact and conversation into ``state``; close the waits that are over."""
+def refresh(contact_id: int | None, state: RunState) -> None:
+    """Reload the run's contact and conversation into ``state``."""
     _reload_contact(state, contact_id)
-    _close_waits(execution_id, state, now)

@@ -55,7 +55,7 @@ from backend.queue import get_queue
 from backend.runtime import goals
 from backend.runtime.clock import utcnow
 from backend.runtime.effects import DbEffects
-from backend.runtime.freshness import refresh
+from backend.runtime.freshness import close_waits, refresh
 from backend.runtime.interpreters import interpreter_for
 from backend.runtime.leases import ACTIVE_STATUSES, DISPATCH, current_job_id, lease_length, owner
 from backend.runtime.outage import on_db_error, record_outage, take_outage
@@ -284,6 +284,7 @@ class Run:
         self.batched, self.base_count = False, self.step_count
         self.rows: list[dict] = []
         self.deferred: list[tuple[str, dict]] | None = None
+        self.closed_waits: set[tuple[str, str]] = set()  # (wait node, its due time) closed
 
     @property
     def watched(self) -> bool:
@@ -395,11 +396,19 @@ def step_run(run: Run, budget: int) -> None:
     state = run.state
     for _ in range(budget):
         watched = run.watched  # trace data is only built when someone watches the workflow
+        # One instant per step: the waits over by then are closed first, and the interpreter
+        # picks the item to run by the same instant, so no wait's successor runs while its
+        # record still says "waiting". (A fresh run of a drain batch has no wait over.)
+        now = run.effects.now()
+        if not run.batched:
+            close_waits(run, now)
         # The node in flight: an outage before its checkpoint commits is recorded against it.
-        run.in_flight = node = _next_node(state, run.effects.now())
+        run.in_flight = node = _next_node(state, now)
         if node is not None and watched:
             run.trace("step_started", node_id=node, step=run.step_count + 1)
+        run.effects.step_at = now
         record = run.interp.step(state, run.effects)
+        run.effects.step_at = None
         run.in_flight = record.node_id if record is not None else node
         if run.effects.db_error is not None:
             raise run.effects.db_error
@@ -458,7 +467,7 @@ def _start(execution_id: int, note: dict | None, fresh: WorkflowExecution | None
     if goals.exit_on_resume(ex, graph.settings.get("goals")):
         return None, None  # reached a goal while it waited: converted, nothing more runs
     run = Run(ex)
-    refresh(run.id, ex.contact_id, run.state, utcnow())  # the contact as it is now
+    refresh(ex.contact_id, run.state)  # the contact as it is now
     note = take_outage(execution_id, note)
     if note and note.get("node_id"):
         record_outage(run.id, run.step_count, note)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import itertools
+from datetime import datetime, timedelta
 
 import pytest
 from runtime_helpers import linear, setup, work
@@ -75,3 +76,44 @@ def test_a_resumed_wait_sees_new_tags_and_records_the_resume(app):
     step = db.session.scalar(select(StepExecution).filter_by(node_id="wait"))
     assert step.status == "succeeded" and step.output["resumed_at"]
     assert step.output["resume_at"] and step.finished_at is not None
+
+
+def test_a_wait_due_between_two_readings_of_the_clock_is_closed_before_its_successor(
+    app, monkeypatch
+):
+    """The clock ticks 1 ms at every reading, starting a few ms before the wait is over:
+    whichever reading first passes that time, the run either waits on (its wait still
+    ``waiting``) or its wait is closed before the step after it runs."""
+    wait = {"id": "wait", "type": "flow.wait", "params": {"minutes": 10}}
+    note = {"id": "note", "type": "action.add_note", "params": {"text": "after the wait"}}
+    setup(app, linear(wait, note))
+    for user in range(8):
+        accept_event({"event_type": "PING", "user_id": f"c{user}"})
+    work(app)
+    runs = list(db.session.scalars(select(WorkflowExecution).order_by(WorkflowExecution.id)))
+    assert [run.status for run in runs] == ["waiting"] * 8
+
+    def steps(run_id: int) -> dict:
+        db.session.expire_all()
+        query = select(StepExecution).filter_by(execution_id=run_id)
+        return {step.node_id: step for step in db.session.scalars(query)}
+
+    for start, run in zip(range(-6, 2), runs, strict=True):
+        due = datetime.fromisoformat(run.state["frontier"][0]["not_before"])
+        ticks = itertools.count(start)
+        clock = lambda due=due, ticks=ticks: due + timedelta(milliseconds=next(ticks))  # noqa: E731
+        monkeypatch.setitem(app.config, "RUNTIME_CLOCK", clock)
+        status = advance(run.id)
+        recorded = steps(run.id)
+        if "note" in recorded:  # the run went on: its wait was closed first
+            resumed = datetime.fromisoformat(recorded["wait"].output["resumed_at"])
+            assert status == "succeeded" and recorded["wait"].status == "succeeded"
+            assert recorded["note"].started_at >= resumed
+        else:  # taken a moment early: it waits on, and so does its record
+            assert status == "waiting" and recorded["wait"].status == "waiting"
+    later = utcnow() + timedelta(hours=1)
+    monkeypatch.setitem(app.config, "RUNTIME_CLOCK", lambda: later)
+    for run in runs:
+        advance(run.id)
+        recorded = steps(run.id)
+        assert (recorded["wait"].status, recorded["note"].status) == ("succeeded", "succeeded")
