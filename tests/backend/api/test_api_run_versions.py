@@ -20,10 +20,12 @@ def _event(app, user: str):
     from backend.models import WorkflowExecution
     from backend.runtime.ingest import accept_event
 
-    accept_event({"event_type": "PING", "user_id": user, "data": {}})
+    event, _ = accept_event({"event_type": "PING", "user_id": user, "data": {}})
     work(app)
     db.session.expire_all()
-    return db.session.query(WorkflowExecution).order_by(WorkflowExecution.id.desc()).first()
+    # The event's run (ids are taken from the sequence ahead, a chunk per process: the
+    # highest id need not be the newest run)
+    return db.session.query(WorkflowExecution).filter_by(event_id=event.id).one()
 
 
 def _publish(api, wf_id: int, graph: dict) -> int:
