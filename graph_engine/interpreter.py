@@ -158,18 +158,22 @@ class Interpreter:
                 break
         return state
 
-    def step(self, state: RunState, effects: Effects | None = None) -> StepRecord | None:
+    def step(
+        self, state: RunState, effects: Effects | None = None, now: datetime | None = None
+    ) -> StepRecord | None:
         """Run one ready frontier item; ``None`` when nothing is ready (the status then says
         why: succeeded, waiting with ``resume_at``, or failed).
 
         ``effects`` is this run's world (default: the interpreter's own): one interpreter, built
-        once per graph, serves many runs, each stepping with its own effects.
+        once per graph, serves many runs, each stepping with its own effects. ``now``: the
+        instant the item to run is chosen by (default: ``effects.now()``), for a caller that
+        acted on that same instant first (the runtime closes the waits that are over by then).
         """
         # 1. Only a running or waiting run can step.
         if state.status not in ACTIVE:
             return None
         effects = effects if effects is not None else self.effects
-        now = effects.now()
+        now = now if now is not None else effects.now()
         # 2. Choose the next ready item; with none, settle the status (done or waiting).
         index = self._next_ready(state, now)
         if index is None:

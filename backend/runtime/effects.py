@@ -70,14 +70,8 @@ class DbEffects:
         # interpreter asks for "now" a few times per step. The offset to the database's
         # clock is taken once per run (it is re-measured every 30 s at most anyway).
         self._config, self._offset = current_app.config, offset()
-        # The instant the next step decides by, read once: the interpreter's first "now" in a
-        # step picks the item to run, and the runner closed the waits over by that instant.
-        self.step_at: datetime | None = None
 
     def now(self) -> datetime:
-        if self.step_at is not None:
-            now, self.step_at = self.step_at, None
-            return now
         clock = self._config.get("RUNTIME_CLOCK")
         return clock() if clock is not None else system_utcnow() + self._offset
 

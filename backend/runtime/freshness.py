@@ -15,6 +15,7 @@ from __future__ import annotations
 __all__ = ["refresh", "close_waits"]
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -22,6 +23,9 @@ from backend.extensions import db
 from backend.models import Contact, Conversation, StepExecution, iso
 from backend.services import contacts as contact_service
 from graph_engine import RunState
+
+if TYPE_CHECKING:
+    from backend.runtime.runner import Run
 
 
 def _reload_contact(state: RunState, contact_id: int | None) -> None:
@@ -37,7 +41,7 @@ def _reload_contact(state: RunState, contact_id: int | None) -> None:
             ctx["conversation"] = contact_service.conversation_to_context(row)
 
 
-def close_waits(run, now: datetime) -> None:
+def close_waits(run: Run, now: datetime) -> None:
     """Close the records of the waits whose time has come at ``now``: a wait step recorded
     ``waiting`` becomes ``succeeded`` with its ``resumed_at``. Called before each step of a
     resumed run, with the time that step decides by (:func:`backend.runtime.runner.step_run`),

@@ -406,9 +406,7 @@ def step_run(run: Run, budget: int) -> None:
         run.in_flight = node = _next_node(state, now)
         if node is not None and watched:
             run.trace("step_started", node_id=node, step=run.step_count + 1)
-        run.effects.step_at = now
-        record = run.interp.step(state, run.effects)
-        run.effects.step_at = None
+        record = run.interp.step(state, run.effects, now)
         run.in_flight = record.node_id if record is not None else node
         if run.effects.db_error is not None:
             raise run.effects.db_error
