@@ -15,7 +15,6 @@ from __future__ import annotations
 __all__ = ["refresh", "close_waits"]
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -23,9 +22,6 @@ from backend.extensions import db
 from backend.models import Contact, Conversation, StepExecution, iso
 from backend.services import contacts as contact_service
 from graph_engine import RunState
-
-if TYPE_CHECKING:
-    from backend.runtime.runner import Run
 
 
 def _reload_contact(state: RunState, contact_id: int | None) -> None:
@@ -41,8 +37,9 @@ def _reload_contact(state: RunState, contact_id: int | None) -> None:
             ctx["conversation"] = contact_service.conversation_to_context(row)
 
 
-def close_waits(run: Run, now: datetime) -> None:
-    """Close the records of the waits whose time has come at ``now``: a wait step recorded
+def close_waits(run, now: datetime) -> None:
+    """Close the records of the waits whose time has come at ``now`` (``run``: the runner's
+    ``Run``, not imported: the runtime imports downwards): a wait step recorded
     ``waiting`` becomes ``succeeded`` with its ``resumed_at``. Called before each step of a
     resumed run, with the time that step decides by (:func:`backend.runtime.runner.step_run`),
     so a wait's successor never runs while its record still says ``waiting``. Each wait is
