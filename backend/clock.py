@@ -3,9 +3,9 @@
 Workers run on many machines whose clocks drift. A lease written by one worker is judged by
 another, and a wait computed by one is resumed by another, so both are stated and compared in
 database time: :func:`db_now` is this process's clock corrected by the offset to the database
-server's clock (measured with one ``SELECT`` at most every ``REFRESH`` seconds, halving the
-round trip). RQ promotes delayed jobs by the promoting worker's own clock, so a resume job may
-arrive early on a skewed worker; the runner then refuses to take the run before its
+server's clock (measured at most every ``REFRESH`` seconds: the shortest of a few ``SELECT``
+round trips, halved). RQ promotes delayed jobs by the promoting worker's own clock, so a resume
+job may arrive early on a skewed worker; the runner then refuses to take the run before its
 ``resume_at`` (database time) and the sweeper dispatches it once it is really due: never early,
 late by at most a sweep interval.
 """
@@ -28,14 +28,23 @@ _cache: dict[int, tuple[float, timedelta]] = {}
 _lock = threading.Lock()
 
 
+#: Readings per measurement: a reading is off by at most half its round trip, and one taken
+#: while this process stalled (a busy machine, another thread holding the GIL) by seconds.
+SAMPLES = 3
+
+
 def _measure() -> timedelta:
+    """The offset by the reading with the shortest round trip of :data:`SAMPLES`."""
     if db.engine.dialect.name != "postgresql":
         return timedelta(0)  # SQLite: the database's clock is this machine's
+    readings = []
     with db.engine.connect() as conn:
-        before = utcnow()
-        server = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
-        after = utcnow()
-    return server - (before + (after - before) / 2)
+        for _ in range(SAMPLES):
+            before = utcnow()
+            server = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+            after = utcnow()
+            readings.append((after - before, server - (before + (after - before) / 2)))
+    return min(readings, key=lambda reading: reading[0])[1]
 
 
 def offset() -> timedelta:
